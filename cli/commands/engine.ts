@@ -1,0 +1,221 @@
+/** preview, up, destroy, refresh, status, cancel: the commands that drive the real engine. */
+import chalk from "chalk";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { configKeys } from "../../programs/settings";
+import { Phase } from "../../programs/roadmaps";
+import { openStack, plainOutputs, ProgressPrinter, translateEngineError } from "../automation";
+import { confirm, printJson, ui } from "../ui";
+import { CommonOptions, parsePhase, withInterrupt } from "./common";
+import type { Stack } from "@pulumi/pulumi/automation";
+
+/** What the stack's last successful update recorded: its roadmap and phase (from the outputs). */
+export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; phase: number } | undefined> {
+  const out = await stack.outputs();
+  if (out.phase === undefined || out.roadmap === undefined) return undefined;
+  return { roadmap: String(out.roadmap.value), phase: Number(out.phase.value) };
+}
+
+/** Refuses to change phase or roadmap with `up`: that is a migration's job. */
+export async function checkPhaseChange(stack: Stack, target: Phase): Promise<void> {
+  const current = await recordedPhase(stack);
+  if (!current) return;
+  if (current.roadmap !== target.roadmap) {
+    throw new ProbatioError(
+      `stack '${stack.name}' follows the ${current.roadmap} roadmap, not ${target.roadmap}`,
+      `use --roadmap ${current.roadmap}, or a new stack for the ${target.roadmap} roadmap`,
+      ExitCode.refused,
+    );
+  }
+  if (current.phase !== target.phase) {
+    const hint = target.phase === current.phase + 1
+      ? `run \`probatio migrate ${current.phase}-to-${target.phase} --stack ${stack.name}${target.roadmap === "probatio" ? "" : " --roadmap " + target.roadmap}\``
+      : `phases move one step at a time: the next step is \`probatio migrate ${current.phase}-to-${current.phase + 1} --stack ${stack.name}\``;
+    throw new ProbatioError(
+      `stack '${stack.name}' is in phase ${current.phase}; moving it to phase ${target.phase} needs a migration, not \`up\``,
+      hint,
+      ExitCode.refused,
+    );
+  }
+}
+
+/** Checks the stack config before the engine runs, so a missing value never fails half-way through an update. */
+export async function checkRequiredConfig(stack: Stack): Promise<void> {
+  const config = await stack.getAllConfig();
+  const missing = configKeys.filter((k) => {
+    if (!k.required) return false;
+    const v = config[`probatio:${k.key}`];
+    return !v || (!v.secret && /^REPLACE/.test(v.value));
+  });
+  if (missing.length > 0) {
+    throw new ProbatioError(
+      `stack '${stack.name}' is missing required configuration: ${missing.map((k) => `${k.key} (${k.description})`).join("; ")}`,
+      missing.map((k) => `probatio config set --stack ${stack.name}${k.secret ? " --secret" : ""} ${k.key} ${k.example}`).join("\n            "),
+      ExitCode.missingConfig,
+    );
+  }
+}
+
+async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
+  await stack.setAllConfig({
+    "probatio:roadmap": { value: phase.roadmap },
+    "probatio:phase": { value: String(phase.phase) },
+    ...(environment ? { "probatio:environment": { value: environment } } : {}),
+  });
+}
+
+export async function upCommand(opts: CommonOptions): Promise<void> {
+  const phase = parsePhase(opts);
+  const stack = await openStack(opts);
+  await checkPhaseChange(stack, phase);
+  await checkRequiredConfig(stack);
+  await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
+  await setPhaseConfig(stack, phase, opts.environment);
+  const printer = new ProgressPrinter(!!opts.json);
+  if (!opts.json) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
+  const t0 = Date.now();
+  const result = await withInterrupt(async (signal, interrupted) => {
+    try {
+      return await stack.up({ onEvent: printer.onEvent, color: "never", signal });
+    } catch (err) {
+      throw translateEngineError(err, opts.stack, interrupted());
+    }
+  });
+  const changes = result.summary.resourceChanges ?? {};
+  const outputs = plainOutputs(result.outputs);
+  if (opts.json) {
+    printJson({ command: "up", stack: opts.stack, roadmap: phase.roadmap, phase: phase.phase, result: result.summary.result, changes, outputs, durationSeconds: (Date.now() - t0) / 1000 });
+    return;
+  }
+  ui.ok(`stack '${opts.stack}' is at ${phase.roadmap} phase ${phase.phase}: ${describeChanges(changes)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  printOutputs(outputs);
+}
+
+export async function previewCommand(opts: CommonOptions): Promise<void> {
+  const phase = parsePhase(opts);
+  const stack = await openStack(opts);
+  await checkPhaseChange(stack, phase);
+  await checkRequiredConfig(stack);
+  // A preview must not change anything, including the stack's recorded phase: it runs with the phase set and
+  // restores the previous config afterwards.
+  const before = await stack.getAllConfig();
+  await setPhaseConfig(stack, phase, opts.environment);
+  const printer = new ProgressPrinter(true);
+  try {
+    const result = await withInterrupt(async (signal, interrupted) => {
+      try {
+        return await stack.preview({ onEvent: printer.onEvent, color: "never", signal });
+      } catch (err) {
+        throw translateEngineError(err, opts.stack, interrupted());
+      }
+    });
+    if (opts.json) {
+      printJson({ command: "preview", stack: opts.stack, roadmap: phase.roadmap, phase: phase.phase, changes: result.changeSummary });
+      return;
+    }
+    ui.heading(`Preview of ${phase.roadmap} phase ${phase.phase} on stack '${opts.stack}'`);
+    ui.info(`  ${describeChanges(result.changeSummary)}`);
+  } finally {
+    await stack.setAllConfig(before);
+  }
+}
+
+export async function destroyCommand(opts: CommonOptions): Promise<void> {
+  const stack = await openStack(opts, false);
+  // Refuse before the engine starts if anything is protected: a destroy must not stop half-way.
+  const state = await stack.exportStack();
+  const resources: { urn: string; type: string; protect?: boolean }[] = state.deployment?.resources ?? [];
+  const protectedOnes = resources.filter((r) => r.protect);
+  if (protectedOnes.length > 0) {
+    throw new ProbatioError(
+      `refused: stack '${opts.stack}' holds ${protectedOnes.length} protected resource(s) (data stores): ` +
+        protectedOnes.map((r) => `${r.urn.split("::").pop()} (${r.type})`).join(", ") + ". Nothing was deleted.",
+      "probatio never deletes databases, backups, keys or WORM archives. Back the data up, then unprotect each one " +
+        `deliberately (\`pulumi state unprotect --stack ${opts.stack} '<urn>'\`) and run destroy again`,
+      ExitCode.refused,
+    );
+  }
+  const count = resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length;
+  await confirm(`Destroy all ${count} resources of stack '${opts.stack}'?`, opts.yes);
+  const printer = new ProgressPrinter(!!opts.json);
+  const result = await withInterrupt(async (signal, interrupted) => {
+    try {
+      return await stack.destroy({ onEvent: printer.onEvent, color: "never", signal });
+    } catch (err) {
+      throw translateEngineError(err, opts.stack, interrupted());
+    }
+  });
+  if (opts.json) {
+    printJson({ command: "destroy", stack: opts.stack, result: result.summary.result, changes: result.summary.resourceChanges ?? {} });
+    return;
+  }
+  ui.ok(`stack '${opts.stack}' destroyed: ${describeChanges(result.summary.resourceChanges ?? {})}`);
+}
+
+export async function refreshCommand(opts: CommonOptions): Promise<void> {
+  const stack = await openStack(opts, false);
+  const printer = new ProgressPrinter(!!opts.json);
+  const result = await withInterrupt(async (signal, interrupted) => {
+    try {
+      return await stack.refresh({ onEvent: printer.onEvent, color: "never", signal });
+    } catch (err) {
+      throw translateEngineError(err, opts.stack, interrupted());
+    }
+  });
+  if (opts.json) {
+    printJson({ command: "refresh", stack: opts.stack, result: result.summary.result, changes: result.summary.resourceChanges ?? {} });
+    return;
+  }
+  ui.ok(`stack '${opts.stack}' refreshed: ${describeChanges(result.summary.resourceChanges ?? {})}`);
+}
+
+export async function statusCommand(opts: CommonOptions): Promise<void> {
+  const stack = await openStack(opts, false);
+  const [outputs, history, state] = await Promise.all([stack.outputs(), stack.history(1), stack.exportStack()]);
+  const plain = plainOutputs(outputs);
+  const resources: { type: string }[] = state.deployment?.resources ?? [];
+  const last = history[0];
+  const status = {
+    stack: opts.stack,
+    roadmap: plain.roadmap ?? null,
+    phase: plain.phase ?? null,
+    environment: plain.environment ?? null,
+    resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
+    lastUpdate: last ? { kind: last.kind, result: last.result, startTime: last.startTime, endTime: last.endTime } : null,
+    outputs: plain,
+  };
+  if (opts.json) {
+    printJson(status);
+    return;
+  }
+  ui.heading(`Stack '${opts.stack}'`);
+  ui.info(`  roadmap      ${status.roadmap ?? chalk.dim("(nothing deployed)")}`);
+  ui.info(`  phase        ${status.phase ?? chalk.dim("-")}`);
+  ui.info(`  environment  ${status.environment ?? chalk.dim("-")}`);
+  ui.info(`  resources    ${status.resources}`);
+  if (last) ui.info(`  last update  ${last.kind} ${last.result} at ${last.endTime ?? last.startTime}`);
+  printOutputs(plain);
+}
+
+export async function cancelCommand(opts: CommonOptions): Promise<void> {
+  const stack = await openStack(opts, false);
+  await confirm(`Remove the lock of stack '${opts.stack}'? Only do this if no update is running.`, opts.yes);
+  try {
+    await stack.cancel();
+  } catch (err) {
+    throw translateEngineError(err, opts.stack);
+  }
+  ui.ok(`stack '${opts.stack}' unlocked`);
+}
+
+export function describeChanges(changes: Record<string, number>): string {
+  const order = ["create", "update", "replace", "delete", "same"];
+  const parts = order.filter((k) => changes[k]).map((k) => `${changes[k]} ${k === "same" ? "unchanged" : k + "d"}`);
+  const changed = order.slice(0, 4).some((k) => changes[k]);
+  return changed ? parts.join(", ") : `no changes${changes.same ? ` (${changes.same} unchanged)` : ""}`;
+}
+
+function printOutputs(outputs: Record<string, unknown>): void {
+  if (Object.keys(outputs).length === 0) return;
+  ui.info(chalk.bold("Outputs:"));
+  for (const [k, v] of Object.entries(outputs)) ui.info(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+}

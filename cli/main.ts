@@ -1,0 +1,90 @@
+/**
+ * probatio's CLI. Start-up loads only commander and chalk: every command loads what it needs (programs, the
+ * Automation API, provider SDKs) when it runs, so `probatio --help` stays fast.
+ */
+import { Command, CommanderError } from "commander";
+import { ExitCode } from "../lib/errors";
+import { reportError } from "./ui";
+
+type Action = (...args: any[]) => Promise<void>;
+
+function lazy(load: () => Action): Action {
+  return async (...args: any[]) => load()(...args);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("probatio")
+    .description("Build a company's OVHcloud infrastructure phase by phase, and move it between phases without losing data.")
+    .version(require("../../package.json").version)
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const stackOpts = (cmd: Command, stackRequired = true) => {
+    const { withStackOptions } = require("./commands/common") as typeof import("./commands/common");
+    return withStackOptions(cmd, stackRequired);
+  };
+  const roadmapOpt = (cmd: Command) => cmd.option("-r, --roadmap <name>", "roadmap: probatio or koprogo", "probatio");
+
+  roadmapOpt(program.command("plan"))
+    .description("offline: what a phase declares (resources, protection) and what it costs; no engine, no credentials")
+    .requiredOption("-p, --phase <n>", "phase number")
+    .option("-s, --stack <name>", "stack name (default prod)")
+    .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
+    .option("--diff <n>", "show what moving from phase <n> to --phase adds, changes and removes")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => require("./commands/plan").planCommand));
+
+  for (const [name, description, fn] of [
+    ["preview", "show what `up` would change, changing nothing", "previewCommand"],
+    ["up", "deploy a phase to a stack (asks for confirmation)", "upCommand"],
+  ] as const) {
+    roadmapOpt(stackOpts(program.command(name)))
+      .description(description)
+      .requiredOption("-p, --phase <n>", "phase number")
+      .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
+      .option("-y, --yes", "do not ask for confirmation")
+      .option("--json", "print one JSON object")
+      .action(lazy(() => require("./commands/engine")[fn]));
+  }
+  for (const [name, description, fn] of [
+    ["destroy", "delete a stack's resources; refuses while any data store is protected", "destroyCommand"],
+    ["refresh", "read the real state of the stack's resources back into the state", "refreshCommand"],
+    ["status", "the stack's phase, resources, last update and outputs", "statusCommand"],
+    ["cancel", "remove a stale lock left by a crashed update", "cancelCommand"],
+  ] as const) {
+    stackOpts(program.command(name))
+      .description(description)
+      .option("-y, --yes", "do not ask for confirmation")
+      .option("--json", "print one JSON object")
+      .action(lazy(() => require("./commands/engine")[fn]));
+  }
+
+  const config = program.command("config").description("stack settings (cloud project, secrets, SSH allow-list)");
+  stackOpts(config.command("set"))
+    .description("set a stack setting")
+    .argument("<key>", "setting name (see `probatio config list`)")
+    .argument("<value>", "value")
+    .option("--secret", "store encrypted (required for secrets)")
+    .action(lazy(() => require("./commands/config").configSetCommand));
+  stackOpts(config.command("list"))
+    .description("list the stack's settings, secrets masked")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => require("./commands/config").configListCommand));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      return ExitCode.usage;
+    }
+    return reportError(err);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * PostgreSQL configuration: postgresql.conf fragment (conf.d), pg_hba.conf, standby settings, pgBackRest
+ * (WAL archive + scheduled base backups to S3-compatible Object Storage) and the backup cron entry.
+ * Pure functions: typed settings in, text out.
+ */
+
+export interface PostgresConfSettings {
+  /** Addresses to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
+  readonly listenAddresses: string;
+  readonly port: number;
+  readonly maxConnections: number;
+  /** e.g. "1GB" (KoproGo phase 2). Default 25 % of RAM is the caller's choice. */
+  readonly sharedBuffers: string;
+  /** Standby names that must confirm a commit (sync standbys). Empty: asynchronous only. */
+  readonly synchronousStandbys: readonly string[];
+  /** Number of standbys expected (wal senders and slots are sized from it). */
+  readonly standbyCount: number;
+  /** WAL archiving command; undefined disables archiving. */
+  readonly archiveCommand?: string;
+  /** For a standby: connection string to the primary and the slot to use. */
+  readonly primaryConninfo?: string;
+  readonly primarySlotName?: string;
+  /** Name reported to the primary (application_name), used by synchronous_standby_names. */
+  readonly applicationName?: string;
+}
+
+function q(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function renderPostgresConf(s: PostgresConfSettings): string {
+  const lines = [
+    "# Rendered by probatio. Edit the roadmap data, not this file.",
+    `listen_addresses = ${q(s.listenAddresses)}`,
+    `port = ${s.port}`,
+    `max_connections = ${s.maxConnections}`,
+    `shared_buffers = ${q(s.sharedBuffers)}`,
+    "wal_level = replica",
+    `max_wal_senders = ${Math.max(10, s.standbyCount * 2 + 2)}`,
+    `max_replication_slots = ${Math.max(10, s.standbyCount * 2 + 2)}`,
+    "wal_keep_size = '1GB'",
+    "hot_standby = on",
+    "hot_standby_feedback = on",
+    "wal_log_hints = on",
+    "password_encryption = 'scram-sha-256'",
+  ];
+  if (s.synchronousStandbys.length > 0) {
+    lines.push(`synchronous_standby_names = ${q(`FIRST 1 (${s.synchronousStandbys.map((n) => `"${n}"`).join(", ")})`)}`);
+    lines.push("synchronous_commit = on");
+  }
+  if (s.archiveCommand) {
+    lines.push("archive_mode = on", `archive_command = ${q(s.archiveCommand)}`, "archive_timeout = 60");
+  }
+  if (s.primaryConninfo) {
+    const info = s.applicationName ? `${s.primaryConninfo} application_name=${s.applicationName}` : s.primaryConninfo;
+    lines.push(`primary_conninfo = ${q(info)}`);
+    if (s.primarySlotName) lines.push(`primary_slot_name = ${q(s.primarySlotName)}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export interface HbaSettings {
+  /** Private subnets allowed to connect (application and replication). */
+  readonly allowedCidrs: readonly string[];
+  readonly replicationUser: string;
+  readonly appUser: string;
+  readonly database: string;
+}
+
+/** pg_hba.conf: local socket for the postgres user, the private subnets only, scram passwords; everything else rejected. */
+export function renderPgHba(s: HbaSettings): string {
+  const lines = [
+    "# Rendered by probatio: only the private subnets may connect.",
+    "# TYPE  DATABASE        USER            ADDRESS                 METHOD",
+    "local   all             postgres                                peer",
+    "local   all             all                                     scram-sha-256",
+  ];
+  for (const cidr of s.allowedCidrs) {
+    lines.push(`host    ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+    lines.push(`host    replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+  }
+  lines.push("host    all             all             0.0.0.0/0               reject");
+  lines.push("host    all             all             ::/0                    reject");
+  return lines.join("\n") + "\n";
+}
+
+export interface PgBouncerSettings {
+  readonly listenAddress: string;
+  readonly listenPort: number;
+  readonly databaseName: string;
+  readonly backendHost: string;
+  readonly backendPort: number;
+  /** Server connections per user/database pair (seed: 50). */
+  readonly poolSize: number;
+  /** Client connections accepted (several times the pool). */
+  readonly maxClientConnections: number;
+  readonly authFile: string;
+  readonly authType?: "scram-sha-256" | "md5" | "plain";
+}
+
+export function renderPgBouncerIni(s: PgBouncerSettings): string {
+  return [
+    "; Rendered by probatio.",
+    "[databases]",
+    `${s.databaseName} = host=${s.backendHost} port=${s.backendPort} dbname=${s.databaseName}`,
+    "",
+    "[pgbouncer]",
+    `listen_addr = ${s.listenAddress}`,
+    `listen_port = ${s.listenPort}`,
+    `auth_type = ${s.authType ?? "scram-sha-256"}`,
+    `auth_file = ${s.authFile}`,
+    "pool_mode = transaction",
+    `default_pool_size = ${s.poolSize}`,
+    `max_client_conn = ${s.maxClientConnections}`,
+    "server_reset_query = DISCARD ALL",
+    "ignore_startup_parameters = extra_float_digits",
+    "",
+  ].join("\n");
+}
+
+/** userlist.txt for pgBouncer: "user" "password". */
+export function renderPgBouncerUserlist(users: readonly { name: string; password: string }[]): string {
+  return users.map((u) => `"${u.name}" "${u.password.replace(/"/g, '""')}"`).join("\n") + "\n";
+}
+
+export interface BackupSettings {
+  readonly stanza: string;
+  readonly bucket: string;
+  /** S3 endpoint host, e.g. s3.gra.io.cloud.ovh.net. */
+  readonly endpoint: string;
+  /** S3 region, e.g. gra. */
+  readonly region: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly pgDataPath: string;
+  readonly retentionDays: number;
+  /** cron schedule of full backups: daily in phase 0, every 6 h from phase 2. */
+  readonly cron: string;
+}
+
+export function renderPgBackRestConf(s: BackupSettings): string {
+  return [
+    "# Rendered by probatio: base backups and WAL archive to Object Storage.",
+    "[global]",
+    "repo1-type=s3",
+    `repo1-s3-bucket=${s.bucket}`,
+    `repo1-s3-endpoint=${s.endpoint}`,
+    `repo1-s3-region=${s.region}`,
+    `repo1-s3-key=${s.accessKey}`,
+    `repo1-s3-key-secret=${s.secretKey}`,
+    "repo1-s3-uri-style=path",
+    "repo1-path=/pgbackrest",
+    "repo1-retention-full-type=time",
+    `repo1-retention-full=${s.retentionDays}`,
+    "compress-type=zst",
+    "process-max=2",
+    "start-fast=y",
+    "",
+    `[${s.stanza}]`,
+    `pg1-path=${s.pgDataPath}`,
+    "",
+  ].join("\n");
+}
+
+export function pgBackRestArchiveCommand(stanza: string): string {
+  return `pgbackrest --stanza=${stanza} archive-push %p`;
+}
+
+/** /etc/cron.d entry running the full backup on the schedule (as the postgres user). */
+export function renderBackupCron(s: Pick<BackupSettings, "stanza" | "cron">): string {
+  return [
+    "# Rendered by probatio: PostgreSQL base backup to Object Storage.",
+    "SHELL=/bin/sh",
+    "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+    `${s.cron} postgres pgbackrest --stanza=${s.stanza} --type=full backup`,
+    "",
+  ].join("\n");
+}

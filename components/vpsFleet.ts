@@ -1,0 +1,121 @@
+import * as pulumi from "@pulumi/pulumi";
+import { machineLabels, machineName } from "./labels";
+import { ArgumentError, requireName, requirePositiveInteger } from "./validation";
+
+export interface VpsFleetArgs {
+  /** Role of every machine of the fleet (e.g. "backend"). Required. */
+  readonly role: string;
+  /** Number of machines. Required; 1-50. */
+  readonly count: number;
+  /** Phase the machines belong to (label `probatio-phase`). Required. */
+  readonly phase: number;
+  /** Stack name, used in machine names. Required. */
+  readonly stack: string;
+  /** "public-cloud" (OpenStack instance) or "ovh-vps" (classic VPS order). Default "public-cloud". */
+  readonly variant?: "public-cloud" | "ovh-vps";
+  /** Flavour name (public-cloud) or plan code (ovh-vps). Required. */
+  readonly offer: string;
+  /** Image name. Default "Debian 12". */
+  readonly image?: string;
+  /** OpenStack region (public-cloud) or VPS datacenter (ovh-vps). Default "GRA11". */
+  readonly region?: string;
+  /** cloud-init user data, one per machine (index i goes to machine i). Default none. */
+  readonly userData?: readonly pulumi.Input<string>[];
+  /** OpenStack key pair name (public-cloud). Default none. */
+  readonly keyPair?: pulumi.Input<string>;
+  /** SSH public key installed on classic VPS (ovh-vps). Default none. */
+  readonly sshPublicKey?: pulumi.Input<string>;
+  /** Private network id to attach (public-cloud). Default none (public network only). */
+  readonly networkId?: pulumi.Input<string>;
+  /** Security group names (public-cloud). Default none. */
+  readonly securityGroups?: readonly pulumi.Input<string>[];
+  /** OVH subsidiary for VPS orders. Default "FR". */
+  readonly ovhSubsidiary?: string;
+}
+
+export function validateVpsFleetArgs(args: VpsFleetArgs): void {
+  requireName("VpsFleet", "role", args.role);
+  requirePositiveInteger("VpsFleet", "count", args.count, 50);
+  if (!Number.isInteger(args.phase) || args.phase < 0) throw new ArgumentError("VpsFleet", "phase", `must be a phase number >= 0 (got ${args.phase})`);
+  if (!args.offer) throw new ArgumentError("VpsFleet", "offer", "is required (a flavour name or a VPS plan code)");
+  if (args.userData && args.userData.length !== args.count) {
+    throw new ArgumentError("VpsFleet", "userData", `must have one entry per machine (${args.count}), got ${args.userData.length}`);
+  }
+  if (args.variant === "ovh-vps" && (args.networkId || args.securityGroups?.length)) {
+    throw new ArgumentError("VpsFleet", "networkId", "is for public-cloud instances; a classic VPS has no OpenStack network or security groups");
+  }
+}
+
+/** N machines of one role: OVH Public Cloud instances (with anti-affinity when N > 1) or classic OVH VPS. */
+export class VpsFleet extends pulumi.ComponentResource {
+  /** Machine names, in order. */
+  public readonly names: string[];
+  /** Address of each machine: IPv4 (public-cloud) or the VPS service hostname (ovh-vps). */
+  public readonly addresses: pulumi.Output<string>[];
+  public readonly role: string;
+
+  constructor(name: string, args: VpsFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("probatio:compute:VpsFleet", name, {}, opts);
+    validateVpsFleetArgs(args);
+    this.role = args.role;
+    const labels = machineLabels(args.role, args.phase, args.stack);
+    const image = args.image ?? "Debian 12";
+    const region = args.region ?? "GRA11";
+    this.names = [];
+    this.addresses = [];
+
+    if ((args.variant ?? "public-cloud") === "ovh-vps") {
+      // Loaded here, not at the top: the CLI must not pay for provider SDKs it does not use.
+      const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
+      for (let i = 0; i < args.count; i++) {
+        const displayName = machineName(args.stack, args.role, i);
+        const vps = new ovh.vps.Vps(`${name}-${i + 1}`, {
+          displayName,
+          ovhSubsidiary: args.ovhSubsidiary ?? "FR",
+          publicSshKey: args.sshPublicKey,
+          plans: [{
+            planCode: args.offer,
+            duration: "P1M",
+            pricingMode: "default",
+            configurations: [
+              { label: "vps_datacenter", value: region.replace(/[0-9]+$/, "") },
+              { label: "vps_os", value: image },
+            ],
+          }],
+        }, { parent: this });
+        this.names.push(displayName);
+        this.addresses.push(vps.serviceName);
+      }
+    } else {
+      const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
+      const group = args.count > 1
+        ? new openstack.compute.ServerGroup(`${name}-anti-affinity`, {
+            name: `${args.stack}-${args.role}`,
+            policies: ["anti-affinity"],
+            region,
+          }, { parent: this })
+        : undefined;
+      for (let i = 0; i < args.count; i++) {
+        const instanceName = machineName(args.stack, args.role, i);
+        const networks = args.networkId ? [{ uuid: args.networkId }] : [{ name: "Ext-Net" }];
+        const instance = new openstack.compute.Instance(`${name}-${i + 1}`, {
+          name: instanceName,
+          flavorName: args.offer,
+          imageName: image,
+          region,
+          keyPair: args.keyPair,
+          metadata: labels,
+          networks,
+          securityGroups: args.securityGroups ? [...args.securityGroups] : undefined,
+          userData: args.userData?.[i],
+          schedulerHints: group ? [{ group: group.id }] : undefined,
+        }, { parent: this });
+        this.names.push(instanceName);
+        this.addresses.push(instance.accessIpV4);
+      }
+    }
+    // The cloud-init of each machine is an output too: `probatio render` reads it, and classic VPS (which have no
+    // user-data API) are configured from it.
+    this.registerOutputs({ names: this.names, addresses: this.addresses, userData: args.userData ? [...args.userData] : [] });
+  }
+}

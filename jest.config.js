@@ -1,0 +1,7 @@
+// Tests are compiled by `tsc` first (npm test runs the build), then jest runs the JavaScript.
+module.exports = {
+  projects: [
+    { displayName: "unit", testMatch: ["<rootDir>/dist/tests/unit/**/*.test.js"], testEnvironment: "node" },
+    { displayName: "engine", testMatch: ["<rootDir>/dist/tests/engine/**/*.test.js"], testEnvironment: "node" },
+  ],
+};

@@ -1,0 +1,117 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+/** A resource a program declares, as `probatio plan --json` prints it. */
+export interface DeclaredResource {
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly inputs: Record<string, unknown>;
+  readonly protect: boolean;
+  readonly custom: boolean;
+}
+
+export interface MockRunResult {
+  readonly resources: DeclaredResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Outputs registered by component resources, by name (e.g. a fleet's cloud-init per machine). */
+  readonly componentOutputs: Record<string, Record<string, unknown>>;
+}
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const SECRET_MASK = "[secret]";
+
+/** Turns the wire form of resource inputs into plain JSON, masking secrets as "[secret]" and unknowns as "[unknown]". */
+export function plainInputs(value: unknown, revealSecrets = false): unknown {
+  if (value === UNKNOWN) return "[unknown]";
+  if (Array.isArray(value)) return value.map((v) => plainInputs(v, revealSecrets));
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (o[SIG] === SECRET_SIG) return revealSecrets ? plainInputs(o.value, revealSecrets) : SECRET_MASK;
+    if (o[SIG] === OUTPUT_SIG) {
+      if (o.secret && !revealSecrets) return SECRET_MASK;
+      return "value" in o ? plainInputs(o.value, revealSecrets) : "[unknown]";
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = plainInputs(v, revealSecrets);
+    return out;
+  }
+  return value;
+}
+
+/** Deterministic stand-ins for values only the cloud knows, so that dependent inputs can be shown. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const h = createHash("sha256").update(name).digest();
+  switch (type) {
+    case "openstack:compute/instance:Instance":
+      return { accessIpV4: `10.0.${h[0] % 250}.${(h[1] % 250) + 2}` };
+    case "ovh:Vps/vps:Vps":
+      return { serviceName: `vps-${h.toString("hex").slice(0, 8)}.vps.ovh.net` };
+    case "ovh:CloudProject/s3Credential:S3Credential":
+      return { accessKeyId: "plan-access-key", secretAccessKey: pulumi.secret("plan-secret-key") };
+    case "openstack:networking/port:Port":
+      return { allFixedIps: [`10.0.${h[0] % 250}.${(h[1] % 250) + 2}`] };
+    default:
+      return { name: inputs.name ?? name };
+  }
+}
+
+/**
+ * Runs a Pulumi program in-process under Pulumi's mocks (no engine, no credentials) and records every resource
+ * it registers: type token, name, parent, inputs (secrets masked) and protect flag.
+ */
+export async function runUnderMocks(
+  program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+  opts: { project: string; stack: string; revealSecrets?: boolean },
+): Promise<MockRunResult> {
+  await pulumi.runtime.setMocks({
+    newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } }),
+    call: (args) => args.inputs,
+  }, opts.project, opts.stack, false);
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: any, cb: (err: unknown, res: unknown) => void) => void;
+    registerResourceOutputs: (req: any, cb: (err: unknown, res: unknown) => void) => void;
+  };
+  const resources: DeclaredResource[] = [];
+  const componentOutputs: Record<string, Record<string, unknown>> = {};
+  const urnNames = new Map<string, string>();
+  let pending = 0;
+  const origRegister = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    pending++;
+    const parentUrn: string = req.getParent();
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      parent: parentUrn ? parentUrn.split("::").pop() ?? null : null,
+      inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>,
+      protect: req.getProtect?.() === true,
+      custom: req.getCustom(),
+    });
+    origRegister(req, (err, res: any) => {
+      pending--;
+      if (res?.getUrn) urnNames.set(res.getUrn(), req.getName());
+      cb(err, res);
+    });
+  };
+  const origOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    const name = urnNames.get(req.getUrn()) ?? req.getUrn().split("::").pop();
+    componentOutputs[name] = plainInputs(req.getOutputs()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>;
+    origOutputs(req, cb);
+  };
+
+  const result = await program();
+  const outputs = await new Promise<unknown>((resolve) => pulumi.output(result).apply((v) => { resolve(v); return v; }));
+  // Resources created inside apply callbacks register after the outputs resolve: wait until nothing is in flight.
+  let quiet = 0;
+  while (quiet < 5) {
+    await new Promise((r) => setTimeout(r, 2));
+    quiet = pending === 0 ? quiet + 1 : 0;
+  }
+  return { resources, outputs: plainInputs(outputs, opts.revealSecrets) as Record<string, unknown>, componentOutputs };
+}

@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { estimatePhase, Estimate } from "./estimate";
+import { DeclaredResource, runUnderMocks } from "./mockRun";
+import { buildPhase } from "./phase";
+import { environmentFor, getPhase, RoadmapId } from "./roadmaps";
+import { PhaseSettings } from "./settings";
+
+export interface PlanRequest {
+  readonly roadmap: RoadmapId;
+  readonly phase: number;
+  readonly stack: string;
+  readonly environment?: string;
+  /** Show secret values instead of "[secret]" (only `render` does, for the files it writes). */
+  readonly revealSecrets?: boolean;
+}
+
+export interface PlanResult {
+  readonly roadmap: RoadmapId;
+  readonly phase: number;
+  readonly stack: string;
+  readonly environment: string;
+  readonly resources: DeclaredResource[];
+  readonly estimate: Estimate;
+  readonly policy: Record<string, unknown>;
+  readonly componentOutputs: Record<string, Record<string, unknown>>;
+}
+
+/** Offline settings: no credentials; secrets are placeholders wrapped as secrets. */
+export function planSettings(req: PlanRequest): PhaseSettings {
+  return {
+    roadmap: req.roadmap,
+    phase: req.phase,
+    stack: req.stack,
+    environment: req.environment,
+    region: "GRA11",
+    cloudProject: "plan-cloud-project",
+    sshAllowList: [],
+    dbPassword: pulumi.secret("plan-placeholder-password"),
+    wormBackend: undefined,
+  };
+}
+
+/** Runs the real phase program under Pulumi's mocks and returns what it declares, with the estimate. */
+export async function planPhase(req: PlanRequest): Promise<PlanResult> {
+  const phase = getPhase(req.roadmap, req.phase);
+  const env = environmentFor(phase, req.stack, req.environment);
+  const run = await runUnderMocks(() => buildPhase(planSettings(req)) as unknown as Record<string, unknown>, {
+    project: "probatio", stack: req.stack, revealSecrets: req.revealSecrets,
+  });
+  return {
+    roadmap: phase.roadmap,
+    phase: phase.phase,
+    stack: req.stack,
+    environment: env.name,
+    resources: run.resources,
+    estimate: estimatePhase(phase, env.name),
+    policy: {},
+    componentOutputs: run.componentOutputs,
+  };
+}

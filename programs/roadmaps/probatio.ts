@@ -1,0 +1,223 @@
+import { FleetSpec, MachineSize, Roadmap, Topology } from "./types";
+
+/**
+ * ProbatioVault, phases 0-4 (seeds/000_f588d39bd41b9f66.txt). Sizes are the seed's; where it gives a range
+ * ("VPS 4-8GB") production takes the top of the range and test the bottom. Prices are list-price assumptions
+ * (EUR excl. VAT) chosen so that each phase's itemised estimate can be compared with the seed's figure.
+ */
+
+const vps = (vcpu: number, ramGb: number, diskGb: number): MachineSize => ({ vcpu, ramGb, diskGb });
+const VPS_2GB = vps(1, 2, 40);
+const VPS_4GB = vps(2, 4, 80);
+const VPS_8GB = vps(4, 8, 160);
+const VPS_12GB = vps(6, 12, 200);
+
+function fleet(role: string, count: number, size: MachineSize, offer: string, monthlyEur: number, services: string[]): FleetSpec {
+  return { role, count, size, variant: "ovh-vps", offer, services, monthlyEur };
+}
+
+const DAILY_03H = "0 3 * * *";
+const EVERY_6H = "0 */6 * * *";
+
+const phase0Prod: Topology = {
+  fleets: [
+    fleet("backend", 1, VPS_8GB, "vps-2025-model1", 9, ["backend"]),
+    fleet("api", 1, VPS_8GB, "vps-2025-model1", 9, ["api"]),
+    fleet("database", 1, VPS_8GB, "vps-2025-model1", 9, ["postgresql"]),
+    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
+  ],
+  postgres: {
+    mode: "self-managed", version: 15, primaryRole: "database", standbys: [], maxConnections: 100,
+    backupCron: DAILY_03H, backupRetentionDays: 30,
+  },
+  extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 }],
+};
+
+const phase1Prod: Topology = {
+  ...phase0Prod,
+  fleets: [
+    ...phase0Prod.fleets,
+    fleet("cache", 1, VPS_2GB, "vps-2025-model0", 6, ["redis"]),
+    fleet("monitoring", 1, VPS_4GB, "vps-2025-model0", 6, ["prometheus", "grafana"]),
+  ],
+  postgres: { ...phase0Prod.postgres!, maxConnections: 200, pgbouncer: { poolSize: 50, port: 6432 } },
+  redis: { nodes: 1, sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  pm2: { instances: "max" },
+  cdn: { provider: "cloudflare-free", cacheDays: 30 },
+  monitoring: { prometheus: true, grafana: true, alertmanager: false },
+  extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 }, { item: "Cloudflare Free (CDN)", monthlyEur: 0 }],
+};
+
+const phase2Prod: Topology = {
+  fleets: [
+    fleet("lb", 1, VPS_2GB, "vps-2025-model0", 6, ["haproxy"]),
+    fleet("backend", 3, VPS_8GB, "vps-2025-model1", 9, ["backend", "api"]),
+    fleet("cache", 1, VPS_2GB, "vps-2025-model0", 6, ["redis"]),
+    fleet("pgbouncer", 1, VPS_2GB, "vps-2025-model0", 6, ["pgbouncer"]),
+    fleet("database", 2, VPS_8GB, "vps-2025-model1", 12, ["postgresql"]),
+    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
+    fleet("monitoring", 1, VPS_4GB, "vps-2025-model0", 6, ["prometheus", "grafana"]),
+  ],
+  postgres: {
+    mode: "self-managed", version: 15, primaryRole: "database", standbys: ["async"], maxConnections: 200,
+    pgbouncer: { poolSize: 50, port: 6432 }, backupCron: EVERY_6H, backupRetentionDays: 30,
+  },
+  redis: { nodes: 1, sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  loadBalancer: { kind: "haproxy", nodes: 1, role: "lb", backendRole: "backend", backendPort: 3000 },
+  pm2: { instances: "max" },
+  cdn: { provider: "cloudflare-free", cacheDays: 30 },
+  monitoring: { prometheus: true, grafana: true, alertmanager: false },
+  extraCosts: [{ item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 10 }, { item: "Failover IP", monthlyEur: 3 }],
+};
+
+const phase3Prod: Topology = {
+  ...phase2Prod,
+  fleets: [
+    fleet("lb", 2, VPS_2GB, "vps-2025-model0", 6, ["haproxy", "keepalived"]),
+    fleet("backend", 3, VPS_8GB, "vps-2025-model1", 9, ["backend", "api"]),
+    fleet("cache", 3, VPS_2GB, "vps-2025-model0", 6, ["redis", "redis-sentinel"]),
+    fleet("pgbouncer", 1, VPS_2GB, "vps-2025-model0", 6, ["pgbouncer"]),
+    fleet("database", 3, VPS_8GB, "vps-2025-model1", 12, ["postgresql"]),
+    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
+    fleet("monitoring", 1, VPS_8GB, "vps-2025-model1", 9, ["prometheus", "grafana", "alertmanager"]),
+  ],
+  postgres: { ...phase2Prod.postgres!, standbys: ["sync", "async"] },
+  redis: { nodes: 3, sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  loadBalancer: { kind: "haproxy", nodes: 2, role: "lb", backendRole: "backend", backendPort: 3000, vrrpRouterId: 51 },
+  scaling: { min: 3, max: 10, scaleUpCpuPercent: 70, scaleUpForMinutes: 5, scaleDownCpuPercent: 30, scaleDownForMinutes: 10 },
+  monitoring: { prometheus: true, grafana: true, alertmanager: true },
+  extraCosts: [
+    { item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 12 },
+    { item: "Failover IP (VRRP virtual IP)", monthlyEur: 3 },
+    { item: "Alerting channels (SMS, PagerDuty)", monthlyEur: 20 },
+    { item: "Backend headroom (autoscaling above 3 instances, average)", monthlyEur: 9 },
+  ],
+};
+
+const phase4Prod: Topology = {
+  fleets: [
+    { role: "cache", count: 3, size: { vcpu: 2, ramGb: 7, diskGb: 50 }, variant: "public-cloud", offer: "b3-8", services: ["redis", "redis-sentinel"], monthlyEur: 10 },
+  ],
+  network: {
+    vpcCidr: "10.0.0.0/16",
+    subnets: { public: "10.0.1.0/24", backend: "10.0.10.0/24", database: "10.0.20.0/24", hsm: "10.0.30.0/24" },
+    natGateway: true,
+    zeroTrust: true,
+  },
+  loadBalancer: { kind: "managed", nodes: 2, role: "lb", backendRole: "backend", backendPort: 443, flavor: "small" },
+  k8s: {
+    kind: "ovh-mks", servers: 0, agents: 3, nodeFlavor: "b3-16",
+    autoscale: { minNodes: 3, maxNodes: 50 },
+    hpa: { minPods: 3, maxPods: 50, cpuTargetPercent: 70 },
+    helmReleases: [],
+  },
+  redis: { nodes: 3, sentinel: true, quorum: 2, maxmemoryPolicy: "noeviction", role: "cache" },
+  postgres: {
+    mode: "managed", version: 16, standbys: ["sync", "async"], maxConnections: 400,
+    backupCron: EVERY_6H, backupRetentionDays: 30, managedPlan: "business", managedNodes: 3, managedFlavor: "db1-15",
+  },
+  hsm: { keys: ["master-key", "signing-key"] },
+  worm: { backend: "ovh", retentionYears: 10, mode: "COMPLIANCE" },
+  monitoring: { prometheus: true, grafana: true, alertmanager: true },
+  cdn: { provider: "cloudflare-business", cacheDays: 30 },
+  extraCosts: [
+    { item: "K8s Managed nodes (3 at the floor; ~30-50 EUR each)", monthlyEur: 150 },
+    { item: "PostgreSQL Managed (1 cluster, 3 nodes)", monthlyEur: 80 },
+    { item: "HSM / OVHcloud KMS", monthlyEur: 50 },
+    { item: "Load Balancer OVH (managed)", monthlyEur: 20 },
+    { item: "NAT Gateway (2, HA)", monthlyEur: 20 },
+    { item: "VPC + network", monthlyEur: 10 },
+    { item: "Monitoring/Logs", monthlyEur: 20 },
+    { item: "WORM storage (~500 GB)", monthlyEur: 15 },
+    { item: "Cloudflare Business", monthlyEur: 200 },
+  ],
+};
+
+export const probatioRoadmap: Roadmap = {
+  id: "probatio",
+  title: "ProbatioVault",
+  seed: "000_f588d39bd41b9f66.txt",
+  region: "GRA11",
+  phases: [
+    {
+      roadmap: "probatio", phase: 0, name: "VPS classiques (POC/MVP)",
+      summary: "Classic OVH VPS: dev all-in-one, test, and 4 separate production VPS; daily PostgreSQL backup to Object Storage.",
+      environments: {
+        prod: phase0Prod,
+        dev: {
+          fleets: [fleet("allinone", 1, VPS_12GB, "vps-2025-model2", 16, ["backend", "api", "postgresql", "sonarqube", "gitlab-runner"])],
+          postgres: { ...phase0Prod.postgres!, primaryRole: "allinone" },
+          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 1 }],
+        },
+        test: {
+          fleets: [fleet("allinone", 1, VPS_4GB, "vps-2025-model0", 6, ["backend", "api", "postgresql"])],
+          postgres: { ...phase0Prod.postgres!, primaryRole: "allinone" },
+          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 1 }],
+        },
+      },
+      targets: {
+        users: { min: 500, max: 1000 }, usersUnit: "users", requestsPerSecond: { min: 800, max: 1200 },
+        availability: 99.5, monthlyCostEur: 70,
+      },
+      gatesToNext: ["500-1000 users reached", "degraded performance (latency > 1 s)", "CPU/RAM > 80 % permanently"],
+      notes: [
+        "~70 EUR/month is the seed's figure for the three environments together (dev 12 GB, test 4-8 GB, 4 prod VPS).",
+        "Ranges 'VPS 4-8GB' are deployed at 8 GB in prod and 4 GB in test; the CI runner (2-4 GB) at 4 GB.",
+      ],
+    },
+    {
+      roadmap: "probatio", phase: 1, name: "Optimisations",
+      summary: "Phase 0 plus PM2 cluster mode, a Redis cache, pgBouncer (max_connections 200, pool 50), CDN, Prometheus + Grafana.",
+      environments: { prod: phase1Prod },
+      targets: {
+        users: { min: 1500, max: 2000 }, usersUnit: "users", requestsPerSecond: { min: 1500, max: 2500 },
+        availability: 99.7, monthlyCostEur: 90,
+      },
+      gatesToNext: ["> 1000 users", "99.9 % SLA required by contract", "customers demand guaranteed availability"],
+      notes: ["The seed's +20 EUR (Redis, monitoring) is deployed as two small VPS: cache (2 GB) and monitoring (4 GB)."],
+    },
+    {
+      roadmap: "probatio", phase: 2, name: "Load Balancing & Réplication",
+      summary: "HAProxy in front of 3 backends, Redis, pgBouncer, PostgreSQL primary + streaming replica, backups every 6 h.",
+      environments: { prod: phase2Prod },
+      targets: {
+        users: { min: 5000, max: 10000 }, usersUnit: "users", requestsPerSecond: { min: 5000, max: 8000 },
+        availability: 99.9, monthlyCostEur: 150,
+      },
+      gatesToNext: ["> 10000 users (phase 2 capacity)", "99.95 % availability required"],
+      notes: [
+        "The seed has no 'Quand passer Phase 3' section; the gates are phase 2's capacity ceiling and phase 3's objective.",
+        "The seed draws 'Redis (Sentinel)' with 1 node (+2 in phase 3): one Sentinel cannot fail over, so phase 2 deploys a single Redis and phase 3 adds the 3-node Sentinel set.",
+      ],
+    },
+    {
+      roadmap: "probatio", phase: 3, name: "Haute Disponibilité",
+      summary: "HAProxy pair with a keepalived VRRP virtual IP, backends 3-10, PostgreSQL primary + sync + async standbys, Redis 3 nodes + Sentinel, Alertmanager.",
+      environments: { prod: phase3Prod },
+      targets: {
+        users: { min: 20000, max: 50000 }, usersUnit: "users", requestsPerSecond: { min: 15000, max: 30000 },
+        availability: 99.95, monthlyCostEur: 250,
+      },
+      gatesToNext: ["> 10000 users", "SecNumCloud compliance needed", "infrastructure budget > 500 EUR/month available", "international expansion planned"],
+      notes: [
+        "The seed says '+6 VPS' for phase 3; at the floor of 3 backends the topology adds 4 machines (2nd HAProxy, 2 Redis, 1 standby); autoscaling (3-10 backends) is the rest.",
+        "The phase 4 prerequisites (phase 2/3 stabilised, DevOps team trained on Kubernetes) are checked by the 3-to-4 migration's preflight.",
+      ],
+    },
+    {
+      roadmap: "probatio", phase: 4, name: "VPC OVH Cloud (objectif final)",
+      summary: "VPC 10.0.0.0/16 with public/backend/database/HSM subnets, NAT gateway, managed LB, managed Kubernetes (HPA 3-50), Redis 3 nodes, managed PostgreSQL (3 nodes), HSM, WORM storage, zero-trust security groups.",
+      environments: { prod: phase4Prod },
+      targets: {
+        users: { min: 100000 }, usersUnit: "users", requestsPerSecond: { min: 50000 },
+        availability: 99.99, latencyP95Ms: 100, monthlyCostEur: 595, costAsWritten: "~300-500 EUR (headline); ~595 EUR (itemised table)",
+      },
+      gatesToNext: [],
+      notes: [
+        "Cost: the headline says ~300-500 EUR/month, the itemised table sums to ~595 EUR; probatio records the itemised figure.",
+        "WORM storage: the seed draws AWS S3 but also promises 'no transfer outside the EU'; the default backend is OVH Object Storage with Object Lock (sovereign); set probatio:wormBackend=aws for S3.",
+        "The cost table lists 'Redis Managed'; the diagram puts a 3-node Redis in the backend subnet: probatio deploys 3 instances there.",
+      ],
+    },
+  ],
+};

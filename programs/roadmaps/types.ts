@@ -1,0 +1,157 @@
+/** The roadmaps probatio carries, as typed data. One source for programs, `plan`, migrations and docs. */
+
+export type RoadmapId = "probatio" | "koprogo";
+
+/** A closed or open range from a seed ("500-1000", "100000+": max undefined). */
+export interface Range {
+  readonly min: number;
+  readonly max?: number;
+}
+
+export interface MachineSize {
+  readonly vcpu: number;
+  readonly ramGb: number;
+  readonly diskGb: number;
+}
+
+/** How a machine is bought: a classic OVH VPS order, or an OVH Public Cloud (OpenStack) instance. */
+export type MachineVariant = "ovh-vps" | "public-cloud";
+
+/** N machines of one role. */
+export interface FleetSpec {
+  readonly role: string;
+  readonly count: number;
+  readonly size: MachineSize;
+  readonly variant: MachineVariant;
+  /** OVH VPS plan code (ovh-vps) or Public Cloud flavour name (public-cloud). */
+  readonly offer: string;
+  /** What runs on these machines (rendered into their cloud-init). */
+  readonly services: readonly string[];
+  /** List price assumption per machine per month, EUR excl. VAT. */
+  readonly monthlyEur: number;
+}
+
+export interface PostgresSpec {
+  readonly mode: "self-managed" | "managed";
+  readonly version: number;
+  /** Machine role that runs the primary (self-managed). */
+  readonly primaryRole?: string;
+  /** Standbys (self-managed): one entry per standby. */
+  readonly standbys: readonly ("sync" | "async")[];
+  readonly maxConnections: number;
+  readonly sharedBuffers?: string;
+  readonly pgbouncer?: { readonly poolSize: number; readonly port: number };
+  /** Base backup + WAL archive schedule (cron) to object storage. */
+  readonly backupCron: string;
+  readonly backupRetentionDays: number;
+  /** Managed: OVH plan and node count (primary + replicas). */
+  readonly managedPlan?: string;
+  readonly managedNodes?: number;
+  readonly managedFlavor?: string;
+}
+
+export interface RedisSpec {
+  readonly nodes: 1 | 3;
+  readonly sentinel: boolean;
+  readonly quorum?: number;
+  readonly maxmemoryPolicy: string;
+  readonly role: string;
+  readonly inCluster?: boolean;
+}
+
+export interface LoadBalancerSpec {
+  readonly kind: "haproxy" | "managed";
+  readonly nodes: 1 | 2;
+  readonly role: string;
+  readonly backendRole: string;
+  readonly backendPort: number;
+  /** VRRP virtual router id (2 nodes). */
+  readonly vrrpRouterId?: number;
+  readonly flavor?: string;
+}
+
+export interface K8sSpec {
+  readonly kind: "ovh-mks" | "k3s";
+  readonly servers: number;
+  readonly agents: number;
+  readonly nodeFlavor?: string;
+  readonly autoscale?: { readonly minNodes: number; readonly maxNodes: number };
+  readonly hpa?: { readonly minPods: number; readonly maxPods: number; readonly cpuTargetPercent: number };
+  readonly helmReleases: readonly string[];
+}
+
+export interface NetworkSpec {
+  readonly vpcCidr: string;
+  readonly subnets: Readonly<Record<string, string>>;
+  readonly natGateway: boolean;
+  readonly zeroTrust: boolean;
+}
+
+export interface WormSpec {
+  readonly backend: "ovh" | "aws";
+  readonly retentionYears: number;
+  readonly mode: "COMPLIANCE" | "GOVERNANCE";
+}
+
+export interface ScalingRule {
+  readonly min: number;
+  readonly max: number;
+  readonly scaleUpCpuPercent: number;
+  readonly scaleUpForMinutes: number;
+  readonly scaleDownCpuPercent: number;
+  readonly scaleDownForMinutes: number;
+}
+
+/** What one environment (one stack) of a phase deploys. */
+export interface Topology {
+  readonly fleets: readonly FleetSpec[];
+  readonly network?: NetworkSpec;
+  readonly postgres?: PostgresSpec;
+  readonly redis?: RedisSpec;
+  readonly loadBalancer?: LoadBalancerSpec;
+  readonly k8s?: K8sSpec;
+  readonly hsm?: { readonly keys: readonly string[] };
+  readonly worm?: WormSpec;
+  readonly scaling?: ScalingRule;
+  readonly monitoring?: { readonly prometheus: boolean; readonly grafana: boolean; readonly alertmanager: boolean };
+  readonly pm2?: { readonly instances: "max" | number };
+  readonly cdn?: { readonly provider: string; readonly cacheDays: number };
+  readonly compose?: { readonly services: readonly string[] };
+  /** Items billed outside machines (managed services, storage, CDN), EUR/month. */
+  readonly extraCosts?: readonly { readonly item: string; readonly monthlyEur: number }[];
+}
+
+export interface Targets {
+  readonly users: Range;
+  readonly usersUnit: "users" | "condominiums";
+  readonly requestsPerSecond?: Range;
+  /** Availability target, percent. */
+  readonly availability: number;
+  readonly latencyP95Ms?: number;
+  /** The seed's monthly cost for the phase, EUR. */
+  readonly monthlyCostEur: number;
+  /** The seed's cost as written, when it is a range or contradicts itself. */
+  readonly costAsWritten?: string;
+}
+
+export interface Phase {
+  readonly roadmap: RoadmapId;
+  readonly phase: number;
+  readonly name: string;
+  readonly summary: string;
+  /** Environments (stack kinds) of this phase; the first is the default. */
+  readonly environments: Readonly<Record<string, Topology>>;
+  readonly targets: Targets;
+  /** When to move on to the next phase (ProbatioVault "Quand passer", KoproGo "Quand upgrader"). */
+  readonly gatesToNext: readonly string[];
+  /** Choices made where the seed is ambiguous or contradicts itself. */
+  readonly notes: readonly string[];
+}
+
+export interface Roadmap {
+  readonly id: RoadmapId;
+  readonly title: string;
+  readonly seed: string;
+  readonly region: string;
+  readonly phases: readonly Phase[];
+}

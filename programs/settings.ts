@@ -1,0 +1,70 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHmac } from "crypto";
+import { RoadmapId } from "./roadmaps";
+
+/** Everything a phase program needs besides the roadmap data: from stack config (up) or from flags (plan). */
+export interface PhaseSettings {
+  readonly roadmap: RoadmapId;
+  readonly phase: number;
+  readonly stack: string;
+  /** Environment of the phase to deploy (default: the stack name when the phase has it, else the phase's first). */
+  readonly environment?: string;
+  readonly region: string;
+  /** OVH Public Cloud project id (Object Storage, managed services, instances). */
+  readonly cloudProject: pulumi.Input<string>;
+  /** Public key installed on every machine. */
+  readonly sshPublicKey?: string;
+  /** CIDRs allowed to reach SSH. Default none (no SSH from outside). */
+  readonly sshAllowList: readonly string[];
+  /** The application's database password (secret). Other database passwords are derived from it. */
+  readonly dbPassword: pulumi.Input<string>;
+  /** Password of Redis (secret); derived from dbPassword when not set. */
+  readonly redisPassword?: pulumi.Input<string>;
+  /** WORM storage backend (phase 4). */
+  readonly wormBackend?: "ovh" | "aws";
+}
+
+/** A stack config key the CLI checks before running the engine. */
+export interface ConfigKey {
+  readonly key: string;
+  readonly secret: boolean;
+  readonly required: boolean;
+  readonly description: string;
+  readonly example: string;
+}
+
+export const configKeys: readonly ConfigKey[] = [
+  { key: "roadmap", secret: false, required: false, description: "roadmap: probatio or koprogo (default probatio)", example: "probatio" },
+  { key: "phase", secret: false, required: false, description: "phase deployed by this stack (set by `probatio up --phase`)", example: "0" },
+  { key: "region", secret: false, required: false, description: "OVH region (default GRA11)", example: "GRA11" },
+  { key: "cloudProject", secret: false, required: true, description: "OVH Public Cloud project id (Object Storage, instances, managed services)", example: "0123456789abcdef0123456789abcdef" },
+  { key: "dbPassword", secret: true, required: true, description: "password of the application's PostgreSQL user", example: "$(openssl rand -base64 24)" },
+  { key: "sshPublicKey", secret: false, required: false, description: "SSH public key installed on every machine", example: "\"$(cat ~/.ssh/id_ed25519.pub)\"" },
+  { key: "sshAllowList", secret: false, required: false, description: "comma-separated CIDRs allowed to reach SSH (default none)", example: "203.0.113.7/32" },
+  { key: "environment", secret: false, required: false, description: "environment of the phase (dev, test, staging, prod); default from the stack name", example: "prod" },
+  { key: "wormBackend", secret: false, required: false, description: "WORM storage backend for ProbatioVault phase 4: ovh (default) or aws", example: "ovh" },
+];
+
+/** Derives a distinct secret for `purpose` from a base secret (one secret for the operator to keep, several on the machines). */
+export function deriveSecret(base: pulumi.Input<string>, purpose: string): pulumi.Output<string> {
+  return pulumi.secret(pulumi.output(base).apply((b) => createHmac("sha256", b).update(`probatio:${purpose}`).digest("base64url").slice(0, 32)));
+}
+
+/** Reads the settings from the current stack's config (inside a Pulumi program). */
+export function readSettings(): PhaseSettings {
+  const config = new pulumi.Config("probatio");
+  const allow = config.get("sshAllowList");
+  return {
+    roadmap: (config.get("roadmap") ?? "probatio") as RoadmapId,
+    phase: config.requireNumber("phase"),
+    stack: pulumi.getStack(),
+    environment: config.get("environment"),
+    region: config.get("region") ?? "GRA11",
+    cloudProject: config.require("cloudProject"),
+    sshPublicKey: config.get("sshPublicKey"),
+    sshAllowList: allow ? allow.split(",").map((s) => s.trim()).filter(Boolean) : [],
+    dbPassword: config.requireSecret("dbPassword"),
+    redisPassword: config.getSecret("redisPassword"),
+    wormBackend: config.get("wormBackend") as "ovh" | "aws" | undefined,
+  };
+}
