@@ -1,0 +1,56 @@
+import { mkdtempSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { cloudObjects, configure, makeSandbox, runCli, stateResources } from "./harness";
+
+jest.setTimeout(120_000);
+
+describe("clear refusals before the engine changes anything (STUB cloud providers)", () => {
+  test("missing required config: exit 5, names each missing setting and the command to set it, creates nothing", async () => {
+    const sb = makeSandbox();
+    const r = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("missing required configuration: cloudProject");
+    expect(r.stderr).toContain("dbPassword");
+    expect(r.stderr).toContain("probatio config set --stack prod --secret dbPassword");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(cloudObjects(sb)).toEqual([]);
+  });
+
+  test("no terminal and no --yes: up refuses instead of hanging, creates nothing", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    const r = await runCli(sb, ["up", "--phase", "0", "--stack", "prod"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("pass --yes");
+    expect(cloudObjects(sb)).toEqual([]);
+    expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+
+  test("unknown phase and unknown roadmap: usage errors (exit 2) without a stack trace", async () => {
+    const sb = makeSandbox();
+    const p = await runCli(sb, ["up", "--phase", "9", "--stack", "prod", "--yes"]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("unknown phase '9' for roadmap probatio");
+    expect(p.stderr).toContain("phases of probatio: 0, 1, 2, 3, 4");
+    const r = await runCli(sb, ["plan", "--phase", "1", "--roadmap", "acme"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown roadmap 'acme'");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("no Pulumi binary anywhere: exit 4 and says how to get one", async () => {
+    const sb = makeSandbox({ PROBATIO_CACHE: mkdtempSync(join(tmpdir(), "probatio-empty-cache-")), PROBATIO_PULUMI_ROOT: "" });
+    const r = await runCli(sb, ["status", "--stack", "prod"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("the Pulumi CLI was not found");
+    expect(r.stderr).toContain("scripts/build-pulumi.sh");
+  });
+
+  test("no passphrase: exit 5 and says which variable to set", async () => {
+    const sb = makeSandbox({ PULUMI_CONFIG_PASSPHRASE: "" });
+    const r = await runCli(sb, ["status", "--stack", "prod"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("PULUMI_CONFIG_PASSPHRASE");
+  });
+});

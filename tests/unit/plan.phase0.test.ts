@@ -1,0 +1,66 @@
+import { cloudInitFiles, named, ofType, plan } from "./helpers";
+import { runUnderMocks } from "../../programs/mockRun";
+import { buildPhase } from "../../programs/phase";
+import { planSettings } from "../../programs/plan";
+
+describe("ProbatioVault phase 0 under mocks", () => {
+  test("prod: 4 separate classic VPS named <stack>-<role>-<n> with the seed's sizes", async () => {
+    const p = await plan("probatio", 0, "prod");
+    const vps = ofType(p, "ovh:Vps/vps:Vps");
+    expect(vps.map((v) => v.inputs.displayName).sort()).toEqual(["prod-api-1", "prod-backend-1", "prod-ci-runner-1", "prod-database-1"]);
+    const plan0 = (name: string) => (named(p, name).inputs.plans as { planCode: string; configurations: { label: string; value: string }[] }[])[0];
+    expect(plan0("backend-1").planCode).toBe("vps-2025-model1");
+    expect(plan0("ci-runner-1").planCode).toBe("vps-2025-model0");
+    expect(plan0("backend-1").configurations).toEqual([{ label: "vps_datacenter", value: "GRA" }, { label: "vps_os", value: "Debian 12" }]);
+  });
+
+  test("prod: daily PostgreSQL backup to a protected, versioned, encrypted Object Storage bucket", async () => {
+    const p = await plan("probatio", 0, "prod");
+    const bucket = named(p, "postgres-backups");
+    expect(bucket.type).toBe("ovh:CloudProject/storage:Storage");
+    expect(bucket.protect).toBe(true);
+    expect(bucket.inputs).toMatchObject({ name: "prod-pg-backups", regionName: "GRA", versioning: { status: "enabled" }, encryption: { sseAlgorithm: "AES256" } });
+    expect(named(p, "postgres-primary-1").protect).toBe(true);
+    expect(named(p, "backend-1").protect).toBe(false);
+  });
+
+  test("dev: one all-in-one VPS of 6 vCores / 12 GB running backend, API, PostgreSQL, SonarQube and the GitLab Runner", async () => {
+    const p = await plan("probatio", 0, "dev");
+    const vps = ofType(p, "ovh:Vps/vps:Vps");
+    expect(vps).toHaveLength(1);
+    expect(vps[0].inputs.displayName).toBe("dev-allinone-1");
+    expect((vps[0].inputs.plans as { planCode: string }[])[0].planCode).toBe("vps-2025-model2");
+    expect(p.environment).toBe("dev");
+  });
+
+  test("test: one VPS", async () => {
+    const p = await plan("probatio", 0, "test");
+    expect(ofType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toEqual(["test-allinone-1"]);
+  });
+
+  test("plan JSON masks secrets: the database password never appears", async () => {
+    const p = await plan("probatio", 0, "dev");
+    expect(JSON.stringify(p)).not.toContain("plan-placeholder-password");
+    expect(p.componentOutputs["allinone"].userData).toEqual(["[secret]"]);
+  });
+
+  test("the database machine's cloud-init carries the daily backup cron, pg_hba restricted to the private network, and the pgBackRest repo", async () => {
+    const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap: "probatio", phase: 0, stack: "prod" })) as never, { project: "probatio", stack: "prod", revealSecrets: true });
+    const userData = (run.componentOutputs["postgres-primary"].userData as string[])[0];
+    const files = cloudInitFiles(userData);
+    expect(files["/etc/cron.d/probatio-pg-backup"]).toContain("0 3 * * * postgres pgbackrest --stanza=prod --type=full backup");
+    expect(files["/etc/pgbackrest/pgbackrest.conf"]).toContain("repo1-s3-bucket=prod-pg-backups");
+    expect(files["/etc/pgbackrest/pgbackrest.conf"]).toContain("repo1-retention-full=30");
+    expect(files["/etc/postgresql/15/main/pg_hba.conf"]).toContain("host    app             app             10.0.0.0/16             scram-sha-256");
+    expect(files["/etc/postgresql/15/main/pg_hba.conf"]).toMatch(/0\.0\.0\.0\/0\s+reject/);
+    expect(files["/etc/postgresql/15/main/conf.d/probatio.conf"]).toContain("archive_command = 'pgbackrest --stanza=prod archive-push %p'");
+  });
+
+  test("the estimate compares the itemised cost with the seed's ~70 EUR for the three environments", async () => {
+    const p = await plan("probatio", 0, "prod");
+    expect(p.estimate.seedMonthlyEur).toBe(70);
+    expect(p.estimate.monthlyEur).toBe(38);
+    expect(p.estimate.allEnvironmentsMonthlyEur).toBe(62);
+    expect(p.policy).toEqual({});
+  });
+});
