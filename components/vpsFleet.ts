@@ -27,6 +27,12 @@ export interface VpsFleetArgs {
   readonly sshPublicKey?: pulumi.Input<string>;
   /** Private network id to attach (public-cloud). Default none (public network only). */
   readonly networkId?: pulumi.Input<string>;
+  /** Fixed private address of each machine on `networkId` (public-cloud). Default DHCP. */
+  readonly fixedIps?: readonly string[];
+  /** Pre-made private port of each machine, instead of networkId (public-cloud; e.g. ports allowed to claim a VIP). */
+  readonly ports?: readonly pulumi.Input<string>[];
+  /** Also attach the public network Ext-Net. Default: true when there is no private network, else false. */
+  readonly publicNetwork?: boolean;
   /** Security group names (public-cloud). Default none. */
   readonly securityGroups?: readonly pulumi.Input<string>[];
   /** OVH subsidiary for VPS orders. Default "FR". */
@@ -41,7 +47,14 @@ export function validateVpsFleetArgs(args: VpsFleetArgs): void {
   if (args.userData && args.userData.length !== args.count) {
     throw new ArgumentError("VpsFleet", "userData", `must have one entry per machine (${args.count}), got ${args.userData.length}`);
   }
-  if (args.variant === "ovh-vps" && (args.networkId || args.securityGroups?.length)) {
+  if (args.fixedIps && args.fixedIps.length !== args.count) {
+    throw new ArgumentError("VpsFleet", "fixedIps", `must have one entry per machine (${args.count}), got ${args.fixedIps.length}`);
+  }
+  if (args.ports && args.ports.length !== args.count) {
+    throw new ArgumentError("VpsFleet", "ports", `must have one entry per machine (${args.count}), got ${args.ports.length}`);
+  }
+  if (args.fixedIps && !args.networkId) throw new ArgumentError("VpsFleet", "fixedIps", "needs networkId");
+  if (args.variant === "ovh-vps" && (args.networkId || args.securityGroups?.length || args.ports)) {
     throw new ArgumentError("VpsFleet", "networkId", "is for public-cloud instances; a classic VPS has no OpenStack network or security groups");
   }
 }
@@ -97,7 +110,11 @@ export class VpsFleet extends pulumi.ComponentResource {
         : undefined;
       for (let i = 0; i < args.count; i++) {
         const instanceName = machineName(args.stack, args.role, i);
-        const networks = args.networkId ? [{ uuid: args.networkId }] : [{ name: "Ext-Net" }];
+        const networks: { name?: string; uuid?: pulumi.Input<string>; fixedIpV4?: string; port?: pulumi.Input<string> }[] = [];
+        const hasPrivate = !!(args.networkId || args.ports);
+        if (args.publicNetwork ?? !hasPrivate) networks.push({ name: "Ext-Net" });
+        if (args.ports) networks.push({ port: args.ports[i] });
+        else if (args.networkId) networks.push(args.fixedIps ? { uuid: args.networkId, fixedIpV4: args.fixedIps[i] } : { uuid: args.networkId });
         const instance = new openstack.compute.Instance(`${name}-${i + 1}`, {
           name: instanceName,
           flavorName: args.offer,
@@ -111,7 +128,7 @@ export class VpsFleet extends pulumi.ComponentResource {
           schedulerHints: group ? [{ group: group.id }] : undefined,
         }, { parent: this });
         this.names.push(instanceName);
-        this.addresses.push(instance.accessIpV4);
+        this.addresses.push(args.fixedIps ? pulumi.output(args.fixedIps[i]) : instance.accessIpV4);
       }
     }
     // The cloud-init of each machine is an output too: `probatio render` reads it, and classic VPS (which have no

@@ -1,0 +1,115 @@
+/**
+ * The Kubernetes objects of the backend: namespace, Deployment (probes, limits), Service, HPA, PDB and
+ * default-deny NetworkPolicies with explicit allows. Plain objects: created through the Kubernetes provider on
+ * OVH Managed Kubernetes, or written as auto-deployed manifests on K3s. Pure.
+ */
+
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: unknown };
+
+export interface WorkloadSettings {
+  readonly namespace: string;
+  readonly app: string;
+  readonly image: string;
+  readonly port: number;
+  readonly replicas: number;
+  readonly hpa?: { readonly minPods: number; readonly maxPods: number; readonly cpuTargetPercent: number };
+  readonly resources: { readonly cpuRequest: string; readonly memoryRequest: string; readonly cpuLimit: string; readonly memoryLimit: string };
+  /** Expose through the cloud's managed load balancer (Service type LoadBalancer). */
+  readonly loadBalancer?: { readonly flavor: string };
+  /** Where traffic may come from and go to. */
+  readonly allow: {
+    readonly ingressFrom: readonly string[];
+    readonly egress: readonly { readonly cidr: string; readonly port: number; readonly description: string }[];
+  };
+}
+
+export function workloadObjects(s: WorkloadSettings): K8sObject[] {
+  const labels = { app: s.app };
+  const ns = s.namespace;
+  const objects: K8sObject[] = [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "probatio.io/managed": "true" } } },
+    {
+      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: s.app, namespace: ns, labels },
+      spec: {
+        replicas: s.replicas,
+        selector: { matchLabels: labels },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+            containers: [{
+              name: s.app, image: s.image, ports: [{ name: "http", containerPort: s.port }],
+              readinessProbe: { httpGet: { path: "/health/ready", port: s.port }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: "/health", port: s.port }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+              resources: { requests: { cpu: s.resources.cpuRequest, memory: s.resources.memoryRequest }, limits: { cpu: s.resources.cpuLimit, memory: s.resources.memoryLimit } },
+              securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+            }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: "v1", kind: "Service",
+      metadata: { name: s.app, namespace: ns, annotations: s.loadBalancer ? { "loadbalancer.ovhcloud.com/flavor": s.loadBalancer.flavor } : undefined },
+      spec: { type: s.loadBalancer ? "LoadBalancer" : "ClusterIP", selector: labels, ports: [{ name: "https", port: 443, targetPort: s.port }] },
+    },
+    {
+      apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: s.app, namespace: ns },
+      spec: { minAvailable: Math.max(1, (s.hpa?.minPods ?? s.replicas) - 1), selector: { matchLabels: labels } },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny-all", namespace: ns },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${s.app}-ingress`, namespace: ns },
+      spec: {
+        podSelector: { matchLabels: labels }, policyTypes: ["Ingress"],
+        ingress: [{ from: s.allow.ingressFrom.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: s.port }] }],
+      },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${s.app}-egress`, namespace: ns },
+      spec: {
+        podSelector: { matchLabels: labels }, policyTypes: ["Egress"],
+        egress: [
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+          ...s.allow.egress.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: "TCP", port: e.port }] })),
+        ],
+      },
+    },
+  ];
+  if (s.hpa) {
+    objects.push({
+      apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: s.app, namespace: ns },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: s.app },
+        minReplicas: s.hpa.minPods, maxReplicas: s.hpa.maxPods,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.hpa.cpuTargetPercent } } }],
+      },
+    });
+  }
+  return objects;
+}
+
+/** Helm charts K3s installs by itself (HelmChart objects of its built-in Helm controller). */
+export const helmCharts: Readonly<Record<string, { repo: string; chart: string; namespace: string }>> = {
+  "postgresql-ha": { repo: "https://charts.bitnami.com/bitnami", chart: "postgresql-ha", namespace: "database" },
+  dragonfly: { repo: "oci://ghcr.io/dragonflydb/dragonfly/helm", chart: "dragonfly", namespace: "cache" },
+  "kube-prometheus-stack": { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", namespace: "monitoring" },
+  longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn", namespace: "longhorn-system" },
+  kepler: { repo: "https://sustainable-computing-io.github.io/kepler-helm-chart", chart: "kepler", namespace: "kepler" },
+  loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", namespace: "monitoring" },
+};
+
+export function helmChartObjects(releases: readonly string[]): K8sObject[] {
+  return releases.map((r) => {
+    const c = helmCharts[r];
+    if (!c) throw new Error(`no Helm chart known for release '${r}'`);
+    return {
+      apiVersion: "helm.cattle.io/v1", kind: "HelmChart", metadata: { name: r, namespace: "kube-system" },
+      spec: { repo: c.repo.startsWith("oci://") ? undefined : c.repo, chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart, targetNamespace: c.namespace, createNamespace: true },
+    };
+  });
+}

@@ -1,0 +1,88 @@
+import * as pulumi from "@pulumi/pulumi";
+import { cidrContains, cidrsOverlap, parseCidr } from "./cidr";
+import { ArgumentError } from "./validation";
+
+export interface PrivateNetworkArgs {
+  /** Stack name (resource names). Required. */
+  readonly stack: string;
+  /** The VPC range. Default "10.0.0.0/16" (ProbatioVault phase 4). */
+  readonly vpcCidr?: string;
+  /** Subnets by tier. Default public 10.0.1.0/24, backend 10.0.10.0/24, database 10.0.20.0/24, hsm 10.0.30.0/24. */
+  readonly subnets?: Readonly<Record<string, string>>;
+  /** OVH gateway (router + NAT) for egress. Default true. */
+  readonly natGateway?: boolean;
+  /** Gateway size ("s", "m", "l"). Default "s". */
+  readonly gatewayModel?: string;
+  /** OVH Public Cloud project id (gateway). Required when natGateway. */
+  readonly cloudProject?: pulumi.Input<string>;
+  /** OpenStack region. Default "GRA11". */
+  readonly region?: string;
+}
+
+export const phase4Subnets = { public: "10.0.1.0/24", backend: "10.0.10.0/24", database: "10.0.20.0/24", hsm: "10.0.30.0/24" } as const;
+
+export function validatePrivateNetworkArgs(args: PrivateNetworkArgs): void {
+  const vpc = args.vpcCidr ?? "10.0.0.0/16";
+  if (!parseCidr(vpc)) throw new ArgumentError("PrivateNetwork", "vpcCidr", `is not a CIDR (got '${vpc}')`);
+  const subnets = Object.entries(args.subnets ?? phase4Subnets);
+  if (subnets.length === 0) throw new ArgumentError("PrivateNetwork", "subnets", "must define at least one subnet");
+  for (const [tier, cidr] of subnets) {
+    if (!parseCidr(cidr)) throw new ArgumentError("PrivateNetwork", `subnets.${tier}`, `is not a CIDR (got '${cidr}')`);
+    if (!cidrContains(vpc, cidr)) throw new ArgumentError("PrivateNetwork", `subnets.${tier}`, `(${cidr}) is not inside the VPC ${vpc}`);
+  }
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      if (cidrsOverlap(subnets[i][1], subnets[j][1])) {
+        throw new ArgumentError("PrivateNetwork", `subnets.${subnets[j][0]}`, `(${subnets[j][1]}) overlaps subnets.${subnets[i][0]} (${subnets[i][1]})`);
+      }
+    }
+  }
+  if ((args.natGateway ?? true) && !args.cloudProject) throw new ArgumentError("PrivateNetwork", "cloudProject", "is required for the NAT gateway");
+}
+
+/** A private network with one subnet per tier, routed by an OVH gateway that also gives NAT egress. */
+export class PrivateNetwork extends pulumi.ComponentResource {
+  public readonly networkId: pulumi.Output<string>;
+  /** Subnet ids by tier. */
+  public readonly subnetIds: Record<string, pulumi.Output<string>>;
+  /** Subnet CIDRs by tier (plain values: rules and configs are rendered from them). */
+  public readonly subnetCidrs: Readonly<Record<string, string>>;
+
+  constructor(name: string, args: PrivateNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("probatio:network:PrivateNetwork", name, {}, opts);
+    validatePrivateNetworkArgs(args);
+    const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
+    const region = args.region ?? "GRA11";
+    const subnets = args.subnets ?? phase4Subnets;
+    this.subnetCidrs = subnets;
+    const network = new openstack.networking.Network(`${name}-net`, {
+      name: `${args.stack}-vpc`, region, adminStateUp: true, portSecurityEnabled: true,
+    }, { parent: this });
+    this.networkId = network.id;
+    this.subnetIds = {};
+    const tiers = Object.entries(subnets);
+    for (const [tier, cidr] of tiers) {
+      const subnet = new openstack.networking.Subnet(`${name}-${tier}`, {
+        name: `${args.stack}-${tier}`, networkId: network.id, cidr, ipVersion: 4, enableDhcp: true, region,
+        dnsNameservers: ["213.186.33.99"],
+      }, { parent: this });
+      this.subnetIds[tier] = subnet.id;
+    }
+    if (args.natGateway ?? true) {
+      const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
+      const [firstTier] = tiers[0];
+      const gateway = new ovh.cloudproject.Gateway(`${name}-gateway`, {
+        serviceName: args.cloudProject, name: `${args.stack}-gateway`, model: args.gatewayModel ?? "s",
+        region, networkId: network.id, subnetId: this.subnetIds[firstTier],
+      }, { parent: this });
+      // The OVH gateway is an OpenStack router: the other subnets join it as router interfaces, so tiers can
+      // reach each other (security groups decide who may) and the backend reaches the internet through NAT.
+      for (const [tier] of tiers.slice(1)) {
+        new openstack.networking.RouterInterface(`${name}-gateway-${tier}`, {
+          routerId: gateway.id, subnetId: this.subnetIds[tier], region,
+        }, { parent: this });
+      }
+    }
+    this.registerOutputs({ networkId: this.networkId, subnetIds: this.subnetIds, subnetCidrs: this.subnetCidrs });
+  }
+}
