@@ -24,7 +24,7 @@ export interface K8sPlatformArgs {
   /** ovh-mks: node flavour and autoscaling bounds; the first min nodes form an anti-affinity pool. Default min 3, max 50. */
   readonly nodePool?: { readonly flavor: string; readonly minNodes: number; readonly maxNodes: number };
   /** k3s: servers (1, or 3+ odd for embedded etcd HA) and agents, with their flavours. */
-  readonly k3s?: { readonly servers: number; readonly agents: number; readonly serverFlavor: string; readonly agentFlavor: string; readonly token: pulumi.Input<string>; readonly serverIps?: readonly string[] };
+  readonly k3s?: { readonly servers: number; readonly agents: number; readonly serverFlavor: string; readonly agentFlavor: string; readonly token: pulumi.Input<string>; readonly serverIps?: readonly string[]; readonly agentIps?: readonly string[] };
   /** Kubernetes version (ovh-mks). Default "1.31". */
   readonly version?: string;
   /** The backend workload; omitted: cluster only. */
@@ -153,7 +153,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
     if (k.agents > 0) {
       new VpsFleet(`${name}-agents`, {
         role: "k3s-agent", count: k.agents, phase: args.phase, stack: args.stack, offer: k.agentFlavor, region,
-        networkId: network, publicNetwork: true, securityGroups: args.securityGroups, sshPublicKey: args.sshPublicKey,
+        networkId: network, fixedIps: k.agentIps, publicNetwork: true, securityGroups: args.securityGroups, sshPublicKey: args.sshPublicKey,
         userData: Array.from({ length: k.agents }, (_, i) => pulumi.all([k.token, first]).apply(([token, firstServer]) =>
           bundleToCloudInit(machineName(args.stack, "k3s-agent", i), k3sNodeBundle({ kind: "agent", index: i, token, ha, firstServer })))),
       }, { parent: this });

@@ -48,8 +48,10 @@ export interface PostgresClusterArgs {
   readonly pgbouncer?: { readonly poolSize: number; readonly port: number };
   /** Base backup schedule (cron) and retention in days. Required. */
   readonly backup: { readonly cron: string; readonly retentionDays: number };
-  /** Subnets allowed to connect (pg_hba / IP restrictions). Required, at least one. */
-  readonly allowedCidrs: readonly string[];
+  /** Subnets (or, for classic VPS without a private network, host names) allowed to connect. Required, at least one. */
+  readonly allowedCidrs: readonly pulumi.Input<string>[];
+  /** Fixed private addresses of the primary and standbys (self-managed on a private network). Default DHCP. */
+  readonly fixedIps?: readonly string[];
   /** Passwords (Pulumi secrets). Required. */
   readonly passwords: PostgresPasswords;
   /** Application database and user. Default "app" / "app". */
@@ -83,7 +85,7 @@ export function validatePostgresClusterArgs(args: PostgresClusterArgs): void {
   const max = args.maxConnections ?? 100;
   requirePositiveInteger("PostgresCluster", "maxConnections", max, 10000);
   if (args.allowedCidrs.length === 0) throw new ArgumentError("PostgresCluster", "allowedCidrs", "must list at least one private subnet");
-  if (args.allowedCidrs.some((c) => c === "0.0.0.0/0" || c === "::/0")) {
+  if (args.allowedCidrs.some((c) => typeof c === "string" && (c === "0.0.0.0/0" || c === "::/0" || c.endsWith("/0")))) {
     throw new ArgumentError("PostgresCluster", "allowedCidrs", "must not open the database to the internet (0.0.0.0/0)");
   }
   if (!/^(\*|[0-9*/,-]+)( (\*|[0-9*/,-]+)){4}$/.test(args.backup.cron)) {
@@ -117,6 +119,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   public readonly port: pulumi.Output<number>;
   /** The Object Storage bucket holding base backups and WAL (self-managed). */
   public readonly backupBucket?: pulumi.Output<string>;
+  /** Addresses of the primary and standbys (self-managed, dedicated machines). */
+  public readonly addresses: pulumi.Output<string>[] = [];
   /** Services to add to the caller's machine when colocated. */
   public readonly colocatedBundle?: pulumi.Output<ServiceBundle>;
 
@@ -194,10 +198,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
       backup: args.backup,
       retentionDays: args.backup.retentionDays,
     };
-    const secrets = pulumi.all([args.passwords.superuser, args.passwords.app, args.passwords.replication, s3.accessKeyId, s3.secretAccessKey, bucket.name]);
+    const secrets = pulumi.all([args.passwords.superuser, args.passwords.app, args.passwords.replication, s3.accessKeyId, s3.secretAccessKey, bucket.name, pulumi.all([...args.allowedCidrs])]);
 
-    const primaryBundle = secrets.apply(([superPw, appPw, replPw, key, secret, bucketName]) => postgresNodeBundle({
-      ...common, kind: "primary", passwords: { superuser: superPw, app: appPw, replication: replPw },
+    const primaryBundle = secrets.apply(([superPw, appPw, replPw, key, secret, bucketName, allowed]) => postgresNodeBundle({
+      ...common, allowedCidrs: allowed, kind: "primary", passwords: { superuser: superPw, app: appPw, replication: replPw },
       syncStandbys: standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((n): n is string => !!n),
       slots: standbys.map((_, i) => standbyName(i)),
       s3: { bucket: bucketName, endpoint: `s3.${storageRegion.toLowerCase()}.io.cloud.ovh.net`, region: storageRegion.toLowerCase(), key, secret },
@@ -219,20 +223,23 @@ export class PostgresCluster extends pulumi.ComponentResource {
       sshPublicKey: m.sshPublicKey, keyPair: m.keyPair, networkId: m.networkId, securityGroups: m.securityGroups,
     };
     const primary = new VpsFleet(`${name}-primary`, {
-      ...machineArgs, role, count: 1,
+      ...machineArgs, role, count: 1, fixedIps: args.fixedIps?.slice(0, 1),
       userData: [primaryBundle.apply((b) => bundleToCloudInit(machineName(args.stack, role, 0), b))],
     }, { parent: this, protect });
     const primaryHost = primary.addresses[0];
+    this.addresses.push(primaryHost);
     if (standbys.length > 0) {
-      new VpsFleet(`${name}-standby`, {
+      const standbyFleet = new VpsFleet(`${name}-standby`, {
         ...machineArgs, role: `${role}-standby`, count: standbys.length,
-        userData: standbys.map((_, i) => pulumi.all([secrets, primaryHost]).apply(([[superPw, appPw, replPw, key, secret, bucketName], host]) =>
+        fixedIps: args.fixedIps?.slice(1),
+        userData: standbys.map((_, i) => pulumi.all([secrets, primaryHost]).apply(([[superPw, appPw, replPw, key, secret, bucketName, allowed], host]) =>
           bundleToCloudInit(machineName(args.stack, `${role}-standby`, i), postgresNodeBundle({
-            ...common, kind: "standby", passwords: { superuser: superPw, app: appPw, replication: replPw },
+            ...common, allowedCidrs: [...allowed, host + "/32"], kind: "standby", passwords: { superuser: superPw, app: appPw, replication: replPw },
             syncStandbys: [], slots: [], standbyName: standbyName(i), primaryHost: host,
             s3: { bucket: bucketName, endpoint: `s3.${storageRegion.toLowerCase()}.io.cloud.ovh.net`, region: storageRegion.toLowerCase(), key, secret },
           })))),
       }, { parent: this, protect });
+      this.addresses.push(...standbyFleet.addresses);
     }
     this.endpoint = primaryHost;
     this.port = pulumi.output(args.pgbouncer?.port ?? 5432);

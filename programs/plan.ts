@@ -37,6 +37,10 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     sshAllowList: [],
     dbPassword: pulumi.secret("plan-placeholder-password"),
     wormBackend: undefined,
+    backendImage: "registry.example.com/app/backend:plan",
+    alertEmail: "oncall@example.com",
+    domain: "api.example.com",
+    hsmIdentityUrn: "urn:v1:eu:identity:account:plan-ovh",
   };
 }
 

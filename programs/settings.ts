@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHmac } from "crypto";
-import { RoadmapId } from "./roadmaps";
+import { RoadmapId, Topology } from "./roadmaps";
 
 /** Everything a phase program needs besides the roadmap data: from stack config (up) or from flags (plan). */
 export interface PhaseSettings {
@@ -22,6 +22,16 @@ export interface PhaseSettings {
   readonly redisPassword?: pulumi.Input<string>;
   /** WORM storage backend (phase 4). */
   readonly wormBackend?: "ovh" | "aws";
+  /** Retention already applied to the WORM bucket (years): a shorter one is refused. Set by the CLI from the stack. */
+  readonly wormRetentionFloor?: number;
+  /** Container image of the backend (Kubernetes phases). */
+  readonly backendImage?: string;
+  /** Public domain of the API (Docker Compose phases). */
+  readonly domain?: string;
+  /** Where alerts go (phases with Alertmanager). */
+  readonly alertEmail?: string;
+  /** OVH IAM identity allowed to use the HSM's mTLS credential (ProbatioVault phase 4). */
+  readonly hsmIdentityUrn?: string;
 }
 
 /** A stack config key the CLI checks before running the engine. */
@@ -29,6 +39,8 @@ export interface ConfigKey {
   readonly key: string;
   readonly secret: boolean;
   readonly required: boolean;
+  /** Required only for topologies where this returns true (default: `required` alone decides). */
+  readonly requiredWhen?: (t: Topology) => boolean;
   readonly description: string;
   readonly example: string;
 }
@@ -43,6 +55,10 @@ export const configKeys: readonly ConfigKey[] = [
   { key: "sshAllowList", secret: false, required: false, description: "comma-separated CIDRs allowed to reach SSH (default none)", example: "203.0.113.7/32" },
   { key: "environment", secret: false, required: false, description: "environment of the phase (dev, test, staging, prod); default from the stack name", example: "prod" },
   { key: "wormBackend", secret: false, required: false, description: "WORM storage backend for ProbatioVault phase 4: ovh (default) or aws", example: "ovh" },
+  { key: "backendImage", secret: false, required: false, requiredWhen: (t) => !!t.k8s || !!t.compose, description: "container image of the backend (Kubernetes and Docker Compose phases)", example: "registry.example.com/app/backend:1.4.2" },
+  { key: "domain", secret: false, required: false, requiredWhen: (t) => !!t.compose, description: "public domain of the API (Traefik routes and certificates)", example: "api.example.com" },
+  { key: "alertEmail", secret: false, required: false, requiredWhen: (t) => !!t.monitoring?.alertmanager, description: "address Alertmanager sends alerts to", example: "oncall@example.com" },
+  { key: "hsmIdentityUrn", secret: false, required: false, requiredWhen: (t) => !!t.hsm, description: "OVH IAM identity URN allowed to use the HSM's mTLS credential", example: "urn:v1:eu:identity:account:xx1111-ovh" },
 ];
 
 /** Derives a distinct secret for `purpose` from a base secret (one secret for the operator to keep, several on the machines). */
@@ -66,5 +82,10 @@ export function readSettings(): PhaseSettings {
     dbPassword: config.requireSecret("dbPassword"),
     redisPassword: config.getSecret("redisPassword"),
     wormBackend: config.get("wormBackend") as "ovh" | "aws" | undefined,
+    wormRetentionFloor: config.getNumber("wormRetentionFloor"),
+    backendImage: config.get("backendImage"),
+    alertEmail: config.get("alertEmail"),
+    domain: config.get("domain"),
+    hsmIdentityUrn: config.get("hsmIdentityUrn"),
   };
 }

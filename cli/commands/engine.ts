@@ -2,7 +2,7 @@
 import chalk from "chalk";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { configKeys } from "../../programs/settings";
-import { Phase } from "../../programs/roadmaps";
+import { environmentFor, Phase } from "../../programs/roadmaps";
 import { openStack, plainOutputs, ProgressPrinter, translateEngineError } from "../automation";
 import { confirm, printJson, ui } from "../ui";
 import { CommonOptions, parsePhase, withInterrupt } from "./common";
@@ -39,10 +39,11 @@ export async function checkPhaseChange(stack: Stack, target: Phase): Promise<voi
 }
 
 /** Checks the stack config before the engine runs, so a missing value never fails half-way through an update. */
-export async function checkRequiredConfig(stack: Stack): Promise<void> {
+export async function checkRequiredConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
   const config = await stack.getAllConfig();
+  const env = environmentFor(phase, stack.name, environment ?? config["probatio:environment"]?.value);
   const missing = configKeys.filter((k) => {
-    if (!k.required) return false;
+    if (!k.required && !k.requiredWhen?.(env.topology)) return false;
     const v = config[`probatio:${k.key}`];
     return !v || (!v.secret && /^REPLACE/.test(v.value));
   });
@@ -67,7 +68,7 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   const phase = parsePhase(opts);
   const stack = await openStack(opts);
   await checkPhaseChange(stack, phase);
-  await checkRequiredConfig(stack);
+  await checkRequiredConfig(stack, phase, opts.environment);
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
   await setPhaseConfig(stack, phase, opts.environment);
   const printer = new ProgressPrinter(!!opts.json);
@@ -94,7 +95,7 @@ export async function previewCommand(opts: CommonOptions): Promise<void> {
   const phase = parsePhase(opts);
   const stack = await openStack(opts);
   await checkPhaseChange(stack, phase);
-  await checkRequiredConfig(stack);
+  await checkRequiredConfig(stack, phase, opts.environment);
   // A preview must not change anything, including the stack's recorded phase: it runs with the phase set and
   // restores the previous config afterwards.
   const before = await stack.getAllConfig();

@@ -76,8 +76,10 @@ export function renderPgHba(s: HbaSettings): string {
     "local   all             all                                     scram-sha-256",
   ];
   for (const cidr of s.allowedCidrs) {
-    lines.push(`host    ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
-    lines.push(`host    replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+    // A host name (classic VPS, no private network) is reached over the internet: TLS only.
+    const type = cidr.includes("/") ? "host   " : "hostssl";
+    lines.push(`${type} ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+    lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");

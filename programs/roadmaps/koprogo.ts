@@ -6,17 +6,18 @@ import { Roadmap, Topology } from "./types";
  */
 
 const composeStack = ["traefik", "postgresql-15", "backend"];
+const composeServices = ["docker-compose"];
 
 const phase1: Topology = {
-  fleets: [{ role: "app", count: 1, size: { vcpu: 1, ramGb: 2, diskGb: 40 }, variant: "ovh-vps", offer: "vps-value-1-2-40", services: ["docker-compose", ...composeStack], monthlyEur: 5 }],
-  postgres: { mode: "self-managed", version: 15, primaryRole: "app", standbys: [], maxConnections: 100, backupCron: "0 3 * * *", backupRetentionDays: 14 },
-  compose: { services: composeStack },
+  fleets: [{ role: "app", count: 1, size: { vcpu: 1, ramGb: 2, diskGb: 40 }, variant: "ovh-vps", offer: "vps-value-1-2-40", services: composeServices, monthlyEur: 5 }],
+  postgres: { mode: "compose", version: 15, primaryRole: "app", standbys: [], maxConnections: 100, backupCron: "0 3 * * *", backupRetentionDays: 14 },
+  compose: { services: composeStack, traefikMetrics: false },
 };
 
 const phase2: Topology = {
-  fleets: [{ role: "app", count: 1, size: { vcpu: 2, ramGb: 4, diskGb: 80 }, variant: "ovh-vps", offer: "vps-essential-2-4-80", services: ["docker-compose", ...composeStack, "traefik-metrics"], monthlyEur: 15 }],
+  fleets: [{ role: "app", count: 1, size: { vcpu: 2, ramGb: 4, diskGb: 80 }, variant: "ovh-vps", offer: "vps-essential-2-4-80", services: composeServices, monthlyEur: 15 }],
   postgres: { ...phase1.postgres!, sharedBuffers: "1GB" },
-  compose: { services: composeStack },
+  compose: { services: composeStack, backendMemoryLimit: "500M", traefikMetrics: true },
 };
 
 const k3sHelm = ["postgresql-ha", "dragonfly", "kube-prometheus-stack"];
@@ -52,6 +53,7 @@ const phase4: Topology = {
     helmReleases: ["postgresql-ha", "dragonfly", "longhorn", "kepler", "kube-prometheus-stack", "loki"],
   },
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
+  backupBucket: true,
   extraCosts: [{ item: "Load Balancer OVH", monthlyEur: 20 }, { item: "Object Storage (backups)", monthlyEur: 10 }],
 };
 
@@ -60,6 +62,8 @@ export const koprogoRoadmap: Roadmap = {
   title: "KoproGo",
   seed: "001_d21dc57de914fcda.txt",
   region: "GRA11",
+  // "RAM > 85 % constant", "CPU load > 1.5 constant (1 vCPU)", "Disk > 80 %", "Query latency P99 > 1000ms".
+  alerts: { cpuPercent: 90, memoryPercent: 85, diskPercent: 80, loadPerCpu: 1.5, latencySeconds: 1, latencyQuantile: 0.99, forMinutes: 15 },
   phases: [
     {
       roadmap: "koprogo", phase: 1, name: "MVP - VPS Simple",

@@ -16,6 +16,14 @@ function fleet(role: string, count: number, size: MachineSize, offer: string, mo
   return { role, count, size, variant: "ovh-vps", offer, services, monthlyEur };
 }
 
+/** Phases 2-3 run on Public Cloud instances (VPS-sized "d2" flavours) so they can share a private network. */
+function cloud(role: string, count: number, size: MachineSize, offer: string, monthlyEur: number, services: string[]): FleetSpec {
+  return { role, count, size, variant: "public-cloud", offer, services, monthlyEur };
+}
+
+/** The small private network of the VPS phases (2-3); 10.1/16 so that it never overlaps phase 4's 10.0/16 VPC. */
+const vpsPhaseNetwork = { vpcCidr: "10.1.0.0/16", subnets: { private: "10.1.0.0/24" }, natGateway: true, zeroTrust: false } as const;
+
 const DAILY_03H = "0 3 * * *";
 const EVERY_6H = "0 */6 * * *";
 
@@ -49,14 +57,15 @@ const phase1Prod: Topology = {
 };
 
 const phase2Prod: Topology = {
+  network: vpsPhaseNetwork,
   fleets: [
-    fleet("lb", 1, VPS_2GB, "vps-2025-model0", 6, ["haproxy"]),
-    fleet("backend", 3, VPS_8GB, "vps-2025-model1", 9, ["backend", "api"]),
-    fleet("cache", 1, VPS_2GB, "vps-2025-model0", 6, ["redis"]),
-    fleet("pgbouncer", 1, VPS_2GB, "vps-2025-model0", 6, ["pgbouncer"]),
-    fleet("database", 2, VPS_8GB, "vps-2025-model1", 12, ["postgresql"]),
-    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
-    fleet("monitoring", 1, VPS_4GB, "vps-2025-model0", 6, ["prometheus", "grafana"]),
+    cloud("lb", 1, VPS_2GB, "d2-2", 6, ["haproxy"]),
+    cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
+    cloud("cache", 1, VPS_2GB, "d2-2", 6, ["redis"]),
+    cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
+    cloud("database", 2, VPS_8GB, "d2-8", 12, ["postgresql"]),
+    cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
+    cloud("monitoring", 1, VPS_4GB, "d2-4", 6, ["prometheus", "grafana"]),
   ],
   postgres: {
     mode: "self-managed", version: 15, primaryRole: "database", standbys: ["async"], maxConnections: 200,
@@ -73,13 +82,13 @@ const phase2Prod: Topology = {
 const phase3Prod: Topology = {
   ...phase2Prod,
   fleets: [
-    fleet("lb", 2, VPS_2GB, "vps-2025-model0", 6, ["haproxy", "keepalived"]),
-    fleet("backend", 3, VPS_8GB, "vps-2025-model1", 9, ["backend", "api"]),
-    fleet("cache", 3, VPS_2GB, "vps-2025-model0", 6, ["redis", "redis-sentinel"]),
-    fleet("pgbouncer", 1, VPS_2GB, "vps-2025-model0", 6, ["pgbouncer"]),
-    fleet("database", 3, VPS_8GB, "vps-2025-model1", 12, ["postgresql"]),
-    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
-    fleet("monitoring", 1, VPS_8GB, "vps-2025-model1", 9, ["prometheus", "grafana", "alertmanager"]),
+    cloud("lb", 2, VPS_2GB, "d2-2", 6, ["haproxy", "keepalived"]),
+    cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
+    cloud("cache", 3, VPS_2GB, "d2-2", 6, ["redis", "redis-sentinel"]),
+    cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
+    cloud("database", 3, VPS_8GB, "d2-8", 12, ["postgresql"]),
+    cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
+    cloud("monitoring", 1, VPS_8GB, "d2-8", 9, ["prometheus", "grafana", "alertmanager"]),
   ],
   postgres: { ...phase2Prod.postgres!, standbys: ["sync", "async"] },
   redis: { nodes: 3, sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
@@ -138,6 +147,8 @@ export const probatioRoadmap: Roadmap = {
   title: "ProbatioVault",
   seed: "000_f588d39bd41b9f66.txt",
   region: "GRA11",
+  // "CPU/RAM > 80 % en permanence", "latence > 1s" (Quand passer Phase 1); disk is not in the seed: 80 %.
+  alerts: { cpuPercent: 80, memoryPercent: 80, diskPercent: 80, latencySeconds: 1, latencyQuantile: 0.95, forMinutes: 15 },
   phases: [
     {
       roadmap: "probatio", phase: 0, name: "VPS classiques (POC/MVP)",
@@ -186,6 +197,7 @@ export const probatioRoadmap: Roadmap = {
       },
       gatesToNext: ["> 10000 users (phase 2 capacity)", "99.95 % availability required"],
       notes: [
+        "Phases 2-3 run on Public Cloud d2 instances (VPS-sized, VPS-priced) on a private network 10.1.0.0/24, so PostgreSQL, Redis and HAProxy's stats stay off the internet; classic VPS cannot share a private network.",
         "The seed has no 'Quand passer Phase 3' section; the gates are phase 2's capacity ceiling and phase 3's objective.",
         "The seed draws 'Redis (Sentinel)' with 1 node (+2 in phase 3): one Sentinel cannot fail over, so phase 2 deploys a single Redis and phase 3 adds the 3-node Sentinel set.",
       ],

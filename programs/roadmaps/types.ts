@@ -32,7 +32,8 @@ export interface FleetSpec {
 }
 
 export interface PostgresSpec {
-  readonly mode: "self-managed" | "managed";
+  /** self-managed (Debian packages on our machines), managed (OVH Cloud Databases), compose (a Docker Compose service). */
+  readonly mode: "self-managed" | "managed" | "compose";
   readonly version: number;
   /** Machine role that runs the primary (self-managed). */
   readonly primaryRole?: string;
@@ -116,7 +117,9 @@ export interface Topology {
   readonly monitoring?: { readonly prometheus: boolean; readonly grafana: boolean; readonly alertmanager: boolean };
   readonly pm2?: { readonly instances: "max" | number };
   readonly cdn?: { readonly provider: string; readonly cacheDays: number };
-  readonly compose?: { readonly services: readonly string[] };
+  readonly compose?: { readonly services: readonly string[]; readonly backendMemoryLimit?: string; readonly traefikMetrics: boolean };
+  /** A protected Object Storage bucket for backups (KoproGo phase 4). */
+  readonly backupBucket?: boolean;
   /** Items billed outside machines (managed services, storage, CDN), EUR/month. */
   readonly extraCosts?: readonly { readonly item: string; readonly monthlyEur: number }[];
 }
@@ -148,8 +151,20 @@ export interface Phase {
   readonly notes: readonly string[];
 }
 
+/** Alert thresholds taken from the seed's "when to move on" signals. */
+export interface AlertSpec {
+  readonly cpuPercent: number;
+  readonly memoryPercent: number;
+  readonly diskPercent: number;
+  readonly loadPerCpu?: number;
+  readonly latencySeconds: number;
+  readonly latencyQuantile: number;
+  readonly forMinutes: number;
+}
+
 export interface Roadmap {
   readonly id: RoadmapId;
+  readonly alerts: AlertSpec;
   readonly title: string;
   readonly seed: string;
   readonly region: string;
