@@ -8,6 +8,8 @@ export interface DeclaredResource {
   readonly parent: string | null;
   readonly inputs: Record<string, unknown>;
   readonly protect: boolean;
+  /** Kept in the cloud even when removed from the program (WORM archives). */
+  readonly retainOnDelete: boolean;
   readonly custom: boolean;
 }
 
@@ -90,6 +92,7 @@ export async function runUnderMocks(
       parent: parentUrn ? parentUrn.split("::").pop() ?? null : null,
       inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>,
       protect: req.getProtect?.() === true,
+      retainOnDelete: req.getRetainondelete?.() === true,
       custom: req.getCustom(),
     });
     origRegister(req, (err, res: any) => {
@@ -113,5 +116,7 @@ export async function runUnderMocks(
     await new Promise((r) => setTimeout(r, 2));
     quiet = pending === 0 ? quiet + 1 : 0;
   }
+  // Registration order depends on when outputs resolve: sort so that the same program always lists the same way.
+  resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type < b.type ? -1 : 1));
   return { resources, outputs: plainInputs(outputs, opts.revealSecrets) as Record<string, unknown>, componentOutputs };
 }

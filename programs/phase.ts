@@ -180,7 +180,9 @@ class PhaseBuilder {
       const subnets = t.network?.subnets;
       const allowed: pulumi.Input<string>[] = subnets
         ? Object.entries(subnets).filter(([k]) => k !== "public" && k !== "database" && k !== "hsm").map(([, v]) => v)
-        : [...appFleets.values()].flatMap((f) => f.addresses);
+        : [...appFleets.entries()]
+          .filter(([role]) => this.fleetByRole.get(role)!.services.some((x) => x === "backend" || x === "api"))
+          .flatMap(([, f]) => f.addresses);
       makePostgres(allowed);
     }
 
