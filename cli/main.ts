@@ -34,6 +34,16 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object")
     .action(lazy(() => require("./commands/plan").planCommand));
 
+  roadmapOpt(program.command("render"))
+    .description("offline: write every rendered file (cloud-init, haproxy, postgresql, ...) in one folder per machine")
+    .requiredOption("-p, --phase <n>", "phase number")
+    .requiredOption("-o, --out <dir>", "output directory (must be empty unless --force)")
+    .option("-s, --stack <name>", "stack name (default prod)")
+    .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
+    .option("--force", "write into a non-empty directory")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => require("./commands/render").renderCommand));
+
   for (const [name, description, fn] of [
     ["preview", "show what `up` would change, changing nothing", "previewCommand"],
     ["up", "deploy a phase to a stack (asks for confirmation)", "upCommand"],

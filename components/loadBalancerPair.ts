@@ -93,7 +93,7 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
     files.push({
       path: "/etc/keepalived/keepalived.conf",
       content: renderKeepalivedConf({
-        instance: "probatio_lb", interface: "ens4", state: s.index === 0 ? "MASTER" : "BACKUP", priority: s.index === 0 ? 150 : 100,
+        instance: "probatio_lb", interface: "ens3", state: s.index === 0 ? "MASTER" : "BACKUP", priority: s.index === 0 ? 150 : 100,
         virtualRouterId: s.vrrp.routerId, authPass: s.vrrp.authPass, virtualIp: s.vrrp.virtualIp, prefixLength: s.vrrp.prefixLength,
         unicastSrcIp: s.vrrp.nodeIps[s.index], unicastPeers: s.vrrp.nodeIps.filter((_, i) => i !== s.index),
         checkCommand: "/usr/bin/pgrep -x haproxy", checkIntervalSeconds: 1,
