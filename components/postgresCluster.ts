@@ -292,6 +292,9 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
   const packages = [`postgresql-${s.version}`, "pgbackrest"];
   if (s.kind === "primary") {
     const bootstrap = [
+      // The standbys do not exist yet: with synchronous_standby_names set, these commits would wait for a sync
+      // standby that needs the replication role created here (a deadlock at first boot).
+      "SET synchronous_commit = local;",
       `ALTER ROLE postgres PASSWORD ${sqlLiteral(s.passwords.superuser)};`,
       `CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD ${sqlLiteral(s.passwords.replication)};`,
       `CREATE ROLE ${s.appUser} WITH LOGIN PASSWORD ${sqlLiteral(s.passwords.app)};`,
