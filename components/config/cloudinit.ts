@@ -20,19 +20,13 @@ export interface CloudInitSettings {
 
 /** Renders `#cloud-config` user data. Pure: same settings, same text. */
 export function renderCloudInit(s: CloudInitSettings): string {
-  const doc: Record<string, unknown> = {
-    hostname: s.hostname,
-    package_update: true,
-    package_upgrade: false,
-    packages: [...new Set(s.packages)].sort(),
-    write_files: s.files.map((f) => ({
-      path: f.path,
-      content: f.content,
-      permissions: f.permissions ?? "0644",
-      owner: f.owner ?? "root:root",
-    })),
-    runcmd: [...s.commands],
-  };
+  // Empty lists are left out: cloud-init's schema refuses an empty write_files.
+  const doc: Record<string, unknown> = { hostname: s.hostname, package_update: true, package_upgrade: false };
+  if (s.packages.length > 0) doc.packages = [...new Set(s.packages)].sort();
+  if (s.files.length > 0) {
+    doc.write_files = s.files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions ?? "0644", owner: f.owner ?? "root:root" }));
+  }
+  if (s.commands.length > 0) doc.runcmd = [...s.commands];
   if (s.sshAuthorizedKeys && s.sshAuthorizedKeys.length > 0) {
     doc.ssh_authorized_keys = [...s.sshAuthorizedKeys];
   }
