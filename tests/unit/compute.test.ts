@@ -27,7 +27,7 @@ describe("LoadBalancerPair", () => {
     expect(backup).toContain("state BACKUP");
     expect(backup).toContain("priority 100");
     expect(master).toContain("virtual_router_id 51");
-    expect(master).toContain("10.1.0.10/24 dev ens4");
+    expect(master).toContain("10.1.0.10/24 dev ens3");
     expect(master).toMatch(/unicast_src_ip 10\.1\.0\.11\n\s+unicast_peer {\n\s+10\.1\.0\.12\n/);
     expect(master).toContain("auth_pass vrrp-sec");
     const haproxy = machineFiles(run, "lb-nodes", 0)["/etc/haproxy/haproxy.cfg"];
