@@ -3,6 +3,7 @@ module.exports = {
   projects: [
     { displayName: "unit", testMatch: ["<rootDir>/dist/tests/unit/**/*.test.js"], testEnvironment: "node" },
     { displayName: "service", testMatch: ["<rootDir>/dist/tests/service/**/*.test.js"], testEnvironment: "node" },
+    { displayName: "migration", testMatch: ["<rootDir>/dist/tests/migration/**/*.test.js"], testEnvironment: "node" },
     { displayName: "engine", testMatch: ["<rootDir>/dist/tests/engine/**/*.test.js"], testEnvironment: "node" },
   ],
 };

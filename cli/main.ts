@@ -69,6 +69,14 @@ export function buildProgram(): Command {
       .action(lazy(() => require("./commands/engine")[fn]));
   }
 
+  program.command("data")
+    .description("the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)")
+    .argument("<action>", "replicate, status, verify, cutover or rollback")
+    .option("--max-lag <bytes>", "replicate: consider the target caught up under this lag", "1048576")
+    .option("--no-wait", "replicate: start and return without waiting")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => require("./commands/data").dataCommand));
+
   const config = program.command("config").description("stack settings (cloud project, secrets, SSH allow-list)");
   stackOpts(config.command("set"))
     .description("set a stack setting")

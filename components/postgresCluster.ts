@@ -266,6 +266,8 @@ export interface PostgresNodeSettings {
   readonly primaryHost?: string;
   readonly s3: { readonly bucket: string; readonly endpoint: string; readonly region: string; readonly key: string; readonly secret: string };
   readonly pgbouncer?: { readonly poolSize: number; readonly port: number };
+  /** Bastion CIDRs from which the superuser may connect (migrations). Default none. */
+  readonly adminCidrs?: readonly string[];
 }
 
 const REPLICATION_USER = "replicator";
@@ -282,7 +284,7 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
   });
   const files = [
     { path: `${s.confDir}/conf.d/probatio.conf`, content: conf, owner: "postgres:postgres" },
-    { path: `${s.confDir}/pg_hba.conf`, content: renderPgHba({ allowedCidrs: s.allowedCidrs, replicationUser: REPLICATION_USER, appUser: s.appUser, database: s.database }), permissions: "0640", owner: "postgres:postgres" },
+    { path: `${s.confDir}/pg_hba.conf`, content: renderPgHba({ allowedCidrs: s.allowedCidrs, replicationUser: REPLICATION_USER, appUser: s.appUser, database: s.database, adminCidrs: s.adminCidrs }), permissions: "0640", owner: "postgres:postgres" },
     { path: "/etc/pgbackrest/pgbackrest.conf", permissions: "0640", owner: "postgres:postgres", content: renderPgBackRestConf({
       stanza: s.stanza, bucket: s.s3.bucket, endpoint: s.s3.endpoint, region: s.s3.region, accessKey: s.s3.key, secretKey: s.s3.secret,
       pgDataPath: s.pgData, retentionDays: s.backup.retentionDays, cron: s.backup.cron,

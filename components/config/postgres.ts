@@ -35,9 +35,12 @@ export function renderPostgresConf(s: PostgresConfSettings): string {
     `port = ${s.port}`,
     `max_connections = ${s.maxConnections}`,
     `shared_buffers = ${q(s.sharedBuffers)}`,
-    "wal_level = replica",
-    `max_wal_senders = ${Math.max(10, s.standbyCount * 2 + 2)}`,
-    `max_replication_slots = ${Math.max(10, s.standbyCount * 2 + 2)}`,
+    // logical (a superset of replica) so that `probatio migrate` can replicate to the next phase without a restart.
+    "wal_level = logical",
+    `max_wal_senders = ${Math.max(10, s.standbyCount * 2 + 4)}`,
+    `max_replication_slots = ${Math.max(10, s.standbyCount * 2 + 4)}`,
+    "max_logical_replication_workers = 8",
+    "max_sync_workers_per_subscription = 4",
     "wal_keep_size = '1GB'",
     "hot_standby = on",
     "hot_standby_feedback = on",
@@ -65,6 +68,8 @@ export interface HbaSettings {
   readonly replicationUser: string;
   readonly appUser: string;
   readonly database: string;
+  /** Where the operator administers from (bastion): the superuser may connect from these, with its password. Default none. */
+  readonly adminCidrs?: readonly string[];
 }
 
 /** pg_hba.conf: local socket for the postgres user, the private subnets only, scram passwords; everything else rejected. */
@@ -81,6 +86,7 @@ export function renderPgHba(s: HbaSettings): string {
     lines.push(`${type} ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
     lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
+  for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");
   return lines.join("\n") + "\n";

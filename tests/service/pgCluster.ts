@@ -21,12 +21,12 @@ export interface PgNode {
   admin(sql: string, db?: string): Promise<string>;
 }
 
-function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number) {
+function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number, adminCidrs?: string[]) {
   return postgresNodeBundle({
     kind, version: 15, stanza: "test", pgData: "/unused", confDir: "/unused", database: "app", appUser: "app",
     maxConnections, sharedBuffers: "128MB", allowedCidrs: ["127.0.0.1/32"], backup: { cron: "0 3 * * *", retentionDays: 30 },
     passwords, syncStandbys: sync, slots, s3: { bucket: "b", endpoint: "e", region: "r", key: "k", secret: "s" },
-    primaryHost: "127.0.0.1", standbyName: kind === "standby" ? "x" : undefined,
+    primaryHost: "127.0.0.1", standbyName: kind === "standby" ? "x" : undefined, adminCidrs,
   });
 }
 
@@ -48,17 +48,17 @@ function writeLocalConf(node: PgNode): void {
   writeOwned(join(node.data, "local.conf"), `port = ${node.port}\nunix_socket_directories = '${node.dir}'\nlisten_addresses = '127.0.0.1'\nlogging_collector = off\n`, 0o644);
 }
 
-export async function startPrimary(opts: { standbys: ("sync" | "async")[]; maxConnections?: number }): Promise<PgNode> {
+export async function startPrimary(opts: { standbys: ("sync" | "async")[]; maxConnections?: number; adminCidrs?: string[]; sharedBuffers?: string }): Promise<PgNode> {
   const dir = daemonDir("pg-primary");
   const node = makeNode("primary", dir, await freePort());
   writeOwned(join(dir, "pwfile"), passwords.superuser + "\n");
   await runAsDaemonUser(`${PG_BIN}/initdb`, ["-D", node.data, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${join(dir, "pwfile")}`, "-E", "UTF8", "--locale=C.UTF-8"]);
   const slots = opts.standbys.map((_, i) => standbyName(i));
   const sync = opts.standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((x): x is string => !!x);
-  const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200);
+  const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200, opts.adminCidrs);
   // The rendered postgresql.conf fragment, with the port and listen address of this test.
   writeOwned(join(node.data, "probatio.conf"), renderPostgresConf({
-    listenAddresses: "127.0.0.1", port: node.port, maxConnections: opts.maxConnections ?? 200, sharedBuffers: "128MB",
+    listenAddresses: "127.0.0.1", port: node.port, maxConnections: opts.maxConnections ?? 200, sharedBuffers: opts.sharedBuffers ?? "128MB",
     synchronousStandbys: sync, standbyCount: Math.max(1, slots.length),
   }), 0o644);
   writeLocalConf(node);

@@ -1,0 +1,72 @@
+/** `probatio data`: the data step of a migration on its own (replicate, status, verify, cutover, rollback). */
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { printJson, ui } from "../ui";
+
+export interface DataOptions {
+  json?: boolean;
+  maxLag?: string;
+  wait?: boolean;
+}
+
+/** Database URLs come from the environment, so that passwords never show in `ps`. */
+export function databaseUrls(): { source: string; target: string; sourceFromTarget?: string } {
+  const source = process.env.PROBATIO_SOURCE_DB;
+  const target = process.env.PROBATIO_TARGET_DB;
+  if (!source || !target) {
+    throw new ProbatioError("PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set (postgres:// URLs of the source and target databases)",
+      "export PROBATIO_SOURCE_DB='postgres://owner:...@source-host:5432/app' PROBATIO_TARGET_DB='postgres://owner:...@target-host:5432/app'", ExitCode.missingConfig);
+  }
+  return { source, target, sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET };
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+
+export async function dataCommand(action: string, opts: DataOptions): Promise<void> {
+  const m = await import("../migrations/pgMove");
+  const o = databaseUrls();
+  const t0 = Date.now();
+  switch (action) {
+    case "replicate": {
+      await m.startReplication(o);
+      if (!opts.json) ui.info(`replicating ${m.redact(o.source)} -> ${m.redact(o.target)}`);
+      if (opts.wait === false) return;
+      let last = 0;
+      const p = await m.waitForSync(o, Number(opts.maxLag ?? 1048576), (x) => {
+        if (!opts.json && Date.now() - last > 2000) {
+          last = Date.now();
+          ui.info(`  tables ${x.tablesReady}/${x.tables} ready, ~${x.rows} rows, ${mb(x.bytes)} on the target, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : mb(x.lagBytes)}`);
+        }
+      });
+      if (opts.json) printJson({ action, ...p, seconds: (Date.now() - t0) / 1000 });
+      else ui.ok(`target caught up: ${p.tables} tables, ~${p.rows} rows, ${mb(p.bytes)}, lag ${mb(p.lagBytes)} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+      return;
+    }
+    case "status": {
+      const p = await m.progress(o);
+      if (opts.json) printJson({ action, ...p });
+      else ui.info(`tables ${p.tablesReady}/${p.tables} ready, ~${p.rows} rows, ${mb(p.bytes)}, lag ${mb(p.lagBytes)}`);
+      return;
+    }
+    case "verify": {
+      const checks = await m.verify(o);
+      if (opts.json) printJson({ action, equal: checks.every((c) => c.equal), tables: checks });
+      else for (const c of checks) ui.info(`  ${c.equal ? "✔" : "✖"} ${c.table}: ${c.sourceRows} / ${c.targetRows} rows`);
+      if (!checks.every((c) => c.equal)) throw new ProbatioError("source and target differ", undefined, ExitCode.failure);
+      return;
+    }
+    case "cutover": {
+      const r = await m.cutover(o, (s) => !opts.json && ui.info(`  ${s}`));
+      if (opts.json) printJson({ action, frozenMs: r.switchedAt - r.frozenAt, tables: r.checks });
+      else ui.ok(`switched after ${r.switchedAt - r.frozenAt} ms of write freeze; ${r.checks.length} tables identical`);
+      return;
+    }
+    case "rollback": {
+      await m.rollback(o);
+      if (opts.json) printJson({ action, done: true });
+      else ui.ok("replication removed and the source's write freeze lifted");
+      return;
+    }
+    default:
+      throw new ProbatioError(`unknown data action '${action}'`, "use replicate, status, verify, cutover or rollback", ExitCode.usage);
+  }
+}

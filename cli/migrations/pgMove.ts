@@ -1,0 +1,251 @@
+/**
+ * Moving a PostgreSQL database to the next phase's cluster by logical replication: the target catches up while
+ * the source keeps serving; then a short write freeze, a final catch-up, verification, and the switch.
+ * Every function is idempotent: after a crash, Ctrl-C or SIGKILL, running it again continues where PostgreSQL is
+ * (the replication state lives in the databases, not in this process).
+ */
+import { execFile } from "child_process";
+import { Client } from "pg";
+import { promisify } from "util";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+
+const exec = promisify(execFile);
+export const NAME = "probatio_migration";
+
+export interface PgMoveOptions {
+  /** Connection URL of the source database (a role that may create publications: owner or superuser). */
+  readonly source: string;
+  /** Connection URL of the target database (a role that may create subscriptions). */
+  readonly target: string;
+  /** How the target reaches the source, when it differs from `source` (e.g. private address). Default `source`. */
+  readonly sourceFromTarget?: string;
+}
+
+export interface Progress {
+  readonly tables: number;
+  readonly tablesReady: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly lagBytes: number;
+}
+
+export interface TableCheck {
+  readonly table: string;
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly sourceChecksum: string;
+  readonly targetChecksum: string;
+  readonly equal: boolean;
+}
+
+async function connect(url: string): Promise<Client> {
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new ProbatioError(`cannot connect to ${redact(url)}: ${(err as Error).message}`, "check the URL, the password and that this machine can reach the database", ExitCode.failure);
+  }
+  return c;
+}
+
+export function redact(url: string): string {
+  return url.replace(/:\/\/([^:@/]+):[^@]*@/, "://$1:***@");
+}
+
+function conninfo(url: string): string {
+  const u = new URL(url);
+  const q = (v: string) => `'${decodeURIComponent(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+  const parts = [`host=${q(u.hostname)}`, `port=${u.port || "5432"}`, `dbname=${q(u.pathname.slice(1))}`, `user=${q(u.username)}`];
+  if (u.password) parts.push(`password=${q(u.password)}`);
+  const ssl = u.searchParams.get("sslmode");
+  if (ssl) parts.push(`sslmode=${ssl}`);
+  return parts.join(" ");
+}
+
+async function withClients<T>(o: PgMoveOptions, fn: (src: Client, dst: Client) => Promise<T>): Promise<T> {
+  const src = await connect(o.source);
+  try {
+    const dst = await connect(o.target);
+    try {
+      return await fn(src, dst);
+    } finally {
+      await dst.end();
+    }
+  } finally {
+    await src.end();
+  }
+}
+
+function psqlScript(url: string, script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"], { maxBuffer: 64 * 1024 * 1024 }, (err, _out, stderr) =>
+      err ? reject(new ProbatioError(`copying the schema to the target failed: ${stderr.trim() || err.message}`, undefined, ExitCode.failure)) : resolve());
+    child.stdin!.end(script);
+  });
+}
+
+/** User tables of the public schema, with their primary key columns. */
+async function tables(c: Client): Promise<{ name: string; pk: string[] }[]> {
+  const r = await c.query(`
+    SELECT c.relname AS name,
+           coalesce((SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey, a.attnum))
+                     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                     WHERE i.indrelid = c.oid AND i.indisprimary), '{}'::text[]) AS pk
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname`);
+  return r.rows.map((x) => ({ name: x.name as string, pk: x.pk as string[] }));
+}
+
+/**
+ * Starts (or finds running) the replication: schema copied if the target has none, a publication of every table
+ * on the source, a subscription on the target that copies the existing rows then streams changes.
+ */
+export async function startReplication(o: PgMoveOptions): Promise<void> {
+  await withClients(o, async (src, dst) => {
+    const level = (await src.query("SHOW wal_level")).rows[0].wal_level;
+    if (level !== "logical") {
+      throw new ProbatioError(`the source has wal_level=${level}; logical replication needs wal_level=logical`, "probatio renders wal_level=logical from phase 0; on an older server set it and restart PostgreSQL once", ExitCode.refused);
+    }
+    const noPk = (await tables(src)).filter((t) => t.pk.length === 0);
+    if (noPk.length > 0) {
+      throw new ProbatioError(`tables without a primary key cannot be verified nor replicated safely: ${noPk.map((t) => t.name).join(", ")}`, "add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) and run again", ExitCode.refused);
+    }
+    const targetTables = await tables(dst);
+    if (targetTables.length === 0) {
+      // Schema only: pg_dump | psql. The rows come through the subscription.
+      // psql, not the driver: current pg_dump output carries psql meta-commands (\\restrict).
+      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "--no-publications", "--no-subscriptions", o.source], { maxBuffer: 256 * 1024 * 1024 });
+      await psqlScript(o.target, stdout);
+    }
+    const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);
+    if (pub.rowCount === 0) await src.query(`CREATE PUBLICATION ${NAME} FOR ALL TABLES`);
+    const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
+    if (sub.rowCount === 0) {
+      // CREATE SUBSCRIPTION cannot run in a transaction block: one statement, autocommit.
+      await dst.query(`CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(o.sourceFromTarget ?? o.source).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`);
+    }
+  });
+}
+
+export async function progress(o: PgMoveOptions): Promise<Progress> {
+  return withClients(o, async (src, dst) => {
+    const t = await dst.query(`SELECT count(*)::int AS tables, count(*) FILTER (WHERE srsubstate = 'r')::int AS ready
+      FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = $1`, [NAME]);
+    const rows = await dst.query("SELECT coalesce(sum(n_live_tup), 0)::bigint AS rows, pg_database_size(current_database())::bigint AS bytes FROM pg_stat_user_tables");
+    const lag = await src.query(`SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint AS lag
+      FROM pg_replication_slots WHERE slot_name = $1`, [NAME]);
+    return {
+      tables: t.rows[0].tables, tablesReady: t.rows[0].ready,
+      rows: Number(rows.rows[0].rows), bytes: Number(rows.rows[0].bytes),
+      lagBytes: lag.rowCount ? Number(lag.rows[0].lag) : Number.MAX_SAFE_INTEGER,
+    };
+  });
+}
+
+/** Waits until every table is copied and streaming, and the lag is under `maxLagBytes`. */
+export async function waitForSync(o: PgMoveOptions, maxLagBytes: number, onProgress?: (p: Progress) => void, timeoutMs = 6 * 3600_000): Promise<Progress> {
+  const t0 = Date.now();
+  for (;;) {
+    const p = await progress(o);
+    onProgress?.(p);
+    if (p.tables > 0 && p.tablesReady === p.tables && p.lagBytes <= maxLagBytes) return p;
+    if (Date.now() - t0 > timeoutMs) throw new ProbatioError("replication did not catch up in time", "check the target's log (pg_stat_subscription) and run the step again: it continues where it is", ExitCode.failure);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Row count and content checksum of every table, source and target, each in one consistent snapshot. */
+export async function verify(o: PgMoveOptions): Promise<TableCheck[]> {
+  return withClients(o, async (src, dst) => {
+    const list = await tables(src);
+    const sums = async (c: Client) => {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const out = new Map<string, { rows: number; sum: string }>();
+      for (const t of list) {
+        const order = t.pk.map((k) => `"${k}"`).join(", ");
+        const r = await c.query(`SELECT count(*)::bigint AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY ${order})), '') AS s FROM "${t.name}" x`);
+        out.set(t.name, { rows: Number(r.rows[0].n), sum: r.rows[0].s });
+      }
+      await c.query("COMMIT");
+      return out;
+    };
+    const [a, b] = await Promise.all([sums(src), sums(dst)]);
+    return list.map((t) => {
+      const s = a.get(t.name)!;
+      const d = b.get(t.name) ?? { rows: -1, sum: "" };
+      return { table: t.name, sourceRows: s.rows, targetRows: d.rows, sourceChecksum: s.sum, targetChecksum: d.sum, equal: s.rows === d.rows && s.sum === d.sum };
+    });
+  });
+}
+
+export interface CutoverResult {
+  readonly frozenAt: number;
+  readonly switchedAt: number;
+  readonly checks: TableCheck[];
+}
+
+/**
+ * The switch: freeze writes on the source (new sessions read-only, open sessions ended), wait for the target to
+ * have everything, verify, copy sequence positions, then end the subscription. The source stays read-only, so
+ * nothing can diverge; `rollback` lifts the freeze.
+ */
+export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): Promise<CutoverResult> {
+  const src = await connect(o.source);
+  let frozenAt = 0;
+  try {
+    const db = (await src.query("SELECT current_database() AS d")).rows[0].d as string;
+    await src.query("SET default_transaction_read_only = off"); // this session: a resumed cutover finds the database frozen
+    await src.query(`ALTER DATABASE "${db}" SET default_transaction_read_only = on`);
+    await src.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [db]);
+    frozenAt = Date.now();
+    onStage?.("source frozen (read-only)");
+    const lsn = (await src.query("SELECT pg_current_wal_lsn() AS l")).rows[0].l as string;
+    for (;;) {
+      const r = await src.query("SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2", [lsn, NAME]);
+      if (r.rowCount === 0) break; // already switched by an earlier run
+      if (r.rows[0].done) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    onStage?.("target caught up");
+  } finally {
+    await src.end();
+  }
+  const checks = await verify(o);
+  const bad = checks.filter((c) => !c.equal);
+  if (bad.length > 0) {
+    throw new ProbatioError(`verification failed for ${bad.map((c) => `${c.table} (${c.sourceRows} vs ${c.targetRows} rows)`).join(", ")}; writes stay frozen on the source`,
+      "nothing was switched. Investigate, then `--resume` the migration, or `--rollback` to lift the freeze", ExitCode.failure);
+  }
+  onStage?.("verified");
+  await withClients(o, async (s, d) => {
+    await s.query("SET default_transaction_read_only = off"); // this session only: the database stays frozen
+    const seqs = await s.query("SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL");
+    for (const q of seqs.rows) await d.query("SELECT setval($1, $2, true)", [`"${q.schemaname}"."${q.sequencename}"`, q.last_value]);
+    const sub = await d.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
+    if (sub.rowCount) {
+      await d.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
+      await d.query(`DROP SUBSCRIPTION ${NAME}`);
+    }
+    await s.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
+    await s.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
+  });
+  onStage?.("switched: the target takes writes");
+  return { frozenAt, switchedAt: Date.now(), checks };
+}
+
+/** Undo before the switch: end the subscription, drop the publication, lift the freeze. The target's copy stays. */
+export async function rollback(o: PgMoveOptions): Promise<void> {
+  await withClients(o, async (s, d) => {
+    await s.query("SET default_transaction_read_only = off");
+    const sub = await d.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
+    if (sub.rowCount) {
+      await d.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
+      await d.query(`DROP SUBSCRIPTION ${NAME}`);
+    }
+    await s.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
+    await s.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
+    const db = (await s.query("SELECT current_database() AS d")).rows[0].d as string;
+    await s.query(`ALTER DATABASE "${db}" RESET default_transaction_read_only`);
+  });
+}

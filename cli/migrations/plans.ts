@@ -1,0 +1,94 @@
+/**
+ * Migration plans: for each consecutive pair of phases of both roadmaps, an ordered list of named steps.
+ * Steps that only add resources are plain `up`s; only `decommission` deletes, and never a protected resource.
+ */
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
+
+export type StepKind = "preflight" | "backup" | "provision" | "data" | "verify" | "cutover" | "decommission";
+
+export interface MigrationStep {
+  readonly name: string;
+  readonly kind: StepKind;
+  readonly description: string;
+  /** Whether the step changes infrastructure through the engine. */
+  readonly engine: boolean;
+  /** Steps after the cutover cannot be undone by --rollback. */
+  readonly undoable: boolean;
+}
+
+export interface MigrationPlan {
+  readonly roadmap: RoadmapId;
+  readonly from: number;
+  readonly to: number;
+  /** "in-place": the target only adds to the source; "side-by-side": the target is built beside it and the data moves. */
+  readonly strategy: "in-place" | "side-by-side";
+  /** The seed's own estimate of the move, for comparison. */
+  readonly seedSays: string;
+  readonly steps: readonly MigrationStep[];
+}
+
+const preflight = (gates: readonly string[]): MigrationStep => ({
+  name: "preflight", kind: "preflight", engine: false, undoable: true,
+  description: `check the source stack is healthy (last update succeeded, nothing pending, recorded phase), the target's settings are present, and confirm the seed's gates: ${gates.join("; ") || "none listed"}`,
+});
+const backup: MigrationStep = {
+  name: "state-backup", kind: "backup", engine: false, undoable: true,
+  description: "export the stack's state to a timestamped file under ~/.probatio/backups (restorable with `pulumi stack import`)",
+};
+
+function sideBySide(what: string): MigrationStep[] {
+  return [
+    { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `provision the target beside the source (${what}); the stack holds both, nothing is deleted` },
+    { name: "replicate-data", kind: "data", engine: false, undoable: true, description: "PostgreSQL logical replication from the source to the target while the source keeps serving; resumable" },
+    { name: "verify-data", kind: "verify", engine: false, undoable: true, description: "compare every table's row count and content checksum between source and target" },
+    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: "short write freeze on the source, final catch-up, verification, sequences, then writes go to the target; traffic moves by DNS weights 10 % -> 50 % -> 100 % with health checks between stages" },
+    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
+  ];
+}
+
+function inPlace(what: string): MigrationStep[] {
+  return [
+    { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `add ${what} to the running stack (an up that only creates and updates)` },
+    { name: "verify-target", kind: "verify", engine: false, undoable: true, description: "the stack's outputs show the target phase and every role's machines" },
+  ];
+}
+
+const definitions: Record<string, Omit<MigrationPlan, "roadmap" | "from" | "to" | "steps"> & { body: MigrationStep[] }> = {
+  "probatio:0-1": { strategy: "in-place", seedSays: "2-3 weeks of work, same architecture", body: inPlace("the Redis cache and monitoring VPS, pgBouncer on the database, PM2 cluster mode") },
+  "probatio:1-2": { strategy: "side-by-side", seedSays: "4-6 weeks of work", body: sideBySide("the private network, HAProxy, 3 backends, PostgreSQL primary + streaming replica on Public Cloud instances") },
+  "probatio:2-3": { strategy: "in-place", seedSays: "6-8 weeks of work", body: inPlace("the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager") },
+  "probatio:3-4": { strategy: "side-by-side", seedSays: "14 weeks; < 1 hour of downtime at the DNS switch", body: sideBySide("the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage") },
+  "koprogo:1-2": { strategy: "side-by-side", seedSays: "resize or pg_dump/restore to a new VPS", body: sideBySide("the bigger VPS with the tuned PostgreSQL") },
+  "koprogo:2-3": { strategy: "side-by-side", seedSays: "pg_dump/restore, switch DNS, 30 minutes to 2 hours of downtime", body: sideBySide("the K3s cluster with PostgreSQL HA") },
+  "koprogo:3-4": { strategy: "side-by-side", seedSays: "progressive, 0 downtime if well executed", body: sideBySide("the K3s HA cluster, load balancer and backups") },
+};
+
+/** Parses "A-to-B" and returns the plan, refusing illegal requests with a message that says why. */
+export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
+  const r = getRoadmap(roadmap);
+  const m = /^(\d+)-to-(\d+)$/.exec(spec);
+  if (!m) throw new ProbatioError(`'${spec}' is not a migration: write it FROM-to-TO, e.g. 0-to-1`, undefined, ExitCode.usage);
+  const from = Number(m[1]);
+  const to = Number(m[2]);
+  getPhase(r.id, from);
+  getPhase(r.id, to);
+  if (to < from) {
+    throw new ProbatioError(`${spec} goes backwards: probatio migrates forward only`, `to undo a migration in progress use \`probatio migrate ${to}-to-${from} --rollback\`; a completed one is undone by restoring its state backup`, ExitCode.refused);
+  }
+  if (to !== from + 1) {
+    throw new ProbatioError(`${spec} skips phases: migrations move one phase at a time`, `start with \`probatio migrate ${from}-to-${from + 1}\``, ExitCode.refused);
+  }
+  const d = definitions[`${r.id}:${from}-${to}`];
+  if (!d) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);
+  const gates = getPhase(r.id, from).gatesToNext;
+  return { roadmap: r.id, from, to, strategy: d.strategy, seedSays: d.seedSays, steps: [preflight(gates), backup, ...d.body] };
+}
+
+export function allMigrationPlans(): MigrationPlan[] {
+  return Object.keys(definitions).map((k) => {
+    const [roadmap, pair] = k.split(":");
+    const [from, to] = pair.split("-");
+    return migrationPlan(roadmap, `${from}-to-${to}`);
+  });
+}
