@@ -69,6 +69,16 @@ export function buildProgram(): Command {
       .action(lazy(() => require("./commands/engine")[fn]));
   }
 
+  roadmapOpt(stackOpts(program.command("migrate")))
+    .description("move a stack to the next phase: preflight, state backup, provision, data, verify, cutover, decommission")
+    .argument("<from-to-to>", "e.g. 0-to-1")
+    .option("--dry-run", "print the plan and what each step changes; change nothing")
+    .option("--resume", "continue a migration after a crash, Ctrl-C or a failed step")
+    .option("--rollback", "undo the completed steps in reverse, up to the cutover")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => require("./commands/migrate").migrateCommand));
+
   program.command("data")
     .description("the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)")
     .argument("<action>", "replicate, status, verify, cutover or rollback")

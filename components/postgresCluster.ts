@@ -61,6 +61,8 @@ export interface PostgresClusterArgs {
   readonly cloudProject: pulumi.Input<string>;
   /** Region. Default "GRA11". */
   readonly region?: string;
+  /** Name of the backups bucket. Default "<stack>-pg-backups". */
+  readonly bucketName?: string;
   /** Machine role of the primary. Default "database". */
   readonly role?: string;
   /** Machines to create (self-managed, not colocated). */
@@ -171,7 +173,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const bucket = new ovh.cloudproject.Storage(`${name}-backups`, {
       serviceName: args.cloudProject,
       regionName: storageRegion,
-      name: `${args.stack}-pg-backups`,
+      name: args.bucketName ?? `${args.stack}-pg-backups`,
       versioning: { status: "enabled" },
       encryption: { sseAlgorithm: "AES256" },
     }, { parent: this, protect });

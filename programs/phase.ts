@@ -37,12 +37,40 @@ export interface PhaseOutputs {
   readonly backupBucket?: pulumi.Output<string>;
 }
 
-/** Builds the phase's components from its roadmap data: the one program behind every phase of both roadmaps. */
-export function buildPhase(settings: PhaseSettings): PhaseOutputs {
-  const phase = getPhase(settings.roadmap, settings.phase);
-  const env = environmentFor(phase, settings.stack, settings.environment);
-  const t: Topology = env.topology;
-  return new PhaseBuilder(settings, phase, env.name, t).build();
+/** Parent of the target phase while a side-by-side migration holds both phases in one stack. */
+class NextPhase extends pulumi.ComponentResource {
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super("probatio:migration:NextPhase", name, {}, opts);
+    this.registerOutputs({});
+  }
+}
+
+export const nextPhaseName = (generation: number) => `next-g${generation}`;
+
+/**
+ * Builds the phase's components from its roadmap data: the one program behind every phase of both roadmaps.
+ * During a side-by-side migration (settings.migration.stage "transitional") the stack holds both phases: the
+ * source as it is, and the target under a NextPhase component, with data stores named for the next generation so
+ * nothing collides. Once the source is decommissioned, the target stays where it is: its top-level components
+ * carry an alias to that parent, so nothing is replaced.
+ */
+export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: PhaseOutputs; migration?: unknown } {
+  const generation = settings.generation ?? 1;
+  const aliasOpts = (g: number): pulumi.ComponentResourceOptions =>
+    g > 1 ? { aliases: [{ parent: pulumi.createUrn(nextPhaseName(g), "probatio:migration:NextPhase") }] } : {};
+  const build = (phaseNo: number, g: number, opts: pulumi.ComponentResourceOptions) => {
+    const phase = getPhase(settings.roadmap, phaseNo);
+    const env = environmentFor(phase, settings.stack, settings.environment);
+    return new PhaseBuilder({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, g).build();
+  };
+  const m = settings.migration;
+  if (m && m.stage === "transitional") {
+    const source = build(m.from, generation, aliasOpts(generation));
+    const next = new NextPhase(nextPhaseName(generation + 1));
+    const target = build(m.to, generation + 1, { parent: next });
+    return { ...target, source, migration: m };
+  }
+  return { ...build(settings.phase, generation, aliasOpts(generation)), migration: m };
 }
 
 class PhaseBuilder {
@@ -54,7 +82,10 @@ class PhaseBuilder {
   private network?: PrivateNetwork;
   private groups?: SecurityGroups;
 
-  constructor(private readonly s: PhaseSettings, private readonly phase: Phase, private readonly envName: string, private readonly t: Topology) {
+  constructor(
+    private readonly s: PhaseSettings, private readonly phase: Phase, private readonly envName: string, private readonly t: Topology,
+    private readonly rootOpts: pulumi.ComponentResourceOptions, private readonly generation: number,
+  ) {
     this.fleetByRole = new Map(t.fleets.map((f) => [f.role, f]));
     this.common = { phase: s.phase, stack: s.stack, region: s.region };
   }
@@ -95,14 +126,14 @@ class PhaseBuilder {
       this.network = new PrivateNetwork("network", {
         stack: s.stack, vpcCidr: t.network.vpcCidr, subnets: t.network.subnets, natGateway: t.network.natGateway,
         cloudProject: s.cloudProject, region: s.region,
-      });
+      }, this.rootOpts);
       out.network = { networkId: this.network.networkId, subnets: t.network.subnets };
       const sub = t.network.subnets;
       if (t.network.zeroTrust && sub.public && sub.backend && sub.database && sub.hsm) {
         this.groups = new SecurityGroups("security-groups", {
           stack: s.stack, region: s.region, sshAllowList: s.sshAllowList,
           tiers: { public: sub.public, backend: sub.backend, database: sub.database, hsm: sub.hsm },
-        });
+        }, this.rootOpts);
       }
     }
 
@@ -144,6 +175,7 @@ class PhaseBuilder {
           replication: deriveSecret(s.dbPassword, "postgres-replication"),
         },
         cloudProject: s.cloudProject,
+        bucketName: this.generation > 1 ? `${s.stack}-pg-backups-g${this.generation}` : undefined,
         role: primaryFleet?.role,
         colocated,
         machines: primaryFleet && !colocated ? this.machineOpts(primaryFleet) : undefined,
@@ -152,7 +184,7 @@ class PhaseBuilder {
           plan: pgs.managedPlan!, flavor: pgs.managedFlavor!, nodes: pgs.managedNodes!,
           networkId: this.network?.networkId, subnetId: this.network?.subnetIds.database,
         } : undefined,
-      });
+      }, this.rootOpts);
       out.database = { endpoint: cluster.endpoint, port: cluster.port, backupBucket: cluster.backupBucket };
       if (primaryFleet && !colocated) {
         if (primaryFleet.count !== 1 + pgs.standbys.length) {
@@ -203,7 +235,7 @@ class PhaseBuilder {
         password: s.redisPassword ?? deriveSecret(s.dbPassword, "redis"), maxmemory: `${Math.max(1, Math.floor(f.size.ramGb * 0.6))}gb`,
         maxmemoryPolicy: t.redis.maxmemoryPolicy,
         machines: { ...this.machineOpts(f), fixedIps: this.fixedIps(f.role, f.count) },
-      });
+      }, this.rootOpts);
       out.redis = { endpoints: redis.endpoints, masterName: redis.masterName };
       this.machines[f.role] = Array.from({ length: f.count }, (_, i) => machineName(s.stack, f.role, i));
       this.inventory.push({ role: f.role, addresses: redis.endpoints.map((e) => e.apply((x) => x.split(":")[0])) });
@@ -224,7 +256,7 @@ class PhaseBuilder {
           nodeIps: this.fixedIps(f.role, f.count),
           vrrp: lb.nodes === 2 ? { routerId: lb.vrrpRouterId ?? 51, authPass: deriveSecret(s.dbPassword, "vrrp") } : undefined,
           machines: { offer: f.offer, sshPublicKey: s.sshPublicKey },
-        });
+        }, this.rootOpts);
         out.loadBalancer = pair.address;
         this.machines[f.role] = Array.from({ length: f.count }, (_, i) => machineName(s.stack, f.role, i));
         this.inventory.push({ role: f.role, addresses: this.fixedIps(f.role, f.count) ?? [] });
@@ -237,7 +269,7 @@ class PhaseBuilder {
           ...this.common, variant: "managed",
           backends: backendIps.map((address, i) => ({ name: `${lb.backendRole}${i + 1}`, address, port: lb.backendPort })),
           network: { networkId: this.network!.networkId, subnetId: this.network!.subnetIds[tier], cidr: t.network!.subnets[tier] },
-        });
+        }, this.rootOpts);
         out.loadBalancer = pair.address;
       }
     }
@@ -249,7 +281,7 @@ class PhaseBuilder {
       const hsm = new HsmEnclave("hsm", {
         stack: s.stack, keys: t.hsm.keys.map((n) => ({ name: n, type: /sign/.test(n) ? "EC" as const : "oct" as const })),
         identityUrns: [s.hsmIdentityUrn ?? this.fail("hsmIdentityUrn is not set")], hsmSubnet: sub.hsm, backendSubnet: sub.backend, port: ports.hsm,
-      });
+      }, this.rootOpts);
       out.hsm = { endpoint: hsm.endpoint, keyIds: hsm.keyIds, port: hsm.port };
     }
 
@@ -257,7 +289,7 @@ class PhaseBuilder {
       const worm = new WormBucket("worm", {
         bucketName: `${s.stack}-legal-archive`, backend: s.wormBackend ?? t.worm.backend, retentionYears: t.worm.retentionYears,
         mode: t.worm.mode, previousRetentionYears: s.wormRetentionFloor, cloudProject: s.cloudProject,
-      });
+      }, this.rootOpts);
       out.worm = { bucket: worm.bucket, retentionYears: worm.retentionYears, mode: worm.mode };
     }
 
@@ -266,7 +298,7 @@ class PhaseBuilder {
       const bucket = new ovh.cloudproject.Storage("backups", {
         serviceName: s.cloudProject, regionName: s.region.replace(/[0-9]+$/, ""), name: `${s.stack}-backups`,
         versioning: { status: "enabled" }, encryption: { sseAlgorithm: "AES256" },
-      }, { protect: true });
+      }, { ...this.rootOpts, protect: true });
       out.backupBucket = bucket.name;
     }
 
@@ -298,7 +330,7 @@ class PhaseBuilder {
         network: this.network ? { networkId: this.network.networkId, nodesSubnetId: this.network.subnetIds.backend, loadBalancersSubnetId: this.network.subnetIds.public } : undefined,
         nodePool: { flavor: k.nodeFlavor ?? "b3-16", minNodes: k.autoscale?.minNodes ?? 3, maxNodes: k.autoscale?.maxNodes ?? 3 },
         workload, helmReleases: k.helmReleases,
-      });
+      }, this.rootOpts);
       return { apiEndpoint: platform.apiEndpoint, kubeconfig: platform.kubeconfig };
     }
     const servers = this.fleetByRole.get("k3s-server") ?? this.fail("k3s needs a k3s-server fleet");
@@ -313,7 +345,7 @@ class PhaseBuilder {
         agentIps: k.agents > 0 ? this.fixedIps("k3s-agent", k.agents) : undefined,
       },
       workload, helmReleases: k.helmReleases, sshPublicKey: s.sshPublicKey,
-    });
+    }, this.rootOpts);
     this.machines["k3s-server"] = Array.from({ length: k.servers }, (_, i) => machineName(s.stack, "k3s-server", i));
     if (agents) this.machines["k3s-agent"] = Array.from({ length: k.agents }, (_, i) => machineName(s.stack, "k3s-agent", i));
     return { apiEndpoint: platform.apiEndpoint };
@@ -333,7 +365,7 @@ class PhaseBuilder {
       publicNetwork: f.variant === "public-cloud" ? true : undefined,
       userData: Array.from({ length: f.count }, (_, i) => pulumi.all(extra).apply((bundles) =>
         bundleToCloudInit(machineName(s.stack, f.role, i), mergeBundles([...own, ...bundles]), keys))),
-    }, { protect });
+    }, { ...this.rootOpts, protect });
     this.machines[f.role] = fleet.names;
     this.inventory.push({ role: f.role, addresses: fleet.addresses });
     return fleet;

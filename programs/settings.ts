@@ -32,6 +32,21 @@ export interface PhaseSettings {
   readonly alertEmail?: string;
   /** OVH IAM identity allowed to use the HSM's mTLS credential (ProbatioVault phase 4). */
   readonly hsmIdentityUrn?: string;
+  /** How many side-by-side migrations built this stack's current machines (data store names carry it). Default 1. */
+  readonly generation?: number;
+  /** A migration in progress (written by `probatio migrate`; its checkpoint is exported as a stack output). */
+  readonly migration?: MigrationState;
+}
+
+export interface MigrationState {
+  readonly roadmap: string;
+  readonly from: number;
+  readonly to: number;
+  /** "in-place" migrations build the target only; "transitional" holds source and target. */
+  readonly stage: "in-place" | "transitional";
+  /** Names of the completed steps, in order. */
+  readonly completed: readonly string[];
+  readonly startedAt: string;
 }
 
 /** A stack config key the CLI checks before running the engine. */
@@ -87,5 +102,7 @@ export function readSettings(): PhaseSettings {
     alertEmail: config.get("alertEmail"),
     domain: config.get("domain"),
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
+    generation: config.getNumber("generation"),
+    migration: config.getObject<MigrationState>("migration"),
   };
 }

@@ -17,6 +17,11 @@ export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; ph
 
 /** Refuses to change phase or roadmap with `up`: that is a migration's job. */
 export async function checkPhaseChange(stack: Stack, target: Phase): Promise<void> {
+  const migration = (await stack.outputs()).migration?.value as { from: number; to: number } | undefined;
+  if (migration) {
+    throw new ProbatioError(`a migration ${migration.from}-to-${migration.to} is in progress on stack '${stack.name}'`,
+      `continue it with \`probatio migrate ${migration.from}-to-${migration.to} --stack ${stack.name} --resume\`, or undo it with --rollback`, ExitCode.refused);
+  }
   const current = await recordedPhase(stack);
   if (!current) return;
   if (current.roadmap !== target.roadmap) {

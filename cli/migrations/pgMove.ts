@@ -114,7 +114,8 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     if (targetTables.length === 0) {
       // Schema only: pg_dump | psql. The rows come through the subscription.
       // psql, not the driver: current pg_dump output carries psql meta-commands (\\restrict).
-      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "--no-publications", "--no-subscriptions", o.source], { maxBuffer: 256 * 1024 * 1024 });
+      // Owners and grants are kept: the application role must own its tables on the target too.
+      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-publications", "--no-subscriptions", o.source], { maxBuffer: 256 * 1024 * 1024 });
       await psqlScript(o.target, stdout);
     }
     const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);

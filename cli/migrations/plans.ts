@@ -41,8 +41,8 @@ function sideBySide(what: string): MigrationStep[] {
   return [
     { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `provision the target beside the source (${what}); the stack holds both, nothing is deleted` },
     { name: "replicate-data", kind: "data", engine: false, undoable: true, description: "PostgreSQL logical replication from the source to the target while the source keeps serving; resumable" },
-    { name: "verify-data", kind: "verify", engine: false, undoable: true, description: "compare every table's row count and content checksum between source and target" },
-    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: "short write freeze on the source, final catch-up, verification, sequences, then writes go to the target; traffic moves by DNS weights 10 % -> 50 % -> 100 % with health checks between stages" },
+    { name: "verify-data", kind: "verify", engine: false, undoable: true, description: "check every table is copied and streaming with the lag under 1 MB, and compare row counts; the exact row-count and checksum comparison of every table runs inside the cutover's write freeze, before the switch" },
+    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's endpoint (printed)" },
     { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
   ];
 }

@@ -47,6 +47,8 @@ export class Writer {
         try {
           if (!c) {
             c = new Client({ connectionString: this.url });
+            // A terminated session also surfaces as an 'error' event; the query's rejection is handled below.
+            c.on("error", () => undefined);
             await c.connect();
           }
           const r = await c.query("INSERT INTO events (document_id, kind) VALUES (1 + floor(random() * 1000)::int, 'written-during-migration') RETURNING id");

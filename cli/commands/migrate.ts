@@ -1,0 +1,83 @@
+import chalk from "chalk";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { openStack } from "../automation";
+import { confirm, printJson, ui } from "../ui";
+import { CommonOptions } from "./common";
+import { recordedPhase } from "./engine";
+
+export interface MigrateOptions extends CommonOptions {
+  dryRun?: boolean;
+  resume?: boolean;
+  rollback?: boolean;
+}
+
+/** `probatio migrate A-to-B`: plan, dry-run, run, resume, roll back. */
+export async function migrateCommand(spec: string, opts: MigrateOptions): Promise<void> {
+  const { migrationPlan } = await import("../migrations/plans");
+  const plan = migrationPlan(opts.roadmap ?? "probatio", spec);
+  if (opts.resume && opts.rollback) throw new ProbatioError("--resume and --rollback exclude each other", undefined, ExitCode.usage);
+
+  if (opts.dryRun) {
+    const { planPhase } = await import("../../programs/plan");
+    const { diffPlans } = await import("../../programs/planDiff");
+    // One after the other: the mocks are process-wide.
+    const a = await planPhase({ roadmap: plan.roadmap, phase: plan.from, stack: opts.stack });
+    const b = await planPhase({ roadmap: plan.roadmap, phase: plan.to, stack: opts.stack });
+    // Side by side, the target is built anew beside the source and the source goes away at the end.
+    const d = plan.strategy === "in-place" ? diffPlans(a, b) : { added: b.resources, changed: [], removed: a.resources };
+    const changes = { added: d.added.map((r) => `${r.type} ${r.name}`), changed: d.changed.map((r) => `${r.type} ${r.name} (${r.keys.join(", ")})`), removed: d.removed.map((r) => `${r.type} ${r.name}${r.protect ? " [protected: kept in the cloud]" : ""}`) };
+    const steps = plan.steps.map((s) => ({
+      name: s.name, kind: s.kind, description: s.description, engine: s.engine, undoable: s.undoable,
+      changes: s.kind === "provision" ? (plan.strategy === "in-place" ? { added: changes.added, changed: changes.changed } : { added: changes.added })
+        : s.kind === "decommission" ? { removed: changes.removed } : undefined,
+    }));
+    if (opts.json) {
+      printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, strategy: plan.strategy, seedSays: plan.seedSays, dryRun: true, steps, estimate: { fromMonthlyEur: a.estimate.monthlyEur, toMonthlyEur: b.estimate.monthlyEur } });
+      return;
+    }
+    ui.heading(`${plan.roadmap} ${plan.from}-to-${plan.to} on stack '${opts.stack}' (${plan.strategy}; the seed: ${plan.seedSays}) — dry run, nothing changes`);
+    steps.forEach((s, i) => {
+      ui.info(`  ${i + 1}. ${chalk.bold(s.name)}${s.undoable ? "" : chalk.yellow(" [cannot be rolled back]")}: ${s.description}`);
+      for (const [k, list] of Object.entries(s.changes ?? {})) for (const x of list as string[]) ui.info(`       ${k === "added" ? chalk.green("+") : k === "removed" ? chalk.red("-") : chalk.yellow("~")} ${x}`);
+    });
+    ui.info(`  cost: ${a.estimate.monthlyEur} -> ${b.estimate.monthlyEur} EUR/month`);
+    return;
+  }
+
+  const stack = await openStack(opts, false);
+  const { readCheckpoint, rollbackMigration, runMigration } = await import("../migrations/run");
+  const current = await readCheckpoint(stack);
+  const log = (line: string) => { if (!opts.json) ui.info(line); };
+  const ctx = { stack, plan, json: !!opts.json, log };
+
+  if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
+    throw new ProbatioError(`stack '${opts.stack}' is in the middle of ${current.roadmap} ${current.from}-to-${current.to}`,
+      `finish it with \`probatio migrate ${current.from}-to-${current.to} --stack ${opts.stack} --resume\` or undo it with --rollback`, ExitCode.refused);
+  }
+  if (opts.rollback) {
+    if (!current) throw new ProbatioError(`no migration is in progress on stack '${opts.stack}'`, undefined, ExitCode.refused);
+    await confirm(`Roll back ${spec} on stack '${opts.stack}' (completed: ${current.completed.join(", ") || "nothing"})?`, opts.yes);
+    const undone = await rollbackMigration(ctx, current);
+    if (opts.json) printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, rolledBack: undone });
+    else ui.ok(`rolled back ${undone.join(", ") || "the checkpoints"}; stack '${opts.stack}' is in phase ${plan.from}`);
+    return;
+  }
+  if (current && !opts.resume) {
+    throw new ProbatioError(`a migration ${current.from}-to-${current.to} is already in progress on stack '${opts.stack}' (done: ${current.completed.join(", ") || "nothing"})`,
+      `continue it with --resume, or undo it with --rollback`, ExitCode.refused);
+  }
+  if (!current) {
+    if (opts.resume) throw new ProbatioError(`no migration is in progress on stack '${opts.stack}' to resume`, `start it: probatio migrate ${spec} --stack ${opts.stack}`, ExitCode.refused);
+    const rec = await recordedPhase(stack);
+    if (!rec) throw new ProbatioError(`stack '${opts.stack}' has nothing deployed`, `deploy phase ${plan.from} first: probatio up --phase ${plan.from} --stack ${opts.stack}`, ExitCode.refused);
+    if (rec.roadmap !== plan.roadmap) throw new ProbatioError(`stack '${opts.stack}' follows the ${rec.roadmap} roadmap`, `use --roadmap ${rec.roadmap}`, ExitCode.refused);
+    if (rec.phase !== plan.from) {
+      throw new ProbatioError(`stack '${opts.stack}' is in phase ${rec.phase}, not ${plan.from}`, rec.phase + 1 <= 4 ? `the next migration is ${rec.phase}-to-${rec.phase + 1}` : undefined, ExitCode.refused);
+    }
+  }
+  await confirm(`${current ? "Resume" : "Run"} ${plan.roadmap} ${spec} on stack '${opts.stack}' (${plan.steps.length} steps)?`, opts.yes);
+  const t0 = Date.now();
+  const results = await runMigration(ctx, current);
+  if (opts.json) printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, completed: true, seconds: (Date.now() - t0) / 1000, steps: results });
+  else ui.ok(`stack '${opts.stack}' migrated to ${plan.roadmap} phase ${plan.to} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}

@@ -1,0 +1,230 @@
+/**
+ * Runs a migration plan against a stack: every completed step is checkpointed in the stack (the program exports
+ * the migration state as an output, so it lives in the state backend with the resources), `--resume` continues
+ * after a crash, Ctrl-C or a failed step, and `--rollback` undoes what it can, in reverse, up to the cutover.
+ */
+import type { Stack } from "@pulumi/pulumi/automation";
+import chalk from "chalk";
+import { mkdirSync, writeFileSync } from "fs";
+import { homedir } from "os";
+import { join } from "path";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { getPhase } from "../../programs/roadmaps";
+import type { MigrationState } from "../../programs/settings";
+import { ProgressPrinter, translateEngineError } from "../automation";
+import { checkRequiredConfig } from "../commands/engine";
+import { withInterrupt } from "../commands/common";
+import { ui } from "../ui";
+import { MigrationPlan, MigrationStep } from "./plans";
+
+export interface RunContext {
+  readonly stack: Stack;
+  readonly plan: MigrationPlan;
+  readonly json: boolean;
+  readonly log: (line: string) => void;
+}
+
+/** The checkpoint, as the last update exported it (authoritative: it is in the state backend). */
+export async function readCheckpoint(stack: Stack): Promise<MigrationState | undefined> {
+  const out = await stack.outputs();
+  const v = out.migration?.value;
+  return v && typeof v === "object" ? (v as MigrationState) : undefined;
+}
+
+async function engineUp(ctx: RunContext, what: string): Promise<Record<string, number>> {
+  const printer = new ProgressPrinter(ctx.json);
+  const r = await withInterrupt(async (signal, interrupted) => {
+    try {
+      return await ctx.stack.up({ onEvent: printer.onEvent, color: "never", signal, message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}` });
+    } catch (err) {
+      throw translateEngineError(err, ctx.stack.name, interrupted());
+    }
+  });
+  return r.summary.resourceChanges ?? {};
+}
+
+async function setMigration(stack: Stack, state: MigrationState | undefined): Promise<void> {
+  if (state) await stack.setConfig("probatio:migration", { value: JSON.stringify(state) });
+  else await stack.removeConfig("probatio:migration").catch(() => undefined);
+}
+
+/** Records a completed step in the stack: config for the program, then an update so the state carries it. */
+async function checkpoint(ctx: RunContext, state: MigrationState, step: string, alreadyUp = false): Promise<MigrationState> {
+  const next = { ...state, completed: [...state.completed, step] };
+  await setMigration(ctx.stack, next);
+  if (!alreadyUp) await engineUp(ctx, `checkpoint ${step}`);
+  return next;
+}
+
+/**
+ * Drops the given resources (and their descendants) from the state without deleting them in the cloud, and
+ * returns what was kept. Used so that decommissioning or rolling back never deletes a protected data store.
+ */
+export async function releaseFromState(stack: Stack, select: (r: { urn: string; type: string; protect?: boolean }) => boolean): Promise<{ urn: string; type: string; id?: string }[]> {
+  const state = await stack.exportStack();
+  const resources: any[] = state.deployment?.resources ?? [];
+  const chosen = new Set(resources.filter(select).map((r) => r.urn));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of resources) if (r.parent && chosen.has(r.parent) && !chosen.has(r.urn)) { chosen.add(r.urn); grew = true; }
+  }
+  if (chosen.size === 0) return [];
+  const kept = resources.filter((r) => chosen.has(r.urn)).map((r) => ({ urn: r.urn, type: r.type, id: r.id }));
+  const remaining = resources.filter((r) => !chosen.has(r.urn)).map((r) => ({
+    ...r,
+    dependencies: (r.dependencies ?? []).filter((u: string) => !chosen.has(u)),
+    propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, (v as string[]).filter((u) => !chosen.has(u))])),
+  }));
+  state.deployment.resources = remaining;
+  await stack.importStack(state);
+  return kept;
+}
+
+function isTargetUrn(urn: string): boolean {
+  return urn.includes("probatio:migration:NextPhase");
+}
+
+async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationState): Promise<{ state: MigrationState; detail?: unknown }> {
+  const { stack, plan } = ctx;
+  switch (step.kind) {
+    case "preflight": {
+      const history = await stack.history(1);
+      if (history[0] && history[0].result !== "succeeded") {
+        throw new ProbatioError(`the last update of stack '${stack.name}' did not succeed (${history[0].result})`, `run \`probatio up --phase ${plan.from} --stack ${stack.name}\` until it succeeds, then migrate`, ExitCode.refused);
+      }
+      const exported = await stack.exportStack();
+      if ((exported.deployment?.pending_operations ?? []).length > 0) {
+        throw new ProbatioError(`stack '${stack.name}' has pending operations from an interrupted update`, `run \`probatio refresh --stack ${stack.name}\` first`, ExitCode.refused);
+      }
+      await checkRequiredConfig(stack, getPhase(plan.roadmap, plan.to));
+      for (const g of getPhase(plan.roadmap, plan.from).gatesToNext) ctx.log(`    gate (operator-confirmed): ${g}`);
+      return { state: await checkpoint(ctx, state, step.name) };
+    }
+    case "backup": {
+      const dir = join(process.env.PROBATIO_BACKUP_DIR ?? join(homedir(), ".probatio", "backups"));
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${stack.name}-${plan.roadmap}-${plan.from}-to-${plan.to}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+      writeFileSync(file, JSON.stringify(await stack.exportStack(), null, 2), { mode: 0o600 });
+      ctx.log(`    state exported to ${file} (restore: pulumi stack import --file ${file})`);
+      return { state: await checkpoint(ctx, state, step.name), detail: { file } };
+    }
+    case "provision": {
+      const next: MigrationState = { ...state, stage: plan.strategy === "in-place" ? "in-place" : "transitional", completed: [...state.completed, step.name] };
+      if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
+      await setMigration(stack, next);
+      const changes = await engineUp(ctx, "provision the target");
+      if (changes.delete) throw new ProbatioError("provisioning deleted resources, which it must never do", "restore the state backup and report this", ExitCode.failure);
+      return { state: next, detail: changes };
+    }
+    case "data": {
+      const { databaseUrls } = await import("../commands/data");
+      const m = await import("./pgMove");
+      const urls = databaseUrls();
+      await m.startReplication(urls);
+      let last = 0;
+      const p = await m.waitForSync(urls, 1024 * 1024, (x) => {
+        if (Date.now() - last > 2000) {
+          last = Date.now();
+          ctx.log(`    tables ${x.tablesReady}/${x.tables}, ~${x.rows} rows, ${(x.bytes / 1048576).toFixed(1)} MB moved, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : (x.lagBytes / 1024).toFixed(0) + " kB"}`);
+        }
+      });
+      return { state: await checkpoint(ctx, state, step.name), detail: p };
+    }
+    case "verify": {
+      if (plan.strategy === "in-place") {
+        const out = await stack.outputs();
+        if (Number(out.phase?.value) !== plan.to) throw new ProbatioError(`the stack reports phase ${out.phase?.value}, not ${plan.to}`, undefined, ExitCode.failure);
+        return { state: await checkpoint(ctx, state, step.name), detail: { machines: out.machines?.value } };
+      }
+      const { databaseUrls } = await import("../commands/data");
+      const m = await import("./pgMove");
+      const p = await m.progress(databaseUrls());
+      if (p.tables === 0 || p.tablesReady !== p.tables || p.lagBytes > 1024 * 1024) {
+        throw new ProbatioError(`the target is not caught up (${p.tablesReady}/${p.tables} tables, lag ${p.lagBytes} bytes)`, "run with --resume once replication has caught up", ExitCode.failure);
+      }
+      return { state: await checkpoint(ctx, state, step.name), detail: p };
+    }
+    case "cutover": {
+      const { databaseUrls } = await import("../commands/data");
+      const m = await import("./pgMove");
+      const r = await m.cutover(databaseUrls(), (s) => ctx.log(`    ${s}`));
+      const out = await stack.outputs();
+      ctx.log(`    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical. Point DNS at the target: ${JSON.stringify(out.loadBalancer?.value ?? out.database?.value ?? "")}`);
+      return { state: await checkpoint(ctx, state, step.name), detail: { freezeMs: r.switchedAt - r.frozenAt, tables: r.checks } };
+    }
+    case "decommission": {
+      // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
+      const kept = await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn));
+      for (const k of kept) ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
+      const cfg = await stack.getAllConfig();
+      const generation = Number(cfg["probatio:generation"]?.value ?? "1") + 1;
+      await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
+      const next = { ...state, completed: [...state.completed, step.name] };
+      await setMigration(stack, undefined);
+      const changes = await engineUp(ctx, "decommission the source");
+      return { state: next, detail: { kept, changes } };
+    }
+  }
+}
+
+export async function runMigration(ctx: RunContext, resume?: MigrationState): Promise<unknown[]> {
+  const { stack, plan } = ctx;
+  // Until the target is provisioned the program builds the source phase only ("in-place" stage); a side-by-side
+  // provisioning switches the stack to the transitional stage that holds both.
+  let state: MigrationState = resume ?? { roadmap: plan.roadmap, from: plan.from, to: plan.to, stage: "in-place", completed: [], startedAt: new Date().toISOString() };
+  const results: unknown[] = [];
+  for (const step of plan.steps) {
+    if (state.completed.includes(step.name)) {
+      ctx.log(`${chalk.dim("✔")} ${step.name} ${chalk.dim("(done earlier)")}`);
+      continue;
+    }
+    ctx.log(`${chalk.bold("▶")} ${step.name}: ${step.description}`);
+    const t0 = Date.now();
+    const { state: next, detail } = await runStep(ctx, step, state);
+    state = next;
+    const seconds = (Date.now() - t0) / 1000;
+    results.push({ step: step.name, seconds, detail });
+    ctx.log(`${chalk.green("✔")} ${step.name} ${chalk.dim(`${seconds.toFixed(1)}s`)}`);
+  }
+  if (plan.strategy === "in-place") {
+    await setMigration(stack, undefined);
+    await engineUp(ctx, "finish");
+  }
+  return results;
+}
+
+/** Undoes the completed steps in reverse, up to the cutover. */
+export async function rollbackMigration(ctx: RunContext, state: MigrationState): Promise<string[]> {
+  const { stack, plan } = ctx;
+  if (state.completed.includes("cutover")) {
+    throw new ProbatioError(
+      "the cutover is done: the target has taken writes since, so probatio cannot undo it automatically",
+      "the source is still there, frozen read-only; to go back, replicate the target back to it (`probatio data` with the URLs swapped) and restore the state backup taken at the start",
+      ExitCode.refused,
+    );
+  }
+  const undone: string[] = [];
+  if (state.completed.includes("replicate-data")) {
+    const { databaseUrls } = await import("../commands/data");
+    const m = await import("./pgMove");
+    await m.rollback(databaseUrls());
+    undone.push("replicate-data");
+  }
+  if (state.completed.includes("provision-target")) {
+    if (plan.strategy === "side-by-side") {
+      const kept = await releaseFromState(stack, (r) => !!r.protect && isTargetUrn(r.urn));
+      for (const k of kept) ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()}`);
+    }
+    await stack.setConfig("probatio:phase", { value: String(plan.from) });
+    await setMigration(stack, undefined);
+    await engineUp(ctx, "roll back the provisioning");
+    undone.push("provision-target");
+  } else {
+    await setMigration(stack, undefined);
+    await engineUp(ctx, "roll back");
+  }
+  return undone;
+}
+
+export { ui };
