@@ -64,8 +64,10 @@ export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: P
     return new PhaseBuilder({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, g).build();
   };
   const m = settings.migration;
-  if (m && m.stage === "transitional") {
-    const source = build(m.from, generation, aliasOpts(generation));
+  if (m && (m.stage === "transitional" || m.stage === "decommissioning")) {
+    // Decommissioning drops the source first (while the target keeps its NextPhase parent), so that the source's
+    // URNs are gone before the target moves to the root under its aliases.
+    const source = m.stage === "transitional" ? build(m.from, generation, aliasOpts(generation)) : undefined;
     const next = new NextPhase(nextPhaseName(generation + 1));
     const target = build(m.to, generation + 1, { parent: next });
     return { ...target, source, migration: m };

@@ -43,7 +43,7 @@ export interface MigrationState {
   readonly from: number;
   readonly to: number;
   /** "in-place" migrations build the target only; "transitional" holds source and target. */
-  readonly stage: "in-place" | "transitional";
+  readonly stage: "in-place" | "transitional" | "decommissioning";
   /** Names of the completed steps, in order. */
   readonly completed: readonly string[];
   readonly startedAt: string;

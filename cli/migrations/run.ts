@@ -157,12 +157,19 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
       const kept = await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn));
       for (const k of kept) ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
+      // First the source goes (the target keeps its place), then the target takes the root under its aliases.
+      await setMigration(stack, { ...state, stage: "decommissioning" });
+      const changes = await engineUp(ctx, "decommission the source");
       const cfg = await stack.getAllConfig();
       const generation = Number(cfg["probatio:generation"]?.value ?? "1") + 1;
       await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
       const next = { ...state, completed: [...state.completed, step.name] };
       await setMigration(stack, undefined);
-      const changes = await engineUp(ctx, "decommission the source");
+      const settle = await engineUp(ctx, "the target becomes the stack's phase");
+      // The only deletion allowed here is the empty NextPhase wrapper the target leaves.
+      if (settle.create || (settle.delete ?? 0) > 1 || settle.replace) {
+        throw new ProbatioError(`moving the target to the root changed resources (${JSON.stringify(settle)})`, "restore the state backup and report this", ExitCode.failure);
+      }
       return { state: next, detail: { kept, changes } };
     }
   }

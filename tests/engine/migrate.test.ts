@@ -1,0 +1,150 @@
+import { readdirSync } from "fs";
+import { Client } from "pg";
+import { fill } from "../service/dataSet";
+import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
+import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources } from "./harness";
+
+jest.setTimeout(300_000);
+
+const ovhAndOpenstack = (sb: Sandbox) => stateResources(sb, "prod").filter((r) => /^(ovh|openstack):/.test(r.type));
+
+describe("probatio migrate: plans and refusals", () => {
+  test("--dry-run --json prints one object with the plan and what each step changes, changing nothing", async () => {
+    const sb = makeSandbox();
+    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--dry-run", "--json"]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan).toMatchObject({ from: 3, to: 4, roadmap: "probatio", strategy: "side-by-side" });
+    expect(plan.steps.map((s: { name: string }) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "cutover", "decommission-source"]);
+    expect(plan.steps.every((s: { description: string }) => s.description.length > 20)).toBe(true);
+    expect(plan.steps[2].changes.added).toContain("ovh:CloudProject/database:Database postgres-managed");
+    expect(plan.steps[6].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
+    expect(cloudObjects(sb)).toEqual([]);
+  });
+
+  test("a plan exists for every consecutive pair of both roadmaps", async () => {
+    const sb = makeSandbox();
+    for (const [roadmap, pairs] of [["probatio", ["0-to-1", "1-to-2", "2-to-3", "3-to-4"]], ["koprogo", ["1-to-2", "2-to-3", "3-to-4"]]] as const) {
+      for (const p of pairs) {
+        const r = await runCli(sb, ["migrate", p, "--roadmap", roadmap, "--stack", "prod", "--dry-run", "--json"]);
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout).steps[0].name).toBe("preflight");
+      }
+    }
+  });
+
+  test("illegal requests are refused with a clear message: backwards, skipping phases, a phase the stack is not in", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    const back = await runCli(sb, ["migrate", "3-to-1", "--stack", "prod", "--yes"]);
+    expect(back.code).toBe(6);
+    expect(back.stderr).toContain("3-to-1 goes backwards");
+    const skip = await runCli(sb, ["migrate", "0-to-4", "--stack", "prod", "--yes"]);
+    expect(skip.code).toBe(6);
+    expect(skip.stderr).toContain("0-to-4 skips phases: migrations move one phase at a time");
+    expect((await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"])).code).toBe(0);
+    const wrong = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes"]);
+    expect(wrong.code).toBe(6);
+    expect(wrong.stderr).toContain("stack 'prod' is in phase 0, not 1");
+    const noTty = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod"]);
+    expect(noTty.code).toBe(6);
+    expect(noTty.stderr).toContain("pass --yes");
+  });
+});
+
+describe("probatio migrate against the real engine (STUB cloud providers)", () => {
+  test("0-to-1 (in place): every step checkpointed, only additions, the stack ends in phase 1", async () => {
+    const sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
+    await configure(sb, "prod");
+    expect((await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"])).code).toBe(0);
+    const before = new Map(ovhAndOpenstack(sb).map((r) => [r.urn, (r as { id?: string }).id]));
+    const r = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod", "--yes", "--json"], { PROBATIO_BACKUP_DIR: `${sb.root}/backups` });
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).steps.map((s: { step: string }) => s.step)).toEqual(["preflight", "state-backup", "provision-target", "verify-target"]);
+    expect(readdirSync(`${sb.root}/backups`)).toHaveLength(1);
+    const after = ovhAndOpenstack(sb);
+    for (const [urn, id] of before) expect(after.find((x) => x.urn === urn)).toMatchObject({ id });
+    const names = after.filter((x) => x.type === "ovh:Vps/vps:Vps").map((x) => (x.outputs as { displayName: string }).displayName).sort();
+    expect(names).toEqual(["prod-api-1", "prod-backend-1", "prod-cache-1", "prod-ci-runner-1", "prod-database-1", "prod-monitoring-1"]);
+    const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+    expect(status.phase).toBe(1);
+    expect(status.outputs.migration).toBeUndefined();
+    const again = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod", "--yes"]);
+    expect(again.code).toBe(6);
+    expect(again.stderr).toContain("stack 'prod' is in phase 1, not 0");
+  });
+
+  describe("1-to-2 (side by side) with two real PostgreSQL servers for the data", () => {
+    let sb: Sandbox;
+    let source: PgNode, target: PgNode;
+    const admin = (n: PgNode) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${n.port}/app`;
+    beforeAll(async () => {
+      sb = makeSandbox();
+      await configure(sb, "prod");
+      expect((await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes"])).code).toBe(0);
+      source = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+      target = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+      await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, 20_000);
+    });
+    afterAll(async () => stopAll([source, target]));
+
+    test("a failed step stops the migration with its checkpoint; up and a second migrate are refused; --rollback restores phase 1", async () => {
+      const phase1 = new Map(ovhAndOpenstack(sb).map((r) => [r.urn, (r as { id?: string }).id]));
+      const r = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes"], { PROBATIO_BACKUP_DIR: `${sb.root}/backups` });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain("PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set");
+      const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+      expect(status.outputs.migration).toMatchObject({ from: 1, to: 2, stage: "transitional", completed: ["preflight", "state-backup", "provision-target"] });
+      expect(status.outputs.source.phase).toBe(1);
+      // Both phases are in the stack: the target's instances beside the source's classic VPS.
+      expect(ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance").length).toBe(10);
+      const up = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"]);
+      expect(up.code).toBe(6);
+      expect(up.stderr).toContain("a migration 1-to-2 is in progress");
+      const again = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes"]);
+      expect(again.code).toBe(6);
+      expect(again.stderr).toContain("continue it with --resume");
+      const rb = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes", "--rollback"]);
+      expect(rb.code).toBe(0);
+      expect(rb.stderr).toContain("kept in the cloud (protected target data store");
+      const after = ovhAndOpenstack(sb);
+      expect(after.filter((x) => x.type === "openstack:compute/instance:Instance")).toHaveLength(0);
+      for (const [urn, id] of phase1) expect(after.find((x) => x.urn === urn)).toMatchObject({ id });
+      expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 1, outputs: { phase: 1 } });
+    });
+
+    test("run, fail on the data step, --resume with the databases: replicated, verified, cut over, source decommissioned, protected stores kept", async () => {
+      const first = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes"], { PROBATIO_BACKUP_DIR: `${sb.root}/backups` });
+      expect(first.code).toBe(5);
+      const env = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target), PROBATIO_BACKUP_DIR: `${sb.root}/backups` };
+      const r = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes", "--resume", "--json"], env);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.steps.map((s: { step: string }) => s.step)).toEqual(["replicate-data", "verify-data", "cutover", "decommission-source"]);
+      const cut = out.steps.find((s: { step: string }) => s.step === "cutover").detail;
+      expect(cut.tables.every((t: { equal: boolean }) => t.equal)).toBe(true);
+      const decom = out.steps.find((s: { step: string }) => s.step === "decommission-source").detail;
+      expect(decom.kept.map((k: { type: string }) => k.type)).toEqual(expect.arrayContaining(["ovh:CloudProject/storage:Storage", "ovh:Vps/vps:Vps"]));
+      // The classic VPS of phase 1 are gone from the stack; the protected database VPS and bucket stay in the (stub) cloud.
+      const now = ovhAndOpenstack(sb);
+      expect(now.filter((x) => x.type === "ovh:Vps/vps:Vps")).toHaveLength(0);
+      expect(cloudObjects(sb).filter((f) => f.startsWith("vps-"))).toHaveLength(1);
+      expect(now.filter((x) => x.type === "openstack:compute/instance:Instance")).toHaveLength(10);
+      const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+      expect(status).toMatchObject({ phase: 2 });
+      expect(status.outputs.migration).toBeUndefined();
+      // A later up at phase 2 changes nothing: the target stayed where it was built (aliases, no replacement).
+      const up = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
+      expect(up.code).toBe(0);
+      const changes = JSON.parse(up.stdout).changes;
+      expect(changes.create ?? 0).toBe(0);
+      expect(changes.delete ?? 0).toBe(0);
+      const c = new Client({ connectionString: admin(target) });
+      await c.connect();
+      expect((await c.query("SELECT count(*)::int AS n FROM documents")).rows[0].n).toBe(20_000);
+      await c.end();
+    });
+  });
+});
