@@ -52,10 +52,10 @@ export class Writer {
             await c.connect();
           }
           const r = await c.query("INSERT INTO events (document_id, kind) VALUES (1 + floor(random() * 1000)::int, 'written-during-migration') RETURNING id");
-          await c.query("UPDATE documents SET title = title || '.' WHERE id = $1", [1 + (this.acknowledged.length % 1000)]);
           this.acknowledged.push(Number(r.rows[0].id));
+          await c.query("UPDATE documents SET title = title || '.' WHERE id = $1", [1 + (this.acknowledged.length % 1000)]);
         } catch (err) {
-          if (/read-only transaction|terminating connection|Connection terminated/i.test(String(err))) {
+          if (/read-only transaction|terminating connection|Connection terminated|not queryable|connection error/i.test(String(err))) {
             if (!this.firstRefusedAt) this.firstRefusedAt = Date.now();
             if (/read-only/.test(String(err))) { this.stopped = true; break; }
             await c?.end().catch(() => undefined);
