@@ -163,8 +163,20 @@ export async function verify(o: PgMoveOptions): Promise<TableCheck[]> {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const out = new Map<string, { rows: number; sum: string }>();
       for (const t of list) {
-        const order = t.pk.map((k) => `"${k}"`).join(", ");
-        const r = await c.query(`SELECT count(*)::bigint AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY ${order})), '') AS s FROM "${t.name}" x`);
+        // Order-independent 128-bit content checksum: two 64-bit hashes of every row, summed: no sort, so it fits
+        // inside the write freeze. hash_record_extended hashes the values without turning them into text; a column
+        // type without a hash function (json, xml, point) falls back to hashing the row's text.
+        const sql = (h: string) => `SELECT count(*)::bigint AS n,
+            coalesce(sum(${h.replace("$SEED", "0")}::numeric), 0)::text || ':' || coalesce(sum(${h.replace("$SEED", "1")}::numeric), 0)::text AS s
+          FROM "${t.name}" x`;
+        await c.query("SAVEPOINT checksum");
+        let r;
+        try {
+          r = await c.query(sql("hash_record_extended(x, $SEED)"));
+        } catch {
+          await c.query("ROLLBACK TO SAVEPOINT checksum");
+          r = await c.query(sql("hashtextextended(x::text, $SEED)"));
+        }
         out.set(t.name, { rows: Number(r.rows[0].n), sum: r.rows[0].s });
       }
       await c.query("COMMIT");
