@@ -62,6 +62,9 @@ export async function checkRequiredConfig(stack: Stack, phase: Phase, environmen
 }
 
 async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
+  // The WORM retention the stack already applies is a floor: the program refuses to shorten it.
+  const worm = (await stack.outputs()).worm?.value as { retentionYears?: number } | undefined;
+  if (worm?.retentionYears) await stack.setConfig("probatio:wormRetentionFloor", { value: String(worm.retentionYears) });
   await stack.setAllConfig({
     "probatio:roadmap": { value: phase.roadmap },
     "probatio:phase": { value: String(phase.phase) },
