@@ -235,29 +235,28 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
     await s.query("SET default_transaction_read_only = off"); // this session only: the database stays frozen
     const seqs = await s.query("SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL");
     for (const q of seqs.rows) await d.query("SELECT setval($1, $2, true)", [`"${q.schemaname}"."${q.sequencename}"`, q.last_value]);
-    const sub = await d.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
-    if (sub.rowCount) {
-      await d.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
-      await d.query(`DROP SUBSCRIPTION ${NAME}`);
-    }
-    await s.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
-    await s.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
+    await endReplication(s, d);
   });
   onStage?.("switched: the target takes writes");
   return { frozenAt, switchedAt: Date.now(), checks };
+}
+
+/** Ends the replication: the subscription (and its slot on the source), then the publication. Idempotent. */
+async function endReplication(source: Client, target: Client): Promise<void> {
+  const sub = await target.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
+  if (sub.rowCount) {
+    await target.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
+    await target.query(`DROP SUBSCRIPTION ${NAME}`);
+  }
+  await source.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
+  await source.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
 }
 
 /** Undo before the switch: end the subscription, drop the publication, lift the freeze. The target's copy stays. */
 export async function rollback(o: PgMoveOptions): Promise<void> {
   await withClients(o, async (s, d) => {
     await s.query("SET default_transaction_read_only = off");
-    const sub = await d.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
-    if (sub.rowCount) {
-      await d.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
-      await d.query(`DROP SUBSCRIPTION ${NAME}`);
-    }
-    await s.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
-    await s.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
+    await endReplication(s, d);
     const db = (await s.query("SELECT current_database() AS d")).rows[0].d as string;
     await s.query(`ALTER DATABASE "${db}" RESET default_transaction_read_only`);
   });

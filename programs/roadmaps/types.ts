@@ -1,3 +1,5 @@
+import type { AlertThresholds } from "../../components/config/monitoring";
+
 /** The roadmaps probatio carries, as typed data. One source for programs, `plan`, migrations and docs. */
 
 export type RoadmapId = "probatio" | "koprogo";
@@ -151,16 +153,8 @@ export interface Phase {
   readonly notes: readonly string[];
 }
 
-/** Alert thresholds taken from the seed's "when to move on" signals. */
-export interface AlertSpec {
-  readonly cpuPercent: number;
-  readonly memoryPercent: number;
-  readonly diskPercent: number;
-  readonly loadPerCpu?: number;
-  readonly latencySeconds: number;
-  readonly latencyQuantile: number;
-  readonly forMinutes: number;
-}
+/** Alert thresholds taken from the seed's "when to move on" signals (the availability comes from each phase). */
+export type AlertSpec = Omit<AlertThresholds, "availabilityPercent">;
 
 export interface Roadmap {
   readonly id: RoadmapId;
