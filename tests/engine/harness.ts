@@ -18,6 +18,11 @@ const stubPackages: Record<string, string> = {
   kubernetes: "@pulumi/kubernetes",
 };
 
+function pulumiRoot(): string {
+  const { findPulumiRoot } = require("../../cli/engineBinary") as typeof import("../../cli/engineBinary");
+  return findPulumiRoot();
+}
+
 export interface Sandbox {
   readonly root: string;
   readonly project: string;
@@ -44,6 +49,8 @@ export function makeSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
     PATH: [bin, dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(delimiter),
     HOME: process.env.HOME,
     PROBATIO_CACHE: process.env.PROBATIO_CACHE,
+    // The engine this test run found (cache, PATH or PROBATIO_PULUMI_ROOT), whatever the sandbox's PATH holds.
+    PROBATIO_PULUMI_ROOT: pulumiRoot(),
     PULUMI_HOME: process.env.PULUMI_HOME,
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE: "engine-test-passphrase",
