@@ -17,7 +17,9 @@ export function buildProgram(): Command {
     .description("Build a company's OVHcloud infrastructure phase by phase, and move it between phases without losing data.")
     .version(require("../../package.json").version)
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Set before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
+    .exitOverride();
 
   const stackOpts = (cmd: Command, stackRequired = true) => {
     const { withStackOptions } = require("./commands/common") as typeof import("./commands/common");
@@ -104,7 +106,6 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;

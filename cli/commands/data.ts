@@ -44,6 +44,7 @@ export async function dataCommand(action: string, opts: DataOptions): Promise<vo
     case "status": {
       const p = await m.progress(o);
       if (opts.json) printJson({ action, ...p });
+      else if (p.lagBytes === Number.MAX_SAFE_INTEGER) ui.info(`no replication in progress (target: ~${p.rows} rows, ${mb(p.bytes)})`);
       else ui.info(`tables ${p.tablesReady}/${p.tables} ready, ~${p.rows} rows, ${mb(p.bytes)}, lag ${mb(p.lagBytes)}`);
       return;
     }

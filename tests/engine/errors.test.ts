@@ -37,6 +37,9 @@ describe("clear refusals before the engine changes anything (STUB cloud provider
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown roadmap 'acme'");
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    const noStack = await runCli(sb, ["up", "--phase", "0", "--yes"]);
+    expect(noStack.code).toBe(2);
+    expect(noStack.stderr).toContain("required option '-s, --stack <name>' not specified");
   });
 
   test("no Pulumi binary anywhere: exit 4 and says how to get one", async () => {
