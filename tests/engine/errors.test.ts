@@ -1,8 +1,9 @@
 import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { cloudObjects, configure, makeSandbox, runCli, stateResources } from "./harness";
+import { cloudObjects, configure, makeSandbox, runCli, stateResources, removeSandboxes } from "./harness";
 
+afterAll(() => removeSandboxes());
 jest.setTimeout(120_000);
 
 describe("clear refusals before the engine changes anything (STUB cloud providers)", () => {

@@ -3,7 +3,7 @@
  * on PATH, and a runner for the real `probatio` CLI (which drives the real `pulumi` binary).
  */
 import { spawn, ChildProcess } from "child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { delimiter, dirname, join, resolve } from "path";
 
@@ -31,8 +31,16 @@ export interface Sandbox {
   readonly env: NodeJS.ProcessEnv;
 }
 
+const sandboxes: string[] = [];
+
+/** Removes every sandbox this test file made (call from afterAll). */
+export function removeSandboxes(): void {
+  for (const root of sandboxes.splice(0)) rmSync(root, { recursive: true, force: true });
+}
+
 export function makeSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const root = mkdtempSync(join(tmpdir(), "probatio-engine-"));
+  sandboxes.push(root);
   const bin = join(root, "bin");
   const project = join(root, "project");
   const state = join(root, "state");

@@ -2,8 +2,10 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import {
   cloudObjects, configure, makeSandbox, runCli, runPulumi, Sandbox, startCli, stateFile, stateResources, waitFor,
+  removeSandboxes,
 } from "./harness";
 
+afterAll(() => removeSandboxes());
 jest.setTimeout(180_000);
 
 const PASSWORD = "Correct-Horse-Battery-42";

@@ -2,8 +2,9 @@ import { readdirSync } from "fs";
 import { Client } from "pg";
 import { fill } from "../service/dataSet";
 import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
-import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources } from "./harness";
+import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources, removeSandboxes } from "./harness";
 
+afterAll(() => removeSandboxes());
 jest.setTimeout(300_000);
 
 const ovhAndOpenstack = (sb: Sandbox) => stateResources(sb, "prod").filter((r) => /^(ovh|openstack):/.test(r.type));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { renderPhase, writeRendered } from "../../programs/render";
@@ -43,6 +43,8 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
       }
     }
   });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   test("the rendered set covers every kind of daemon config", () => {
     const kinds = new Set(checks.map((c) => c.tool));

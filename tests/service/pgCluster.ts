@@ -3,7 +3,7 @@
  * pg_hba.conf, bootstrap SQL) on free loopback ports. Test-only settings (socket directory, port) go to a
  * separate local.conf so the rendered files are used as they are.
  */
-import { appendFileSync, readFileSync, writeFileSync } from "fs";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { renderPostgresConf } from "../../components/config/postgres";
 import { postgresNodeBundle, standbyName } from "../../components/postgresCluster";
@@ -94,8 +94,10 @@ export function followPrimary(node: PgNode, primaryPort: number, slot: string): 
   }), 0o644);
 }
 
+/** Stops the servers and removes their directories (a 1 GB test must not leave its data on the disk). */
 export async function stopAll(nodes: (PgNode | undefined)[]): Promise<void> {
   await Promise.all(nodes.map((n) => n?.server.stop("immediate")));
+  for (const n of nodes) if (n) rmSync(n.dir, { recursive: true, force: true });
 }
 
 export function serverLog(node: PgNode): string {

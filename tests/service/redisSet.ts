@@ -1,6 +1,6 @@
 /** Redis master + 2 replicas + 3 Sentinels from the rendered configuration, on free loopback ports. */
 import { ChildProcess, spawn } from "child_process";
-import { mkdtempSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { renderRedisConf, renderSentinelConf } from "../../components/config/redis";
@@ -70,6 +70,7 @@ export async function startRedisSet(timings: { downAfterMs: number; failoverTime
     redisPorts, sentinelPorts, redis, sentinels,
     async stop() {
       await Promise.all([...redis, ...sentinels].map((p) => stopProcess(p)));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
