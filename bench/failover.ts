@@ -66,13 +66,11 @@ async function haproxy(checkIntervalMs: number, fall: number): Promise<{ failed:
       }
     })();
     await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
     await backends[1].stop();
     const downMs = await waitUntil(async () => /backend2,[^\n]*,DOWN/.test((await get(lb.statsPort, "/stats;csv")).body), 60_000, "DOWN", 20);
     await new Promise((r) => setTimeout(r, 500));
     stop = true;
     await loop;
-    void t0;
     return { failed, total, downMs };
   } finally {
     await stopProcess(lb.proc);

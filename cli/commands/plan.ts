@@ -53,7 +53,7 @@ function printHuman(r: PlanResult): void {
     (t.latencyP95Ms ? `, P95 < ${t.latencyP95Ms} ms` : ""));
   const components = r.resources.filter((x) => !x.custom);
   for (const c of components) {
-    const children = r.resources.filter((x) => x.custom && ancestry(r, x.name).includes(c.name) && directComponent(r, x.name) === c.name);
+    const children = r.resources.filter((x) => x.custom && x.parent === c.name);
     ui.info(`  ${chalk.bold(c.name)} ${chalk.dim(c.type)}`);
     for (const ch of children) ui.info(`    ${ch.protect ? chalk.yellow("🔒") : " "} ${ch.type} ${ch.name}`);
   }
@@ -67,17 +67,4 @@ function printHuman(r: PlanResult): void {
   for (const n of phase.notes) ui.info(chalk.dim(`  note: ${n}`));
 }
 
-function ancestry(r: PlanResult, name: string): string[] {
-  const out: string[] = [];
-  let cur = r.resources.find((x) => x.name === name)?.parent ?? null;
-  while (cur) {
-    out.push(cur);
-    cur = r.resources.find((x) => x.name === cur)?.parent ?? null;
-  }
-  return out;
-}
-
-function directComponent(r: PlanResult, name: string): string | undefined {
-  return r.resources.find((x) => x.name === name)?.parent ?? undefined;
-}
 

@@ -14,7 +14,6 @@ import type { MigrationState } from "../../programs/settings";
 import { ProgressPrinter, translateEngineError } from "../automation";
 import { checkRequiredConfig } from "../commands/engine";
 import { withInterrupt } from "../commands/common";
-import { ui } from "../ui";
 import { MigrationPlan, MigrationStep } from "./plans";
 
 export interface RunContext {
@@ -234,4 +233,3 @@ export async function rollbackMigration(ctx: RunContext, state: MigrationState):
   return undone;
 }
 
-export { ui };
