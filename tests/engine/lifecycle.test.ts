@@ -104,15 +104,17 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
 
 describe("concurrency and interruption against the real engine (STUB cloud providers)", () => {
   test("two concurrent ups on one stack: one succeeds, the other fails with a clear lock message; the state stays intact", async () => {
-    const sb = makeSandbox({ PROBATIO_STUB_DELAY_MS: "3000" });
+    // Each create of the first update takes 10 s, so it still holds the lock while the second starts (a few seconds).
+    const sb = makeSandbox({ PROBATIO_STUB_DELAY_MS: "10000" });
     await configure(sb, "prod");
     const first = startCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
     await waitFor(() => existsSync(join(sb.state, ".pulumi", "locks")) && readdirSync(join(sb.state, ".pulumi", "locks"), { recursive: true }).some((f) => String(f).endsWith(".json")), 60_000, "the first update's lock");
-    const second = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
+    await waitFor(() => readdirSync(sb.cloud).some((f) => f.startsWith(".creating-")), 60_000, "the first update's first create");
+    const second = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"], { PROBATIO_STUB_DELAY_MS: "0" });
     const firstResult = await first.done;
     expect(firstResult.code).toBe(0);
-    expect(second.code).toBe(3);
-    expect(second.stderr).toContain("is locked by another update in progress");
+    // The whole result, so that a failure shows what the second update printed.
+    expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 3, stderr: expect.stringContaining("is locked by another update in progress") });
     expect(second.stderr).toContain("probatio cancel --stack prod");
     expect(stateResources(sb, "prod").filter((x) => x.type === "ovh:Vps/vps:Vps")).toHaveLength(4);
     const again = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes", "--json"]);
