@@ -7,6 +7,8 @@ import { ArgumentError } from "./validation";
 import { VpsFleet } from "./vpsFleet";
 
 export const STATS_PORT = 8404;
+/** HAProxy's runtime API on every node, bound to loopback: `probatio migrate` reaches it through an SSH tunnel. */
+export const RUNTIME_API_PORT = 9999;
 
 export interface LoadBalancerPairArgs {
   /** Stack name and phase. Required. */
@@ -35,6 +37,8 @@ export interface LoadBalancerPairArgs {
   readonly region?: string;
   /** Role label. Default "lb". */
   readonly role?: string;
+  /** Public domain served (SNI of the migration slot's health checks). Optional. */
+  readonly domain?: string;
 }
 
 export function validateLoadBalancerPairArgs(args: LoadBalancerPairArgs): void {
@@ -68,6 +72,7 @@ export interface HaproxyNodeSettings {
   readonly backends: readonly HaproxyBackend[];
   readonly healthPath: string;
   readonly statsAddress: string;
+  readonly domain?: string;
   readonly vrrp?: { readonly routerId: number; readonly authPass: string; readonly virtualIp: string; readonly prefixLength: number; readonly nodeIps: readonly string[] };
 }
 
@@ -80,6 +85,7 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
       http: { address: "*", port: 80 }, https: { address: "*", port: 443, certPath: cert },
       backends: s.backends, healthPath: s.healthPath, checkIntervalMs: 2000, fall: 3, rise: 2,
       stats: { address: s.statsAddress, port: STATS_PORT }, maxconn: 20000,
+      runtimeApi: { address: "127.0.0.1", port: RUNTIME_API_PORT }, migrationSlot: { tls: { sni: s.domain } },
     }),
   }];
   const commands = [
@@ -179,6 +185,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
           backends: args.backends.map((b, j) => ({ name: b.name, address: addrs[j], port: b.port })),
           healthPath,
           statsAddress: args.nodeIps?.[i] ?? statsAddress ?? "127.0.0.1",
+          domain: args.domain,
           vrrp: nodes === 2 ? {
             routerId: args.vrrp!.routerId, authPass, virtualIp: args.virtualIp!,
             prefixLength: Number(args.network!.cidr.split("/")[1]), nodeIps: args.nodeIps!,

@@ -257,7 +257,7 @@ class PhaseBuilder {
           virtualIp: lb.nodes === 2 && tier ? roleAddresses(t.network!.subnets[tier], "lb-vip", 1)[0] : undefined,
           nodeIps: this.fixedIps(f.role, f.count),
           vrrp: lb.nodes === 2 ? { routerId: lb.vrrpRouterId ?? 51, authPass: deriveSecret(s.dbPassword, "vrrp") } : undefined,
-          machines: { offer: f.offer, sshPublicKey: s.sshPublicKey },
+          machines: { offer: f.offer, sshPublicKey: s.sshPublicKey }, domain: s.domain,
         }, this.rootOpts);
         out.loadBalancer = pair.address;
         this.machines[f.role] = Array.from({ length: f.count }, (_, i) => machineName(s.stack, f.role, i));

@@ -9,6 +9,19 @@ export interface MigrateOptions extends CommonOptions {
   dryRun?: boolean;
   resume?: boolean;
   rollback?: boolean;
+  stages?: string;
+  observe?: string;
+  maxErrorRate?: string;
+}
+
+/** The traffic settings of `migrate`, checked before anything runs. */
+function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: number; maxErrorRate: number } {
+  const { parseStages } = require("../migrations/traffic") as typeof import("../migrations/traffic");
+  const observe = Number(opts.observe ?? "120");
+  if (!Number.isFinite(observe) || observe < 0) throw new ProbatioError(`--observe '${opts.observe}' must be a number of seconds (0 or more)`, undefined, ExitCode.usage);
+  const maxErrorRate = Number(opts.maxErrorRate ?? "0.01");
+  if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate >= 1) throw new ProbatioError(`--max-error-rate '${opts.maxErrorRate}' must be a fraction from 0 to below 1, e.g. 0.01`, undefined, ExitCode.usage);
+  return { stages: parseStages(opts.stages ?? "5,25,50,100"), observeMs: observe * 1000, maxErrorRate };
 }
 
 /** `probatio migrate A-to-B`: plan, dry-run, run, resume, roll back. */
@@ -16,6 +29,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const { migrationPlan } = await import("../migrations/plans");
   const plan = migrationPlan(opts.roadmap ?? "probatio", spec);
   if (opts.resume && opts.rollback) throw new ProbatioError("--resume and --rollback exclude each other", undefined, ExitCode.usage);
+  const traffic = trafficSettings(opts);
 
   if (opts.dryRun) {
     const { planPhase } = await import("../../programs/plan");
@@ -48,7 +62,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const { readCheckpoint, rollbackMigration, runMigration } = await import("../migrations/run");
   const current = await readCheckpoint(stack);
   const log = (line: string) => { if (!opts.json) ui.info(line); };
-  const ctx = { stack, plan, json: !!opts.json, log };
+  const ctx = { stack, plan, json: !!opts.json, log, traffic };
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
     throw new ProbatioError(`stack '${opts.stack}' is in the middle of ${current.roadmap} ${current.from}-to-${current.to}`,

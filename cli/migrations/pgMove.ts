@@ -120,6 +120,7 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     }
     const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);
     if (pub.rowCount === 0) await src.query(`CREATE PUBLICATION ${NAME} FOR ALL TABLES`);
+    await guardTarget(dst, true);
     const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
     if (sub.rowCount === 0) {
       // CREATE SUBSCRIPTION cannot run in a transaction block: one statement, autocommit.
@@ -236,9 +237,29 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
     const seqs = await s.query("SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL");
     for (const q of seqs.rows) await d.query("SELECT setval($1, $2, true)", [`"${q.schemaname}"."${q.sequencename}"`, q.last_value]);
     await endReplication(s, d);
+    await guardTarget(d, false);
   });
   onStage?.("switched: the target takes writes");
   return { frozenAt, switchedAt: Date.now(), checks };
+}
+
+/**
+ * Until the switch the target is a replica: the application's roles (every login role but the migration's own and
+ * superusers) get read-only sessions there, so a request served by the target before the switch (the reads the
+ * migration moves first) can never write rows the source does not have. `on = false` lifts it.
+ */
+async function guardTarget(target: Client, on: boolean): Promise<string[]> {
+  const db = (await target.query("SELECT current_database() AS d")).rows[0].d as string;
+  const roles = (await target.query("SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%' ORDER BY 1")).rows.map((r) => r.rolname as string);
+  for (const r of roles) {
+    const role = `"${r.replace(/"/g, '""')}"`;
+    await target.query(on ? `ALTER ROLE ${role} IN DATABASE "${db}" SET default_transaction_read_only = on` : `ALTER ROLE ${role} IN DATABASE "${db}" RESET default_transaction_read_only`);
+  }
+  // Sessions opened before the guard would keep writing: they are ended (the application reconnects, read-only).
+  if (on && roles.length > 0) {
+    await target.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = ANY($2) AND pid <> pg_backend_pid()", [db, roles]);
+  }
+  return roles;
 }
 
 /** Ends the replication: the subscription (and its slot on the source), then the publication. Idempotent. */
@@ -257,6 +278,7 @@ export async function rollback(o: PgMoveOptions): Promise<void> {
   await withClients(o, async (s, d) => {
     await s.query("SET default_transaction_read_only = off");
     await endReplication(s, d);
+    await guardTarget(d, false);
     const db = (await s.query("SELECT current_database() AS d")).rows[0].d as string;
     await s.query(`ALTER DATABASE "${db}" RESET default_transaction_read_only`);
   });

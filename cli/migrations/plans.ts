@@ -5,7 +5,7 @@
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
 
-export type StepKind = "preflight" | "backup" | "provision" | "data" | "verify" | "cutover" | "decommission";
+export type StepKind = "preflight" | "backup" | "provision" | "data" | "verify" | "traffic" | "cutover" | "decommission";
 
 export interface MigrationStep {
   readonly name: string;
@@ -25,6 +25,12 @@ export interface MigrationPlan {
   readonly strategy: "in-place" | "side-by-side";
   /** The seed's own estimate of the move, for comparison. */
   readonly seedSays: string;
+  /**
+   * How traffic reaches the target: "haproxy-stages" (the source's HAProxy moves the reads in stages with health
+   * gates, then everything at the switch), "dns" (the operator points DNS at the target after the switch), or
+   * "none" (in place: the same entry point).
+   */
+  readonly traffic: "haproxy-stages" | "dns" | "none";
   readonly steps: readonly MigrationStep[];
 }
 
@@ -37,14 +43,22 @@ const backup: MigrationStep = {
   description: "export the stack's state to a timestamped file under ~/.probatio/backups (restorable with `pulumi stack import`)",
 };
 
-function sideBySide(what: string): MigrationStep[] {
-  return [
+function sideBySide(what: string, staged: boolean): MigrationStep[] {
+  const steps: MigrationStep[] = [
     { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `provision the target beside the source (${what}); the stack holds both, nothing is deleted` },
-    { name: "replicate-data", kind: "data", engine: false, undoable: true, description: "PostgreSQL logical replication from the source to the target while the source keeps serving; resumable" },
+    { name: "replicate-data", kind: "data", engine: false, undoable: true, description: "PostgreSQL logical replication from the source to the target while the source keeps serving (the target's application roles are read-only until the switch); resumable" },
     { name: "verify-data", kind: "verify", engine: false, undoable: true, description: "check every table is copied and streaming with the lag under 1 MB, and compare row counts; the exact row-count and checksum comparison of every table runs inside the cutover's write freeze, before the switch" },
-    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's endpoint (printed)" },
-    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
   ];
+  if (staged) {
+    steps.push({ name: "shift-reads", kind: "traffic", engine: false, undoable: true, description: "the source's HAProxy sends the reads (GET, HEAD) to the target in stages (--stages, default 5,25,50,100 %), each watched for --observe seconds: the target must stay UP on every HAProxy and its 5xx rate at or under --max-error-rate; a failed gate puts every request back on the source" });
+  }
+  steps.push(
+    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: staged
+      ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target; point DNS at the target's entry point (printed)"
+      : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's entry point (printed)" },
+    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
+  );
+  return steps;
 }
 
 function inPlace(what: string): MigrationStep[] {
@@ -54,15 +68,28 @@ function inPlace(what: string): MigrationStep[] {
   ];
 }
 
-const definitions: Record<string, Omit<MigrationPlan, "roadmap" | "from" | "to" | "steps"> & { body: MigrationStep[] }> = {
-  "probatio:0-1": { strategy: "in-place", seedSays: "2-3 weeks of work, same architecture", body: inPlace("the Redis cache and monitoring VPS, pgBouncer on the database, PM2 cluster mode") },
-  "probatio:1-2": { strategy: "side-by-side", seedSays: "4-6 weeks of work", body: sideBySide("the private network, HAProxy, 3 backends, PostgreSQL primary + streaming replica on Public Cloud instances") },
-  "probatio:2-3": { strategy: "in-place", seedSays: "6-8 weeks of work", body: inPlace("the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager") },
-  "probatio:3-4": { strategy: "side-by-side", seedSays: "14 weeks; < 1 hour of downtime at the DNS switch", body: sideBySide("the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage") },
-  "koprogo:1-2": { strategy: "side-by-side", seedSays: "resize or pg_dump/restore to a new VPS", body: sideBySide("the bigger VPS with the tuned PostgreSQL") },
-  "koprogo:2-3": { strategy: "side-by-side", seedSays: "pg_dump/restore, switch DNS, 30 minutes to 2 hours of downtime", body: sideBySide("the K3s cluster with PostgreSQL HA") },
-  "koprogo:3-4": { strategy: "side-by-side", seedSays: "progressive, 0 downtime if well executed", body: sideBySide("the K3s HA cluster, load balancer and backups") },
+interface Definition {
+  readonly strategy: MigrationPlan["strategy"];
+  readonly seedSays: string;
+  /** What the target adds (shown in the provisioning step). */
+  readonly what: string;
+}
+
+const definitions: Record<string, Definition> = {
+  "probatio:0-1": { strategy: "in-place", seedSays: "2-3 weeks of work, same architecture", what: "the Redis cache and monitoring VPS, pgBouncer on the database, PM2 cluster mode" },
+  "probatio:1-2": { strategy: "side-by-side", seedSays: "4-6 weeks of work", what: "the private network, HAProxy, 3 backends, PostgreSQL primary + streaming replica on Public Cloud instances" },
+  "probatio:2-3": { strategy: "in-place", seedSays: "6-8 weeks of work", what: "the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager" },
+  "probatio:3-4": { strategy: "side-by-side", seedSays: "14 weeks; progressive DNS switch (canary), < 1 hour of downtime", what: "the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage" },
+  "koprogo:1-2": { strategy: "side-by-side", seedSays: "resize or pg_dump/restore to a new VPS", what: "the bigger VPS with the tuned PostgreSQL" },
+  "koprogo:2-3": { strategy: "side-by-side", seedSays: "pg_dump/restore, switch DNS, 30 minutes to 2 hours of downtime", what: "the K3s cluster with PostgreSQL HA" },
+  "koprogo:3-4": { strategy: "side-by-side", seedSays: "progressive, 0 downtime if well executed", what: "the K3s HA cluster, load balancer and backups" },
 };
+
+/** Whether every environment of the phase is fronted by probatio's own HAProxy (whose runtime API moves traffic). */
+function haproxyFronted(roadmap: RoadmapId, phase: number): boolean {
+  const envs = Object.values(getPhase(roadmap, phase).environments);
+  return envs.length > 0 && envs.every((t) => t.loadBalancer?.kind === "haproxy");
+}
 
 /** Parses "A-to-B" and returns the plan, refusing illegal requests with a message that says why. */
 export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
@@ -82,7 +109,9 @@ export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
   const d = definitions[`${r.id}:${from}-${to}`];
   if (!d) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);
   const gates = getPhase(r.id, from).gatesToNext;
-  return { roadmap: r.id, from, to, strategy: d.strategy, seedSays: d.seedSays, steps: [preflight(gates), backup, ...d.body] };
+  const traffic = d.strategy === "in-place" ? "none" : haproxyFronted(r.id, from) ? "haproxy-stages" : "dns";
+  const body = d.strategy === "in-place" ? inPlace(d.what) : sideBySide(d.what, traffic === "haproxy-stages");
+  return { roadmap: r.id, from, to, strategy: d.strategy, seedSays: d.seedSays, traffic, steps: [preflight(gates), backup, ...body] };
 }
 
 export function allMigrationPlans(): MigrationPlan[] {

@@ -21,6 +21,27 @@ export interface RunContext {
   readonly plan: MigrationPlan;
   readonly json: boolean;
   readonly log: (line: string) => void;
+  /** Stages of the read shift (percent), how long each is watched, and its 5xx gate. */
+  readonly traffic: { readonly stages: readonly number[]; readonly observeMs: number; readonly maxErrorRate: number };
+}
+
+/**
+ * Where the source's HAProxy runtime APIs and the target's entry point are, from the environment: the runtime APIs
+ * listen on each load balancer's loopback (reach them through SSH tunnels), the entry point is the target's load
+ * balancer as the source's HAProxy sees it.
+ */
+export async function shiftOptions(ctx: RunContext): Promise<import("./traffic").ShiftOptions> {
+  const t = await import("./traffic");
+  const lbs = process.env.PROBATIO_SOURCE_LB_ADMIN;
+  const target = process.env.PROBATIO_TARGET_ENTRY;
+  if (!lbs || !target) {
+    throw new ProbatioError("PROBATIO_SOURCE_LB_ADMIN and PROBATIO_TARGET_ENTRY must be set (the source's HAProxy runtime APIs, HOST:PORT comma-separated, and the target's entry point, HOST:PORT)",
+      "e.g. ssh -N -L 9991:127.0.0.1:9999 lb-1 & ssh -N -L 9992:127.0.0.1:9999 lb-2 & export PROBATIO_SOURCE_LB_ADMIN=127.0.0.1:9991,127.0.0.1:9992 PROBATIO_TARGET_ENTRY=<target load balancer>:443", ExitCode.missingConfig);
+  }
+  return {
+    lbs: lbs.split(",").map((x) => t.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")), target: t.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
+    stages: ctx.traffic.stages, observeMs: ctx.traffic.observeMs, maxErrorRate: ctx.traffic.maxErrorRate, log: (l) => ctx.log(`    ${l}`),
+  };
 }
 
 /** The checkpoint, as the last update exported it (authoritative: it is in the state backend). */
@@ -144,13 +165,27 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       }
       return { state: await checkpoint(ctx, state, step.name), detail: p };
     }
+    case "traffic": {
+      const t = await import("./traffic");
+      const stages = await t.shiftReads(await shiftOptions(ctx));
+      return { state: await checkpoint(ctx, state, step.name), detail: { stages } };
+    }
     case "cutover": {
       const { databaseUrls } = await import("../commands/data");
       const m = await import("./pgMove");
-      const r = await m.cutover(databaseUrls(), (s) => ctx.log(`    ${s}`));
+      const urls = databaseUrls();
+      const t = plan.traffic === "haproxy-stages" ? await import("./traffic") : undefined;
+      const shift = t ? await shiftOptions(ctx) : undefined;
+      // The target must be able to take every request before the writes freeze.
+      if (t && shift) await t.ensureAttached(shift);
+      const r = await m.cutover(urls, (s) => ctx.log(`    ${s}`));
+      if (t && shift) {
+        await t.shiftAll(shift);
+        ctx.log(`    every request now goes to the target through the source's ${shift.lbs.length} HAProxy`);
+      }
       const out = await stack.outputs();
       ctx.log(`    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical. Point DNS at the target: ${JSON.stringify(out.loadBalancer?.value ?? out.database?.value ?? "")}`);
-      return { state: await checkpoint(ctx, state, step.name), detail: { freezeMs: r.switchedAt - r.frozenAt, tables: r.checks } };
+      return { state: await checkpoint(ctx, state, step.name), detail: { freezeMs: r.switchedAt - r.frozenAt, tables: r.checks, traffic: shift ? "all requests through the source's HAProxy to the target" : "DNS switch by the operator" } };
     }
     case "decommission": {
       // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
@@ -211,6 +246,12 @@ export async function rollbackMigration(ctx: RunContext, state: MigrationState):
     );
   }
   const undone: string[] = [];
+  // Reads may have moved (completely, or up to a failed stage): every request back on the source first.
+  if (plan.traffic === "haproxy-stages" && state.completed.includes("verify-data")) {
+    const t = await import("./traffic");
+    await t.detachTarget((await shiftOptions(ctx)).lbs);
+    if (state.completed.includes("shift-reads")) undone.push("shift-reads");
+  }
   if (state.completed.includes("replicate-data")) {
     const { databaseUrls } = await import("../commands/data");
     const m = await import("./pgMove");

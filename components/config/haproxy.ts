@@ -25,7 +25,20 @@ export interface HaproxySettings {
   readonly maxconn: number;
   /** Re-dispatch a failed request to another backend (retries). Default 3. */
   readonly retries?: number;
+  /** HAProxy's runtime API (admin level), which `probatio migrate` drives; bind it to loopback and reach it over SSH. */
+  readonly runtimeApi?: { readonly address: string; readonly port: number };
+  /**
+   * A disabled server slot `next` (weight 0) in the backends, that `probatio migrate` points at the next phase's
+   * entry point to move traffic in stages. Safe methods (GET, HEAD) are served by their own backend `app_reads`, so
+   * reads can move before writes do. `tls`: the next phase terminates TLS itself (verified against the system CAs).
+   */
+  readonly migrationSlot?: { readonly tls?: { readonly sni?: string } };
 }
+
+/** The backends of a rendered configuration and the name of the migration slot, for the migration's runtime calls. */
+export const HAPROXY_BACKENDS = { all: "app", reads: "app_reads", slot: "next" } as const;
+/** Weight of every server in the rendered configuration: room for the migration to set precise shares (max 256). */
+export const SERVER_WEIGHT = 100;
 
 export function renderHaproxyCfg(s: HaproxySettings): string {
   const lines = [
@@ -33,6 +46,7 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
     "global",
     `    maxconn ${s.maxconn}`,
     "    log stdout format raw local0",
+    ...(s.runtimeApi ? [`    stats socket ipv4@${s.runtimeApi.address}:${s.runtimeApi.port} level admin`] : []),
     "",
     "defaults",
     "    mode http",
@@ -55,10 +69,20 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
     if (s.redirectToHttps ?? true) lines.push("    http-request redirect scheme https code 301 unless { ssl_fc }");
     lines.push("    http-request set-header X-Forwarded-Proto https if { ssl_fc }");
   }
-  lines.push("    default_backend app", "", "backend app", "    balance roundrobin",
-    `    option httpchk GET ${s.healthPath}`, "    http-check expect status 200",
-    `    default-server inter ${s.checkIntervalMs} fastinter ${Math.max(100, Math.floor(s.checkIntervalMs / 4))} downinter ${s.checkIntervalMs} fall ${s.fall} rise ${s.rise}`);
-  for (const b of s.backends) lines.push(`    server ${b.name} ${b.address}:${b.port} check`);
+  const check = `    default-server inter ${s.checkIntervalMs} fastinter ${Math.max(100, Math.floor(s.checkIntervalMs / 4))} downinter ${s.checkIntervalMs} fall ${s.fall} rise ${s.rise}`;
+  const backend = (name: string) => {
+    lines.push("", `backend ${name}`, "    balance roundrobin", `    option httpchk GET ${s.healthPath}`, "    http-check expect status 200", check);
+    for (const b of s.backends) lines.push(`    server ${b.name} ${b.address}:${b.port} weight ${SERVER_WEIGHT} check`);
+    if (s.migrationSlot) {
+      const tls = s.migrationSlot.tls;
+      const ssl = tls ? ` ssl verify required ca-file @system-ca sni req.hdr(host)${tls.sni ? ` check-sni ${tls.sni}` : ""}` : "";
+      lines.push(`    server ${HAPROXY_BACKENDS.slot} 127.0.0.1:1 weight 0 disabled check${ssl}`);
+    }
+  };
+  if (s.migrationSlot) lines.push(`    use_backend ${HAPROXY_BACKENDS.reads} if METH_GET`);
+  lines.push(`    default_backend ${HAPROXY_BACKENDS.all}`);
+  backend(HAPROXY_BACKENDS.all);
+  if (s.migrationSlot) backend(HAPROXY_BACKENDS.reads);
   lines.push("", "listen stats", `    bind ${s.stats.address}:${s.stats.port}`, "    stats enable", "    stats uri /stats", "    stats refresh 10s", "");
   return lines.join("\n");
 }

@@ -31,10 +31,14 @@ describe("LoadBalancerPair", () => {
     expect(master).toMatch(/unicast_src_ip 10\.1\.0\.11\n\s+unicast_peer {\n\s+10\.1\.0\.12\n/);
     expect(master).toContain("auth_pass vrrp-sec");
     const haproxy = machineFiles(run, "lb-nodes", 0)["/etc/haproxy/haproxy.cfg"];
-    expect(haproxy).toContain("server backend1 10.1.0.100:3000 check");
-    expect(haproxy).toContain("server backend3 10.1.0.102:3000 check");
+    expect(haproxy).toContain("server backend1 10.1.0.100:3000 weight 100 check");
+    expect(haproxy).toContain("server backend3 10.1.0.102:3000 weight 100 check");
     expect(haproxy).toContain("option httpchk GET /health");
     expect(haproxy).toContain("bind 10.1.0.11:8404");
+    // The migration's hooks: the runtime API on loopback only, reads in their own backend, a disabled slot.
+    expect(haproxy).toContain("stats socket ipv4@127.0.0.1:9999 level admin");
+    expect(haproxy).toContain("use_backend app_reads if METH_GET");
+    expect(haproxy.match(/server next 127\.0\.0\.1:1 weight 0 disabled check ssl verify required ca-file @system-ca/g)).toHaveLength(2);
   });
 
   test("one node: HAProxy alone, no keepalived, no VIP", async () => {

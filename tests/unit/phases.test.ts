@@ -46,7 +46,8 @@ describe("ProbatioVault against the seed", () => {
     expect(instances(p, "prod-lb-")).toHaveLength(1);
     expect(instances(p, "prod-database-standby-")).toHaveLength(1);
     const lb = await files("probatio", 2, "lb-nodes");
-    expect(lb["/etc/haproxy/haproxy.cfg"].match(/server backend\d 10\.1\.0\.10[0-2]:3000 check/g)).toHaveLength(3);
+    // Each backend twice: in "app" (every request) and "app_reads" (GET, HEAD: moved first by a migration).
+    expect(lb["/etc/haproxy/haproxy.cfg"].match(/server backend\d 10\.1\.0\.10[0-2]:3000 weight 100 check/g)).toHaveLength(6);
     const db = await files("probatio", 2, "postgres-primary");
     expect(db["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * *");
     expect(db["/etc/postgresql/15/main/conf.d/probatio.conf"]).not.toContain("synchronous_standby_names");

@@ -1,0 +1,55 @@
+import { allMigrationPlans, migrationPlan } from "../../cli/migrations/plans";
+import { parseEndpoint, parseStages, weightsFor } from "../../cli/migrations/traffic";
+import { ProbatioError } from "../../lib/errors";
+
+describe("migration plans: how traffic moves", () => {
+  test("3-to-4 moves the reads in stages through the source's HAProxy pair before the cutover", () => {
+    const p = migrationPlan("probatio", "3-to-4");
+    expect(p.traffic).toBe("haproxy-stages");
+    expect(p.steps.map((s) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "shift-reads", "cutover", "decommission-source"]);
+    expect(p.steps.find((s) => s.name === "shift-reads")).toMatchObject({ kind: "traffic", undoable: true });
+    expect(p.steps.find((s) => s.name === "cutover")).toMatchObject({ undoable: false });
+  });
+
+  test("sources without probatio's HAProxy switch by DNS; in-place migrations keep their entry point", () => {
+    const byPair = Object.fromEntries(allMigrationPlans().map((p) => [`${p.roadmap}:${p.from}-to-${p.to}`, p.traffic]));
+    expect(byPair).toEqual({
+      "probatio:0-to-1": "none", "probatio:1-to-2": "dns", "probatio:2-to-3": "none", "probatio:3-to-4": "haproxy-stages",
+      "koprogo:1-to-2": "dns", "koprogo:2-to-3": "dns", "koprogo:3-to-4": "dns",
+    });
+    expect(migrationPlan("probatio", "1-to-2").steps.map((s) => s.name)).not.toContain("shift-reads");
+  });
+});
+
+describe("read shift settings", () => {
+  test("weights give the slot the asked share within HAProxy's 0-256", () => {
+    for (const sources of [1, 2, 3, 10]) {
+      for (const p of [1, 5, 10, 25, 33, 50, 75, 90]) {
+        const w = weightsFor(p, sources);
+        expect(w.slot).toBeGreaterThanOrEqual(1);
+        expect(w.slot).toBeLessThanOrEqual(256);
+        expect(w.source).toBeGreaterThanOrEqual(1);
+        expect(w.source).toBeLessThanOrEqual(256);
+        expect(Math.abs((100 * w.slot) / (w.slot + sources * w.source) - p)).toBeLessThan(0.5);
+      }
+    }
+    expect(weightsFor(0, 3)).toEqual({ source: 100, slot: 0 });
+    expect(weightsFor(100, 3)).toEqual({ source: 0, slot: 100 });
+    expect(weightsFor(10, 3)).toEqual({ source: 3, slot: 1 });
+    // Out of reach within 256 (99 % against 10 servers): the nearest share, 256 / (256 + 10).
+    expect(weightsFor(99, 10)).toEqual({ source: 1, slot: 256 });
+  });
+
+  test("stages must ascend and end at 100; endpoints must be HOST:PORT", () => {
+    expect(parseStages("5,25,50,100")).toEqual([5, 25, 50, 100]);
+    expect(parseStages("100")).toEqual([100]);
+    for (const bad of ["", "50", "25,10,100", "0,100", "5,5,100", "5,x,100", "150"]) {
+      expect(() => parseStages(bad)).toThrow(ProbatioError);
+    }
+    expect(parseEndpoint("127.0.0.1:9999", "x")).toEqual({ host: "127.0.0.1", port: 9999 });
+    expect(parseEndpoint("lb.example.eu:443", "x")).toEqual({ host: "lb.example.eu", port: 443 });
+    expect(parseEndpoint("[::1]:9999", "x")).toEqual({ host: "::1", port: 9999 });
+    expect(() => parseEndpoint("127.0.0.1", "PROBATIO_TARGET_ENTRY")).toThrow("PROBATIO_TARGET_ENTRY '127.0.0.1' is not HOST:PORT");
+    expect(() => parseEndpoint("h:70000", "x")).toThrow(ProbatioError);
+  });
+});
