@@ -83,7 +83,8 @@ export interface ServerStat {
   readonly server: string;
   readonly status: string;
   readonly weight: number;
-  readonly responses: number;
+  /** Requests sent to the server, and those that failed there (5xx, connection or response errors, redispatched). */
+  readonly requests: number;
   readonly errors: number;
 }
 
@@ -96,8 +97,10 @@ export async function serverStats(ep: Endpoint): Promise<ServerStat[]> {
   const num = (r: string[], name: string) => Number(r[at(name)] || 0);
   return rows.map((l) => l.split(",")).filter((r) => r[at("svname")] !== "FRONTEND" && r[at("svname")] !== "BACKEND").map((r) => ({
     backend: r[at("pxname")], server: r[at("svname")], status: r[at("status")], weight: num(r, "weight"),
-    responses: ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((a, c) => a + num(r, c), 0),
-    errors: num(r, "hrsp_5xx"),
+    requests: num(r, "stot"),
+    // HAProxy retries a failed request on another server (retry-on, redispatch): the client gets its answer, the
+    // failure shows only in the server's redispatch counter, not in its 5xx count. Both count against the target.
+    errors: num(r, "hrsp_5xx") + num(r, "wredis") + num(r, "econ") + num(r, "eresp"),
   }));
 }
 
@@ -157,7 +160,12 @@ export async function attachTarget(o: ShiftOptions): Promise<void> {
       await command(lb, `set server ${b}/${HAPROXY_BACKENDS.slot} state ready`);
     }
   }
-  await waitHealthy(o, o.healthTimeoutMs ?? 60_000);
+  try {
+    await waitHealthy(o, o.healthTimeoutMs ?? 60_000);
+  } catch (err) {
+    await detachTarget(o.lbs);
+    throw err;
+  }
 }
 
 async function waitHealthy(o: ShiftOptions, timeoutMs: number): Promise<void> {
@@ -201,11 +209,11 @@ export async function shiftReads(o: ShiftOptions): Promise<StageResult[]> {
     for (;;) {
       await new Promise((r) => setTimeout(r, Math.min(1000, o.observeMs)));
       const now = await Promise.all(o.lbs.map(async (lb) => slotOf(await serverStats(lb), HAPROXY_BACKENDS.reads)!));
-      requests = now.reduce((a, s, i) => a + s.responses - before[i].responses, 0);
+      requests = now.reduce((a, s, i) => a + s.requests - before[i].requests, 0);
       errors = now.reduce((a, s, i) => a + s.errors - before[i].errors, 0);
       const down = now.findIndex((s) => s.status !== "UP");
       const why = down >= 0 ? `the target went ${now[down].status} on HAProxy ${o.lbs[down].host}:${o.lbs[down].port}`
-        : requests > 0 && errors / requests > o.maxErrorRate ? `${errors} of ${requests} responses from the target were 5xx (${((100 * errors) / requests).toFixed(1)} % > ${(100 * o.maxErrorRate).toFixed(1)} %)`
+        : requests > 0 && errors / requests > o.maxErrorRate ? `${errors} of ${requests} requests sent to the target failed (${Math.min(100, (100 * errors) / requests).toFixed(1)} % > ${(100 * o.maxErrorRate).toFixed(1)} %)`
           : undefined;
       if (why) {
         await detachTarget(o.lbs);
@@ -216,7 +224,7 @@ export async function shiftReads(o: ShiftOptions): Promise<StageResult[]> {
     }
     const r = { percent, requests, errors, errorRate: requests ? errors / requests : 0 };
     results.push(r);
-    o.log?.(`reads ${percent} % on the target: ${requests} responses, ${errors} 5xx, target UP on ${o.lbs.length} HAProxy${requests === 0 ? " (no traffic reached the target during this stage: it proves little)" : ""}`);
+    o.log?.(`reads ${percent} % on the target: ${requests} requests, ${errors} failed, target UP on ${o.lbs.length} HAProxy${requests === 0 ? " (no traffic reached the target during this stage: it proves little)" : ""}`);
   }
   return results;
 }
