@@ -1,6 +1,8 @@
 import { readdirSync } from "fs";
 import { Client } from "pg";
 import { fill } from "../service/dataSet";
+import { stopProcess } from "../service/daemons";
+import { Backend, get, Haproxy, startBackend, startHaproxy } from "../service/httpFixtures";
 import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
 import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources, removeSandboxes } from "./harness";
 
@@ -16,10 +18,11 @@ describe("probatio migrate: plans and refusals", () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan).toMatchObject({ from: 3, to: 4, roadmap: "probatio", strategy: "side-by-side" });
-    expect(plan.steps.map((s: { name: string }) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "cutover", "decommission-source"]);
+    expect(plan.steps.map((s: { name: string }) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "shift-reads", "cutover", "decommission-source"]);
+    expect(plan.traffic).toBe("haproxy-stages");
     expect(plan.steps.every((s: { description: string }) => s.description.length > 20)).toBe(true);
     expect(plan.steps[2].changes.added).toContain("ovh:CloudProject/database:Database postgres-managed");
-    expect(plan.steps[6].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
+    expect(plan.steps[7].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
     expect(cloudObjects(sb)).toEqual([]);
   });
 
@@ -147,5 +150,76 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       expect((await c.query("SELECT count(*)::int AS n FROM documents")).rows[0].n).toBe(20_000);
       await c.end();
     });
+  });
+});
+
+describe("3-to-4: the source's HAProxy moves the reads in stages, then everything at the switch (real HAProxy and PostgreSQL)", () => {
+  let sb: Sandbox;
+  let source: PgNode, target: PgNode;
+  let apps: Backend[], next: Backend;
+  let lb: Haproxy;
+  const admin = (n: PgNode) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${n.port}/app`;
+  beforeAll(async () => {
+    sb = makeSandbox();
+    await configure(sb, "prod");
+    for (const [k, v] of [["alertEmail", "oncall@example.com"], ["backendImage", "registry.example.com/vault/backend:1.0.0"], ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"]]) {
+      expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
+    }
+    expect((await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"])).code).toBe(0);
+    source = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+    target = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+    await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, 5_000);
+    apps = [await startBackend("backend1"), await startBackend("backend2"), await startBackend("backend3")];
+    next = await startBackend("phase4");
+    lb = await startHaproxy(apps);
+  });
+  afterAll(async () => {
+    await stopProcess(lb?.proc);
+    await Promise.all([...(apps ?? []), next].map((b) => b?.stop().catch(() => undefined)));
+    await stopAll([source, target]);
+  });
+
+  test("without the load balancers' addresses the shift stops with a clear message; --resume with them moves reads in stages and cuts over with no failed request", async () => {
+    const db = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target), PROBATIO_BACKUP_DIR: `${sb.root}/backups` };
+    const first = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], db);
+    expect(first.code).toBe(5);
+    expect(first.stderr).toContain("PROBATIO_SOURCE_LB_ADMIN and PROBATIO_TARGET_ENTRY must be set");
+    const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+    expect(status.outputs.migration.completed).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data"]);
+    // Users keep using the service through the source's HAProxy while the migration runs.
+    const seen: { method: string; status: number; body: string }[] = [];
+    let running = true;
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        const method = i % 3 === 2 ? "POST" : "GET";
+        seen.push({ method, ...(await get(lb.port, "/doc", method).catch(() => ({ status: 0, body: "" }))) });
+      }
+    })();
+    const env = { ...db, PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`, PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}` };
+    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--json", "--stages", "50,100", "--observe", "2"], env);
+    running = false;
+    await traffic;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.map((x: { step: string }) => x.step)).toEqual(["shift-reads", "cutover", "decommission-source"]);
+    const stages = out.steps[0].detail.stages;
+    expect(stages.map((x: { percent: number }) => x.percent)).toEqual([50, 100]);
+    for (const x of stages) expect(x).toMatchObject({ errors: 0, errorRate: 0 });
+    expect(out.steps[1].detail.tables.every((t: { equal: boolean }) => t.equal)).toBe(true);
+    // No request failed; writes reached the next phase only after the switch, and now everything does.
+    expect(seen.filter((x) => x.status !== 200)).toEqual([]);
+    expect(seen.some((x) => x.method === "GET" && x.body === "phase4")).toBe(true);
+    const firstPostOnTarget = seen.findIndex((x) => x.method === "POST" && x.body === "phase4");
+    const lastReadOnSource = seen.map((x) => x.method === "GET" && x.body !== "phase4").lastIndexOf(true);
+    expect(firstPostOnTarget).toBeGreaterThan(lastReadOnSource);
+    for (let i = 0; i < 6; i++) {
+      expect((await get(lb.port, "/doc", i % 2 ? "POST" : "GET")).body).toBe("phase4");
+    }
+    expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 4 });
+    const c = new Client({ connectionString: admin(target) });
+    await c.connect();
+    expect((await c.query("SELECT count(*)::int AS n FROM documents")).rows[0].n).toBe(5_000);
+    await c.end();
   });
 });
