@@ -42,15 +42,20 @@ function requirePassphrase(): void {
   }
 }
 
-/** The program the engine runs: the phase program, reading its settings from stack config. */
-async function inlineProgram(): Promise<Record<string, unknown>> {
-  const { buildPhase } = await import("../programs/phase");
-  const { readSettings } = await import("../programs/settings");
-  return buildPhase(readSettings()) as unknown as Record<string, unknown>;
+/**
+ * The program the engine runs: the phase program, reading its settings from stack config; `override` replaces
+ * some of them without touching the config (a migration's dry run previews its target this way).
+ */
+function inlineProgram(override?: Partial<import("../programs/settings").PhaseSettings>): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const { buildPhase } = await import("../programs/phase");
+    const { readSettings } = await import("../programs/settings");
+    return buildPhase({ ...readSettings(), ...override }) as unknown as Record<string, unknown>;
+  };
 }
 
 /** Selects the stack, creating it on first use. */
-export async function openStack(opts: StackOptions, create = true): Promise<Stack> {
+export async function openStack(opts: StackOptions, create = true, override?: Partial<import("../programs/settings").PhaseSettings>): Promise<Stack> {
   requirePassphrase();
   const { LocalWorkspace, PulumiCommand, StackNotFoundError } = await import("@pulumi/pulumi/automation");
   const root = findPulumiRoot();
@@ -61,7 +66,7 @@ export async function openStack(opts: StackOptions, create = true): Promise<Stac
     secretsProvider: "passphrase",
     envVars: { PULUMI_BACKEND_URL: backendUrl(opts.backend), PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" },
   };
-  const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram };
+  const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
   try {
     return create
       ? await LocalWorkspace.createOrSelectStack(args, wsOpts)

@@ -1,9 +1,10 @@
 import chalk from "chalk";
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { openStack } from "../automation";
+import { openStack, translateEngineError } from "../automation";
+import { getPhase } from "../../programs/roadmaps";
 import { confirm, printJson, ui } from "../ui";
 import { CommonOptions } from "./common";
-import { recordedPhase } from "./engine";
+import { checkRequiredConfig, recordedPhase } from "./engine";
 
 export interface MigrateOptions extends CommonOptions {
   dryRun?: boolean;
@@ -24,6 +25,39 @@ function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: n
   return { stages: parseStages(opts.stages ?? "5,25,50,100"), observeMs: observe * 1000, maxErrorRate };
 }
 
+type EnginePreview =
+  | { ran: true; counts: Record<string, number>; resources: { op: string; type: string; name: string }[] }
+  | { ran: false; reason: string };
+
+/**
+ * The engine's preview of the provisioning step, against the stack as it is: the program runs with the target's
+ * settings passed in memory (nothing is written to the config or the state). Only possible on an existing stack
+ * in the source phase with no migration in progress; otherwise the reason is returned and the offline plan stands.
+ */
+async function enginePreview(plan: import("../migrations/plans").MigrationPlan, opts: MigrateOptions): Promise<EnginePreview> {
+  try {
+    const probe = await openStack(opts, false);
+    const rec = await recordedPhase(probe);
+    if (!rec || rec.roadmap !== plan.roadmap || rec.phase !== plan.from) return { ran: false, reason: `stack '${opts.stack}' is not deployed in ${plan.roadmap} phase ${plan.from}` };
+    if ((await probe.outputs()).migration) return { ran: false, reason: "a migration is in progress on the stack" };
+    const migration = { roadmap: plan.roadmap, from: plan.from, to: plan.to, stage: plan.strategy === "in-place" ? "in-place" as const : "transitional" as const, completed: ["preflight", "state-backup", "provision-target"], startedAt: new Date().toISOString() };
+    const stack = await openStack(opts, false, plan.strategy === "in-place" ? { phase: plan.to, migration } : { migration });
+    await checkRequiredConfig(stack, getPhase(plan.roadmap, plan.to));
+    const resources: { op: string; type: string; name: string }[] = [];
+    const r = await stack.preview({
+      color: "never",
+      onEvent: (e) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m && m.type !== "pulumi:pulumi:Stack") resources.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });
+      },
+    });
+    return { ran: true, counts: Object.fromEntries(Object.entries(r.changeSummary).filter(([, n]) => (n ?? 0) > 0)) as Record<string, number>, resources };
+  } catch (err) {
+    const why = err instanceof ProbatioError ? err.message : translateEngineError(err, opts.stack).message;
+    return { ran: false, reason: `no engine preview: ${why}` };
+  }
+}
+
 /** `probatio migrate A-to-B`: plan, dry-run, run, resume, roll back. */
 export async function migrateCommand(spec: string, opts: MigrateOptions): Promise<void> {
   const { migrationPlan } = await import("../migrations/plans");
@@ -34,7 +68,8 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   if (opts.dryRun) {
     const { planPhase } = await import("../../programs/plan");
     const { diffPlans } = await import("../../programs/planDiff");
-    // One after the other: the mocks are process-wide.
+    // The engine's preview first (a real engine run), then the offline plans, one after the other: the mocks are process-wide.
+    const engine = await enginePreview(plan, opts);
     const a = await planPhase({ roadmap: plan.roadmap, phase: plan.from, stack: opts.stack });
     const b = await planPhase({ roadmap: plan.roadmap, phase: plan.to, stack: opts.stack });
     // Side by side, the target is built anew beside the source and the source goes away at the end.
@@ -44,14 +79,21 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
       name: s.name, kind: s.kind, description: s.description, engine: s.engine, undoable: s.undoable,
       changes: s.kind === "provision" ? (plan.strategy === "in-place" ? { added: changes.added, changed: changes.changed } : { added: changes.added })
         : s.kind === "decommission" ? { removed: changes.removed } : undefined,
+      ...(s.kind === "provision" ? { preview: engine } : {}),
     }));
     if (opts.json) {
-      printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, strategy: plan.strategy, seedSays: plan.seedSays, dryRun: true, steps, estimate: { fromMonthlyEur: a.estimate.monthlyEur, toMonthlyEur: b.estimate.monthlyEur } });
+      printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, strategy: plan.strategy, traffic: plan.traffic, seedSays: plan.seedSays, dryRun: true, steps, estimate: { fromMonthlyEur: a.estimate.monthlyEur, toMonthlyEur: b.estimate.monthlyEur } });
       return;
     }
     ui.heading(`${plan.roadmap} ${plan.from}-to-${plan.to} on stack '${opts.stack}' (${plan.strategy}; the seed: ${plan.seedSays}) — dry run, nothing changes`);
     steps.forEach((s, i) => {
       ui.info(`  ${i + 1}. ${chalk.bold(s.name)}${s.undoable ? "" : chalk.yellow(" [cannot be rolled back]")}: ${s.description}`);
+      if (s.kind === "provision" && engine.ran) {
+        ui.info(`       the engine's preview against stack '${opts.stack}': ${Object.entries(engine.counts).map(([k, n]) => `${n} to ${k}`).join(", ")}`);
+        for (const r of engine.resources.filter((x) => x.op !== "same")) ui.info(`       ${r.op === "create" ? chalk.green("+") : r.op === "delete" ? chalk.red("-") : chalk.yellow("~")} ${r.type} ${r.name} (${r.op})`);
+        return;
+      }
+      if (s.kind === "provision") ui.info(chalk.dim(`       (offline plan: ${engine.ran ? "" : engine.reason})`));
       for (const [k, list] of Object.entries(s.changes ?? {})) for (const x of list as string[]) ui.info(`       ${k === "added" ? chalk.green("+") : k === "removed" ? chalk.red("-") : chalk.yellow("~")} ${x}`);
     });
     ui.info(`  cost: ${a.estimate.monthlyEur} -> ${b.estimate.monthlyEur} EUR/month`);

@@ -1,4 +1,5 @@
-import { readdirSync } from "fs";
+import { readdirSync, readFileSync } from "fs";
+import { join } from "path";
 import { Client } from "pg";
 import { fill } from "../service/dataSet";
 import { stopProcess } from "../service/daemons";
@@ -22,6 +23,8 @@ describe("probatio migrate: plans and refusals", () => {
     expect(plan.traffic).toBe("haproxy-stages");
     expect(plan.steps.every((s: { description: string }) => s.description.length > 20)).toBe(true);
     expect(plan.steps[2].changes.added).toContain("ovh:CloudProject/database:Database postgres-managed");
+    // No stack deployed: the offline plan, and why the engine's preview could not run.
+    expect(plan.steps[2].preview).toMatchObject({ ran: false, reason: expect.stringContaining("no engine preview") });
     expect(plan.steps[7].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
     expect(cloudObjects(sb)).toEqual([]);
   });
@@ -92,6 +95,23 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, 20_000);
     });
     afterAll(async () => stopAll([source, target]));
+
+    test("--dry-run on the deployed stack shows the engine's preview of the provisioning, and changes nothing", async () => {
+      const state = JSON.stringify(stateResources(sb, "prod"));
+      const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
+      const r = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--dry-run", "--json"]);
+      expect(r.code).toBe(0);
+      const preview = JSON.parse(r.stdout).steps[2].preview;
+      expect(preview.ran).toBe(true);
+      expect(preview.counts.delete).toBeUndefined();
+      expect(preview.counts.replace).toBeUndefined();
+      const creates = preview.resources.filter((x: { op: string }) => x.op === "create");
+      expect(creates.filter((x: { type: string }) => x.type === "openstack:compute/instance:Instance")).toHaveLength(10);
+      expect(JSON.stringify(stateResources(sb, "prod"))).toBe(state);
+      expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
+      const human = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--dry-run"]);
+      expect(human.stderr + human.stdout).toMatch(/the engine's preview against stack 'prod': \d+ to create/);
+    });
 
     test("a failed step stops the migration with its checkpoint; up and a second migrate are refused; --rollback restores phase 1", async () => {
       const phase1 = new Map(ovhAndOpenstack(sb).map((r) => [r.urn, (r as { id?: string }).id]));
