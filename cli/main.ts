@@ -72,7 +72,7 @@ export function buildProgram(): Command {
   }
 
   roadmapOpt(stackOpts(program.command("migrate")))
-    .description("move a stack to the next phase: preflight, state backup, provision, data, verify, cutover, decommission")
+    .description("move a stack to the next phase: preflight, state backup, provision, data, verify, read shift (HAProxy sources), cutover, decommission")
     .argument("<from-to-to>", "e.g. 0-to-1")
     .option("--dry-run", "print the plan and what each step changes; change nothing")
     .option("--resume", "continue a migration after a crash, Ctrl-C or a failed step")

@@ -199,7 +199,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     await stopAll([source, target]);
   });
 
-  test("without the load balancers' addresses the shift stops with a clear message; --resume with them moves reads in stages and cuts over with no failed request", async () => {
+  test("without the load balancers' addresses the shift stops (exit 5); a failing target fails the gate (reads come back); --resume moves reads in stages and cuts over with no failed request", async () => {
     const db = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target), PROBATIO_BACKUP_DIR: `${sb.root}/backups` };
     const first = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], db);
     expect(first.code).toBe(5);
@@ -216,6 +216,13 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
       }
     })();
     const env = { ...db, PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`, PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}` };
+    // A target that fails its requests: the gate stops the shift, the reads come back, the checkpoint stays.
+    next.status = 500;
+    const failed = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "3"], env);
+    next.status = 200;
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed/);
+    expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout).outputs.migration.completed).toHaveLength(5);
     const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--json", "--stages", "50,100", "--observe", "2"], env);
     running = false;
     await traffic;
@@ -228,6 +235,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     for (const x of stages) expect(x).toMatchObject({ errors: 0, errorRate: 0 });
     expect(out.steps[1].detail.tables.every((t: { equal: boolean }) => t.equal)).toBe(true);
     // No request failed; writes reached the next phase only after the switch, and now everything does.
+    // HAProxy's retries hid the failing target from users: not one request failed, before or during the shift.
     expect(seen.filter((x) => x.status !== 200)).toEqual([]);
     expect(seen.some((x) => x.method === "GET" && x.body === "phase4")).toBe(true);
     const firstPostOnTarget = seen.findIndex((x) => x.method === "POST" && x.body === "phase4");
