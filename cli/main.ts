@@ -80,6 +80,7 @@ export function buildProgram(): Command {
     .option("--stages <percents>", "shift-reads: shares of the reads sent to the target, ascending, ending at 100", "5,25,50,100")
     .option("--observe <seconds>", "shift-reads: how long each stage is watched before the next", "120")
     .option("--max-error-rate <fraction>", "shift-reads: a stage fails above this share of 5xx responses from the target", "0.01")
+    .option("--skip-dns-check", "decommission even if the stack's domain does not resolve to the target yet")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print one JSON object")
     .action(lazy(() => require("./commands/migrate").migrateCommand));

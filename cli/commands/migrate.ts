@@ -13,6 +13,7 @@ export interface MigrateOptions extends CommonOptions {
   stages?: string;
   observe?: string;
   maxErrorRate?: string;
+  skipDnsCheck?: boolean;
 }
 
 /** The traffic settings of `migrate`, checked before anything runs. */
@@ -104,7 +105,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const { readCheckpoint, rollbackMigration, runMigration } = await import("../migrations/run");
   const current = await readCheckpoint(stack);
   const log = (line: string) => { if (!opts.json) ui.info(line); };
-  const ctx = { stack, plan, json: !!opts.json, log, traffic };
+  const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck };
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
     throw new ProbatioError(`stack '${opts.stack}' is in the middle of ${current.roadmap} ${current.from}-to-${current.to}`,

@@ -56,7 +56,7 @@ function sideBySide(what: string, staged: boolean): MigrationStep[] {
     { name: "cutover", kind: "cutover", engine: false, undoable: false, description: staged
       ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target; point DNS at the target's entry point (printed)"
       : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's entry point (printed)" },
-    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
+    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "refused while the stack's `domain` still resolves to the source's entry point or not to the target's; then remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
   );
   return steps;
 }

@@ -23,6 +23,8 @@ export interface RunContext {
   readonly log: (line: string) => void;
   /** Stages of the read shift (percent), how long each is watched, and its 5xx gate. */
   readonly traffic: { readonly stages: readonly number[]; readonly observeMs: number; readonly maxErrorRate: number };
+  /** The operator checked DNS themselves: decommission without resolving the stack's domain. */
+  readonly skipDnsCheck?: boolean;
 }
 
 /**
@@ -188,6 +190,18 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       return { state: await checkpoint(ctx, state, step.name), detail: { freezeMs: r.switchedAt - r.frozenAt, tables: r.checks, traffic: shift ? "all requests through the source's HAProxy to the target" : "DNS switch by the operator" } };
     }
     case "decommission": {
+      // DNS must lead to the target before the source's entry points go.
+      const cfg0 = await stack.getAllConfig();
+      const domain = cfg0["probatio:domain"]?.value;
+      if (ctx.skipDnsCheck) ctx.log("    DNS check skipped (--skip-dns-check)");
+      else if (!domain) ctx.log("    no `domain` set on the stack: probatio cannot check that DNS points at the target; make sure it does");
+      else {
+        const out = await stack.outputs();
+        const src = out.source?.value as { loadBalancer?: string } | undefined;
+        const t = await import("./traffic");
+        const addresses = await t.checkDnsMoved(domain, src?.loadBalancer ? [src.loadBalancer] : [], typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined);
+        ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
+      }
       // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
       const kept = await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn));
       for (const k of kept) ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);

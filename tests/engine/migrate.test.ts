@@ -182,7 +182,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
   beforeAll(async () => {
     sb = makeSandbox();
     await configure(sb, "prod");
-    for (const [k, v] of [["alertEmail", "oncall@example.com"], ["backendImage", "registry.example.com/vault/backend:1.0.0"], ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"]]) {
+    for (const [k, v] of [["domain", "localhost"], ["alertEmail", "oncall@example.com"], ["backendImage", "registry.example.com/vault/backend:1.0.0"], ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"]]) {
       expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
     }
     expect((await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"])).code).toBe(0);
@@ -199,7 +199,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     await stopAll([source, target]);
   });
 
-  test("without the load balancers' addresses the shift stops (exit 5); a failing target fails the gate (reads come back); --resume moves reads in stages and cuts over with no failed request", async () => {
+  test("without the load balancers' addresses the shift stops (exit 5); a failing target fails the gate (reads come back); --resume moves reads in stages and cuts over with no failed request; decommission waits for DNS", async () => {
     const db = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target), PROBATIO_BACKUP_DIR: `${sb.root}/backups` };
     const first = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], db);
     expect(first.code).toBe(5);
@@ -223,17 +223,23 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed/);
     expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout).outputs.migration.completed).toHaveLength(5);
-    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--json", "--stages", "50,100", "--observe", "2"], env);
+    // The stack's domain does not lead to the target: everything up to the decommission, which is refused.
+    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "2"], env);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/not decommissioning the source: localhost resolves to|cannot resolve localhost to check that DNS points at the target/);
+    expect(r.stderr).toMatch(/reads 50 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
+    expect(r.stderr).toMatch(/reads 100 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
+    expect(r.stderr).toContain("every request now goes to the target through the source's 1 HAProxy");
+    const mid = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+    expect(mid.outputs.migration.completed.slice(-2)).toEqual(["shift-reads", "cutover"]);
+    expect(ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance" && !x.urn.includes("NextPhase")).length).toBeGreaterThan(0);
+    // The operator has checked DNS: the decommission goes ahead.
+    const last = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--json", "--skip-dns-check"], env);
     running = false;
     await traffic;
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.steps.map((x: { step: string }) => x.step)).toEqual(["shift-reads", "cutover", "decommission-source"]);
-    const stages = out.steps[0].detail.stages;
-    expect(stages.map((x: { percent: number }) => x.percent)).toEqual([50, 100]);
-    for (const x of stages) expect(x).toMatchObject({ errors: 0, errorRate: 0 });
-    expect(out.steps[1].detail.tables.every((t: { equal: boolean }) => t.equal)).toBe(true);
+    expect(last.stderr).toBe("");
+    expect(last.code).toBe(0);
+    expect(JSON.parse(last.stdout).steps.map((x: { step: string }) => x.step)).toEqual(["decommission-source"]);
     // No request failed; writes reached the next phase only after the switch, and now everything does.
     // HAProxy's retries hid the failing target from users: not one request failed, before or during the shift.
     expect(seen.filter((x) => x.status !== 200)).toEqual([]);

@@ -1,6 +1,6 @@
 import { allMigrationPlans, migrationPlan } from "../../cli/migrations/plans";
-import { parseEndpoint, parseStages, weightsFor } from "../../cli/migrations/traffic";
-import { ProbatioError } from "../../lib/errors";
+import { checkDnsMoved, dnsVerdict, parseEndpoint, parseStages, weightsFor } from "../../cli/migrations/traffic";
+import { ExitCode, ProbatioError } from "../../lib/errors";
 
 describe("migration plans: how traffic moves", () => {
   test("3-to-4 moves the reads in stages through the source's HAProxy pair before the cutover", () => {
@@ -51,5 +51,27 @@ describe("read shift settings", () => {
     expect(parseEndpoint("[::1]:9999", "x")).toEqual({ host: "::1", port: 9999 });
     expect(() => parseEndpoint("127.0.0.1", "PROBATIO_TARGET_ENTRY")).toThrow("PROBATIO_TARGET_ENTRY '127.0.0.1' is not HOST:PORT");
     expect(() => parseEndpoint("h:70000", "x")).toThrow(ProbatioError);
+  });
+});
+
+describe("decommissioning waits for DNS", () => {
+  test("the verdict: no source entry point left, and the target's among the addresses", () => {
+    expect(dnsVerdict("api.example.eu", ["203.0.113.10"], ["198.51.100.7"], "203.0.113.10")).toBeUndefined();
+    expect(dnsVerdict("api.example.eu", ["198.51.100.7", "203.0.113.10"], ["198.51.100.7"], "203.0.113.10")).toBe("api.example.eu still resolves to the source's entry point 198.51.100.7");
+    expect(dnsVerdict("api.example.eu", ["192.0.2.1"], ["198.51.100.7"], "203.0.113.10")).toBe("api.example.eu resolves to 192.0.2.1, not to the target's entry point 203.0.113.10");
+    // No known target entry point (a phase without a load balancer): only the source's addresses are checked.
+    expect(dnsVerdict("api.example.eu", ["192.0.2.1"], ["198.51.100.7"])).toBeUndefined();
+  });
+
+  test("refused with exit 6 and what to do while DNS lags or cannot be resolved", async () => {
+    const stale = await checkDnsMoved("api.example.eu", ["198.51.100.7"], "203.0.113.10", async () => ["198.51.100.7"]).catch((e) => e);
+    expect(stale).toBeInstanceOf(ProbatioError);
+    expect(stale.exitCode).toBe(ExitCode.refused);
+    expect(stale.message).toBe("not decommissioning the source: api.example.eu still resolves to the source's entry point 198.51.100.7; removing it now would cut off the users DNS still sends there");
+    expect(stale.hint).toContain("point api.example.eu at 203.0.113.10, wait for the record's TTL, then --resume");
+    const nx = await checkDnsMoved("api.example.eu", [], undefined, async () => { throw new Error("queryA ENOTFOUND api.example.eu"); }).catch((e) => e);
+    expect(nx.message).toContain("cannot resolve api.example.eu");
+    expect(nx.exitCode).toBe(ExitCode.refused);
+    expect(await checkDnsMoved("api.example.eu", ["198.51.100.7"], "203.0.113.10", async () => ["203.0.113.10"])).toEqual(["203.0.113.10"]);
   });
 });
