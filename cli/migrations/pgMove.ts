@@ -111,6 +111,17 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
       throw new ProbatioError(`tables without a primary key cannot be verified nor replicated safely: ${noPk.map((t) => t.name).join(", ")}`, "add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) and run again", ExitCode.refused);
     }
     const targetTables = await tables(dst);
+    const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
+    if (sub.rowCount === 0 && targetTables.length > 0) {
+      // A new subscription copies every row: rows already there (an earlier, rolled-back attempt) would collide
+      // with the copy and stall it. probatio never empties a database on its own.
+      const filled: string[] = [];
+      for (const t of targetTables) if ((await dst.query(`SELECT EXISTS (SELECT 1 FROM "${t.name}") AS x`)).rows[0].x) filled.push(t.name);
+      if (filled.length > 0) {
+        throw new ProbatioError(`the target already holds rows (${filled.join(", ")}) and no replication is running: copying again would collide with them`,
+          "replicate into an empty database: a freshly provisioned target, or empty this one yourself (TRUNCATE) if its rows are only an earlier attempt's copy", ExitCode.refused);
+      }
+    }
     if (targetTables.length === 0) {
       // Schema only: pg_dump | psql. The rows come through the subscription.
       // psql, not the driver: current pg_dump output carries psql meta-commands (\\restrict).
@@ -121,7 +132,6 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);
     if (pub.rowCount === 0) await src.query(`CREATE PUBLICATION ${NAME} FOR ALL TABLES`);
     await guardTarget(dst, true);
-    const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
     if (sub.rowCount === 0) {
       // CREATE SUBSCRIPTION cannot run in a transaction block: one statement, autocommit.
       await dst.query(`CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(o.sourceFromTarget ?? o.source).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`);

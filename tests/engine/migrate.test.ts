@@ -4,6 +4,7 @@ import { Client } from "pg";
 import { fill } from "../service/dataSet";
 import { stopProcess } from "../service/daemons";
 import { Backend, get, Haproxy, startBackend, startHaproxy } from "../service/httpFixtures";
+import { serverStats } from "../../cli/migrations/traffic";
 import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
 import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources, removeSandboxes } from "./harness";
 
@@ -175,7 +176,7 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
 
 describe("3-to-4: the source's HAProxy moves the reads in stages, then everything at the switch (real HAProxy and PostgreSQL)", () => {
   let sb: Sandbox;
-  let source: PgNode, target: PgNode;
+  let source: PgNode, target: PgNode, target2: PgNode | undefined;
   let apps: Backend[], next: Backend;
   let lb: Haproxy;
   const admin = (n: PgNode) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${n.port}/app`;
@@ -196,10 +197,10 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
   afterAll(async () => {
     await stopProcess(lb?.proc);
     await Promise.all([...(apps ?? []), next].map((b) => b?.stop().catch(() => undefined)));
-    await stopAll([source, target]);
+    await stopAll([source, target, target2]);
   });
 
-  test("without the load balancers' addresses the shift stops (exit 5); a failing target fails the gate (reads come back); --resume moves reads in stages and cuts over with no failed request; decommission waits for DNS", async () => {
+  test("without the load balancers' addresses the shift stops (exit 5); a failing target fails the gate; --rollback puts everything back; a new run moves reads in stages and cuts over with no failed request; decommission waits for DNS", async () => {
     const db = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target), PROBATIO_BACKUP_DIR: `${sb.root}/backups` };
     const first = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], db);
     expect(first.code).toBe(5);
@@ -215,7 +216,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
         seen.push({ method, ...(await get(lb.port, "/doc", method).catch(() => ({ status: 0, body: "" }))) });
       }
     })();
-    const env = { ...db, PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`, PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}` };
+    const env: NodeJS.ProcessEnv = { ...db, PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`, PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}` };
     // A target that fails its requests: the gate stops the shift, the reads come back, the checkpoint stays.
     next.status = 500;
     const failed = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "3"], env);
@@ -223,8 +224,19 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed/);
     expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout).outputs.migration.completed).toHaveLength(5);
+    // --rollback: the slot out of HAProxy's rotation, the replication ended, the target's machines gone, phase 3 intact.
+    const rb = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--rollback", "--json"], env);
+    expect(rb.code).toBe(0);
+    expect(JSON.parse(rb.stdout).rolledBack).toEqual(["replicate-data", "provision-target"]);
+    const slot = (await serverStats({ host: "127.0.0.1", port: lb.adminPort })).filter((x) => x.server === "next");
+    expect(slot.map((x) => [x.status, x.weight])).toEqual([["MAINT", 0], ["MAINT", 0]]);
+    expect(ovhAndOpenstack(sb).filter((x) => x.urn.includes("NextPhase"))).toEqual([]);
+    expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 3, outputs: { phase: 3 } });
+    // Again from the start, into the freshly provisioned target's empty database (the rolled-back copy stays where it was).
+    target2 = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+    env.PROBATIO_TARGET_DB = admin(target2);
     // The stack's domain does not lead to the target: everything up to the decommission, which is refused.
-    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "2"], env);
+    const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], env);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/not decommissioning the source: localhost resolves to|cannot resolve localhost to check that DNS points at the target/);
     expect(r.stderr).toMatch(/reads 50 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
@@ -251,7 +263,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
       expect((await get(lb.port, "/doc", i % 2 ? "POST" : "GET")).body).toBe("phase4");
     }
     expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 4 });
-    const c = new Client({ connectionString: admin(target) });
+    const c = new Client({ connectionString: admin(target2) });
     await c.connect();
     expect((await c.query("SELECT count(*)::int AS n FROM documents")).rows[0].n).toBe(5_000);
     await c.end();

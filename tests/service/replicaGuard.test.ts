@@ -1,5 +1,6 @@
 import { Client } from "pg";
 import { cutover, startReplication, waitForSync } from "../../cli/migrations/pgMove";
+import { ExitCode, ProbatioError } from "../../lib/errors";
 import { fill } from "./dataSet";
 import { passwords, PgNode, startPrimary, stopAll } from "./pgCluster";
 import { waitUntil } from "./daemons";
@@ -43,5 +44,13 @@ describe("the target is a read-only replica for the application until the switch
     await query(app(target), "INSERT INTO users (email) VALUES ('after@example.org')");
     expect(await query(app(target), "SELECT count(*)::int AS n FROM users")).toEqual([{ n: 50_002 }]);
     await expect(query(app(source), "INSERT INTO users (email) VALUES ('stale@example.org')")).rejects.toThrow("read-only transaction");
+  });
+
+  test("replicating again into a target that already holds rows is refused, not left to stall on duplicate keys", async () => {
+    const err = await startReplication({ source: admin(source), target: admin(target) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ProbatioError);
+    expect(err.exitCode).toBe(ExitCode.refused);
+    expect(err.message).toBe("the target already holds rows (documents, events, users) and no replication is running: copying again would collide with them");
+    expect(await query(admin(target), "SELECT count(*)::int AS n FROM pg_subscription")).toEqual([{ n: 0 }]);
   });
 });
