@@ -55,3 +55,15 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal, wasInterrupted:
     process.off("SIGTERM", onSignal);
   }
 }
+
+/** One engine operation: Ctrl-C cancels it cleanly, and a failure becomes a message that says what to do. */
+export async function runEngine<T>(stackName: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { translateEngineError } = await import("../automation");
+  return withInterrupt(async (signal, interrupted) => {
+    try {
+      return await op(signal);
+    } catch (err) {
+      throw translateEngineError(err, stackName, interrupted());
+    }
+  });
+}

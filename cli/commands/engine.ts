@@ -1,11 +1,13 @@
 /** preview, up, destroy, refresh, status, cancel: the commands that drive the real engine. */
 import chalk from "chalk";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { join } from "path";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { configKeys } from "../../programs/settings";
 import { environmentFor, Phase } from "../../programs/roadmaps";
 import { openStack, plainOutputs, ProgressPrinter, translateEngineError } from "../automation";
 import { confirm, printJson, ui } from "../ui";
-import { CommonOptions, parsePhase, withInterrupt } from "./common";
+import { CommonOptions, parsePhase, runEngine } from "./common";
 import type { Stack } from "@pulumi/pulumi/automation";
 
 /** What the stack's last successful update recorded: its roadmap and phase (from the outputs). */
@@ -82,13 +84,7 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   const printer = new ProgressPrinter(!!opts.json);
   if (!opts.json) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
   const t0 = Date.now();
-  const result = await withInterrupt(async (signal, interrupted) => {
-    try {
-      return await stack.up({ onEvent: printer.onEvent, color: "never", signal });
-    } catch (err) {
-      throw translateEngineError(err, opts.stack, interrupted());
-    }
-  });
+  const result = await runEngine(opts.stack, (signal) => stack.up({ onEvent: printer.onEvent, color: "never", signal }));
   const changes = result.summary.resourceChanges ?? {};
   const outputs = plainOutputs(result.outputs);
   if (opts.json) {
@@ -99,24 +95,28 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   printOutputs(outputs);
 }
 
+/** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */
+function snapshotStackFile(stack: Stack): () => void {
+  const short = stack.name.split("/").pop();
+  const file = ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f))
+    ?? join(stack.workspace.workDir, `Pulumi.${short}.yaml`);
+  const bytes = existsSync(file) ? readFileSync(file) : undefined;
+  return () => (bytes ? writeFileSync(file, bytes) : rmSync(file, { force: true }));
+}
+
 export async function previewCommand(opts: CommonOptions): Promise<void> {
   const phase = parsePhase(opts);
   const stack = await openStack(opts);
   await checkPhaseChange(stack, phase);
   await checkRequiredConfig(stack, phase, opts.environment);
   // A preview must not change anything, including the stack's recorded phase: it runs with the phase set and
-  // restores the previous config afterwards.
-  const before = await stack.getAllConfig();
+  // restores the previous config afterwards (the engine validates the stack's config, so it cannot be passed in
+  // memory to a stack that has never had a phase).
+  const restore = snapshotStackFile(stack);
   await setPhaseConfig(stack, phase, opts.environment);
   const printer = new ProgressPrinter(true);
   try {
-    const result = await withInterrupt(async (signal, interrupted) => {
-      try {
-        return await stack.preview({ onEvent: printer.onEvent, color: "never", signal });
-      } catch (err) {
-        throw translateEngineError(err, opts.stack, interrupted());
-      }
-    });
+    const result = await runEngine(opts.stack, (signal) => stack.preview({ onEvent: printer.onEvent, color: "never", signal }));
     if (opts.json) {
       printJson({ command: "preview", stack: opts.stack, roadmap: phase.roadmap, phase: phase.phase, changes: result.changeSummary });
       return;
@@ -124,7 +124,7 @@ export async function previewCommand(opts: CommonOptions): Promise<void> {
     ui.heading(`Preview of ${phase.roadmap} phase ${phase.phase} on stack '${opts.stack}'`);
     ui.info(`  ${describeChanges(result.changeSummary)}`);
   } finally {
-    await stack.setAllConfig(before);
+    restore();
   }
 }
 
@@ -146,13 +146,7 @@ export async function destroyCommand(opts: CommonOptions): Promise<void> {
   const count = resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length;
   await confirm(`Destroy all ${count} resources of stack '${opts.stack}'?`, opts.yes);
   const printer = new ProgressPrinter(!!opts.json);
-  const result = await withInterrupt(async (signal, interrupted) => {
-    try {
-      return await stack.destroy({ onEvent: printer.onEvent, color: "never", signal });
-    } catch (err) {
-      throw translateEngineError(err, opts.stack, interrupted());
-    }
-  });
+  const result = await runEngine(opts.stack, (signal) => stack.destroy({ onEvent: printer.onEvent, color: "never", signal }));
   if (opts.json) {
     printJson({ command: "destroy", stack: opts.stack, result: result.summary.result, changes: result.summary.resourceChanges ?? {} });
     return;
@@ -163,13 +157,7 @@ export async function destroyCommand(opts: CommonOptions): Promise<void> {
 export async function refreshCommand(opts: CommonOptions): Promise<void> {
   const stack = await openStack(opts, false);
   const printer = new ProgressPrinter(!!opts.json);
-  const result = await withInterrupt(async (signal, interrupted) => {
-    try {
-      return await stack.refresh({ onEvent: printer.onEvent, color: "never", signal });
-    } catch (err) {
-      throw translateEngineError(err, opts.stack, interrupted());
-    }
-  });
+  const result = await runEngine(opts.stack, (signal) => stack.refresh({ onEvent: printer.onEvent, color: "never", signal }));
   if (opts.json) {
     printJson({ command: "refresh", stack: opts.stack, result: result.summary.result, changes: result.summary.resourceChanges ?? {} });
     return;

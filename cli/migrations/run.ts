@@ -11,9 +11,9 @@ import { join } from "path";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { getPhase } from "../../programs/roadmaps";
 import type { MigrationState } from "../../programs/settings";
-import { ProgressPrinter, translateEngineError } from "../automation";
+import { ProgressPrinter } from "../automation";
 import { checkRequiredConfig } from "../commands/engine";
-import { withInterrupt } from "../commands/common";
+import { runEngine } from "../commands/common";
 import { MigrationPlan, MigrationStep } from "./plans";
 
 export interface RunContext {
@@ -55,13 +55,7 @@ export async function readCheckpoint(stack: Stack): Promise<MigrationState | und
 
 async function engineUp(ctx: RunContext, what: string): Promise<Record<string, number>> {
   const printer = new ProgressPrinter(ctx.json);
-  const r = await withInterrupt(async (signal, interrupted) => {
-    try {
-      return await ctx.stack.up({ onEvent: printer.onEvent, color: "never", signal, message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}` });
-    } catch (err) {
-      throw translateEngineError(err, ctx.stack.name, interrupted());
-    }
-  });
+  const r = await runEngine(ctx.stack.name, (signal) => ctx.stack.up({ onEvent: printer.onEvent, color: "never", signal, message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}` }));
   return r.summary.resourceChanges ?? {};
 }
 

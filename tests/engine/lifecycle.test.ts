@@ -19,6 +19,18 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     await configure(sb, "prod", PASSWORD);
   });
 
+  test("preview shows what up would create, and changes nothing: no resource, no cloud object, the stack file as it was", async () => {
+    const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
+    const r = await runCli(sb, ["preview", "--phase", "0", "--stack", "prod", "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ command: "preview", phase: 0, roadmap: "probatio" });
+    expect(out.changes.create).toBe(13);
+    expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    expect(cloudObjects(sb)).toEqual([]);
+    expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
+  });
+
   test("up creates ProbatioVault phase 0 (prod) and records it in the state", async () => {
     const r = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes", "--json"]);
     expect(r.stderr).not.toMatch(/Error:\s+at /);
