@@ -46,15 +46,23 @@ function save(id: string, urn: string, outs: Record<string, unknown>): void {
   writeFileSync(file(id), JSON.stringify({ package: pkg, urn, outs }, null, 2));
 }
 
+/** Inputs whose change forces a replacement in the real provider (terraform-provider-openstack ForceNew, OVH VPS). */
+const forceNewInputs: Record<string, string[]> = {
+  "openstack:compute/instance:Instance": ["userData", "imageName", "imageId", "availabilityZone", "keyPair", "region"],
+};
+
 const stub: provider.Provider = {
   version: process.env.PROBATIO_STUB_VERSION ?? "0.0.0-stub",
   async check(_urn, _olds, news) {
     return { inputs: news };
   },
-  async diff(_id, _urn, olds, news) {
-    const before = JSON.stringify(olds.__inputs ?? {});
-    const after = JSON.stringify(news);
-    return { changes: before !== after };
+  async diff(_id, urn, olds, news) {
+    const previous = (olds.__inputs ?? {}) as Record<string, unknown>;
+    const changed = [...new Set([...Object.keys(previous), ...Object.keys(news)])].filter((k) => JSON.stringify(previous[k]) !== JSON.stringify(news[k]));
+    // Like the real providers: an instance or a classic VPS cannot change its boot data, image or size in place.
+    const forceNew = forceNewInputs[typeOf(urn)] ?? [];
+    const replaces = changed.filter((k) => forceNew.includes(k));
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
   },
   async create(urn, inputs) {
     const id = `${typeOf(urn).split(":").pop()!.toLowerCase()}-${createHash("sha256").update(urn).digest("hex").slice(0, 12)}`;
