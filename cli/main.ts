@@ -50,13 +50,14 @@ export function buildProgram(): Command {
     ["preview", "show what `up` would change, changing nothing", "previewCommand"],
     ["up", "deploy a phase to a stack (asks for confirmation)", "upCommand"],
   ] as const) {
-    roadmapOpt(stackOpts(program.command(name)))
+    const cmd = roadmapOpt(stackOpts(program.command(name)))
       .description(description)
       .requiredOption("-p, --phase <n>", "phase number")
       .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
       .option("-y, --yes", "do not ask for confirmation")
-      .option("--json", "print one JSON object")
-      .action(lazy(() => require("./commands/engine")[fn]));
+      .option("--json", "print one JSON object");
+    if (name === "up") cmd.option("--allow-deletions", "go ahead when the update would delete or replace resources (refused otherwise)");
+    cmd.action(lazy(() => require("./commands/engine")[fn]));
   }
   for (const [name, description, fn] of [
     ["destroy", "delete a stack's resources; refuses while any data store is protected", "destroyCommand"],

@@ -11,6 +11,8 @@ export interface CommonOptions {
   json?: boolean;
   yes?: boolean;
   environment?: string;
+  /** up: go ahead even when the update deletes or replaces resources. */
+  allowDeletions?: boolean;
 }
 
 export function withStackOptions(cmd: Command, stackRequired = true): Command {

@@ -80,7 +80,16 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   await checkPhaseChange(stack, phase);
   await checkRequiredConfig(stack, phase, opts.environment);
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
+  const restore = snapshotStackFile(stack);
   await setPhaseConfig(stack, phase, opts.environment);
+  if (!opts.allowDeletions) {
+    try {
+      await refuseDeletions(stack);
+    } catch (err) {
+      restore();
+      throw err;
+    }
+  }
   const printer = new ProgressPrinter(!!opts.json);
   if (!opts.json) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
   const t0 = Date.now();
@@ -93,6 +102,33 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   }
   ui.ok(`stack '${opts.stack}' is at ${phase.roadmap} phase ${phase.phase}: ${describeChanges(changes)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   printOutputs(outputs);
+}
+
+/**
+ * Runs the engine's preview of the update and refuses (exit 6, nothing changed) when it would delete or replace
+ * anything: a new rendered configuration rebuilds machines (an instance's boot data cannot change in place), and
+ * that must be a decision, not a surprise. A stack with nothing deployed yet skips the preview.
+ */
+async function refuseDeletions(stack: Stack): Promise<void> {
+  const state = await stack.exportStack();
+  if ((state.deployment?.resources ?? []).length <= 1) return;
+  const found = new Map<string, { name: string; type: string; op: string; keys: string[] }>();
+  await runEngine(stack.name, (signal) => stack.preview({
+    color: "never", signal,
+    onEvent: (e) => {
+      const m = e.resourcePreEvent?.metadata;
+      if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
+      const prev = found.get(m.urn);
+      found.set(m.urn, { name: m.urn.split("::").pop() ?? m.urn, type: m.type, op: prev?.op === "replace" ? "replace" : m.op === "delete-replaced" ? "replace" : m.op, keys: m.diffs ?? m.keys ?? prev?.keys ?? [] });
+    },
+  }));
+  if (found.size === 0) return;
+  const list = [...found.values()].map((r) => `${r.op} ${r.name} (${r.type}${r.keys.length ? `; ${r.keys.join(", ")} changed` : ""})`);
+  throw new ProbatioError(
+    `up would delete or replace ${found.size} resource(s) of stack '${stack.name}': ${list.join("; ")}. Nothing was changed`,
+    "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores are never deleted or replaced either way",
+    ExitCode.refused,
+  );
 }
 
 /** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */

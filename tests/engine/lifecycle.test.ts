@@ -154,3 +154,35 @@ describe("concurrency and interruption against the real engine (STUB cloud provi
     expect(cloudObjects(sb)).toHaveLength(7);
   });
 });
+
+describe("up never deletes or replaces by surprise (real engine, STUB cloud providers)", () => {
+  test("a change that would rebuild machines is refused with the list, nothing changed; --allow-deletions goes ahead", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    expect((await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"])).code).toBe(0);
+    const instances = () => stateResources(sb, "prod").filter((x) => x.type === "openstack:compute/instance:Instance").map((x) => (x as { id?: string }).id).sort();
+    const before = instances();
+    expect(before).toHaveLength(10);
+    // A new SSH key changes every machine's cloud-init user data: OpenStack rebuilds an instance for that.
+    expect((await runCli(sb, ["config", "set", "--stack", "prod", "sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn3wQ2 ops@example.org"])).code).toBe(0);
+    const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
+    const refused = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"]);
+    expect(refused.code).toBe(6);
+    const listed = /up would delete or replace (\d+) resource\(s\) of stack 'prod': (.*)\. Nothing was changed/.exec(refused.stderr);
+    expect(listed).not.toBeNull();
+    // The machines whose cloud-init carries the key: the backends, pgBouncer, monitoring, the CI runner.
+    const replaced = [...listed![2].matchAll(/replace (\S+) \(openstack:compute\/instance:Instance; userData changed\)/g)].map((m) => m[1]).sort();
+    expect(replaced).toEqual(["backend-1", "backend-2", "backend-3", "ci-runner-1", "monitoring-1", "pgbouncer-1"]);
+    expect(Number(listed![1])).toBe(6);
+    expect(refused.stderr).toContain("run again with --allow-deletions");
+    expect(instances()).toEqual(before);
+    expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
+    const allowed = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json", "--allow-deletions"]);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout).changes.replace).toBe(6);
+    // Rebuilt with the new key: the next up has nothing to delete or replace, so it needs no flag.
+    const again = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).changes.replace ?? 0).toBe(0);
+  });
+});
