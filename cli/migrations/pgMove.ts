@@ -261,15 +261,28 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
 async function guardTarget(target: Client, on: boolean): Promise<string[]> {
   const db = (await target.query("SELECT current_database() AS d")).rows[0].d as string;
   const roles = (await target.query("SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%' ORDER BY 1")).rows.map((r) => r.rolname as string);
+  const owners = (await target.query("SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'")).rows.map((x) => x.o as string);
+  const guarded: string[] = [];
   for (const r of roles) {
     const role = `"${r.replace(/"/g, '""')}"`;
-    await target.query(on ? `ALTER ROLE ${role} IN DATABASE "${db}" SET default_transaction_read_only = on` : `ALTER ROLE ${role} IN DATABASE "${db}" RESET default_transaction_read_only`);
+    try {
+      await target.query(on ? `ALTER ROLE ${role} IN DATABASE "${db}" SET default_transaction_read_only = on` : `ALTER ROLE ${role} IN DATABASE "${db}" RESET default_transaction_read_only`);
+      guarded.push(r);
+    } catch (err) {
+      // A managed database's own service roles may not be ours to alter (insufficient_privilege); they are left as
+      // they are. The roles that own the application's tables must be guarded: without that, refuse.
+      if ((err as { code?: string }).code !== "42501") throw err;
+      if (owners.includes(r)) {
+        throw new ProbatioError(`the migration's user cannot make the application role '${r}' read-only on the target: ${(err as Error).message}`,
+          "connect to the target (PROBATIO_TARGET_DB) as the database owner or a role with CREATEROLE", ExitCode.refused);
+      }
+    }
   }
   // Sessions opened before the guard would keep writing: they are ended (the application reconnects, read-only).
-  if (on && roles.length > 0) {
-    await target.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = ANY($2) AND pid <> pg_backend_pid()", [db, roles]);
+  if (on && guarded.length > 0) {
+    await target.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = ANY($2) AND pid <> pg_backend_pid()", [db, guarded]);
   }
-  return roles;
+  return guarded;
 }
 
 /** Ends the replication: the subscription (and its slot on the source), then the publication. Idempotent. */
