@@ -14,7 +14,10 @@ import type { MigrationState } from "../../programs/settings";
 import { ProgressPrinter } from "../automation";
 import { checkRequiredConfig } from "../commands/engine";
 import { runEngine } from "../commands/common";
+import { databaseUrls } from "../commands/data";
+import * as pgMove from "./pgMove";
 import { MigrationPlan, MigrationStep } from "./plans";
+import * as traffic from "./traffic";
 
 export interface RunContext {
   readonly stack: Stack;
@@ -32,8 +35,7 @@ export interface RunContext {
  * listen on each load balancer's loopback (reach them through SSH tunnels), the entry point is the target's load
  * balancer as the source's HAProxy sees it.
  */
-export async function shiftOptions(ctx: RunContext): Promise<import("./traffic").ShiftOptions> {
-  const t = await import("./traffic");
+export function shiftOptions(ctx: RunContext): traffic.ShiftOptions {
   const lbs = process.env.PROBATIO_SOURCE_LB_ADMIN;
   const target = process.env.PROBATIO_TARGET_ENTRY;
   if (!lbs || !target) {
@@ -41,7 +43,7 @@ export async function shiftOptions(ctx: RunContext): Promise<import("./traffic")
       "e.g. ssh -N -L 9991:127.0.0.1:9999 lb-1 & ssh -N -L 9992:127.0.0.1:9999 lb-2 & export PROBATIO_SOURCE_LB_ADMIN=127.0.0.1:9991,127.0.0.1:9992 PROBATIO_TARGET_ENTRY=<target load balancer>:443", ExitCode.missingConfig);
   }
   return {
-    lbs: lbs.split(",").map((x) => t.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")), target: t.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
+    lbs: lbs.split(",").map((x) => traffic.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")), target: traffic.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
     stages: ctx.traffic.stages, observeMs: ctx.traffic.observeMs, maxErrorRate: ctx.traffic.maxErrorRate, log: (l) => ctx.log(`    ${l}`),
   };
 }
@@ -134,12 +136,10 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       return { state: next, detail: changes };
     }
     case "data": {
-      const { databaseUrls } = await import("../commands/data");
-      const m = await import("./pgMove");
       const urls = databaseUrls();
-      await m.startReplication(urls);
+      await pgMove.startReplication(urls);
       let last = 0;
-      const p = await m.waitForSync(urls, 1024 * 1024, (x) => {
+      const p = await pgMove.waitForSync(urls, 1024 * 1024, (x) => {
         if (Date.now() - last > 2000) {
           last = Date.now();
           ctx.log(`    tables ${x.tablesReady}/${x.tables}, ~${x.rows} rows, ${(x.bytes / 1048576).toFixed(1)} MB moved, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : (x.lagBytes / 1024).toFixed(0) + " kB"}`);
@@ -153,30 +153,24 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
         if (Number(out.phase?.value) !== plan.to) throw new ProbatioError(`the stack reports phase ${out.phase?.value}, not ${plan.to}`, undefined, ExitCode.failure);
         return { state: await checkpoint(ctx, state, step.name), detail: { machines: out.machines?.value } };
       }
-      const { databaseUrls } = await import("../commands/data");
-      const m = await import("./pgMove");
-      const p = await m.progress(databaseUrls());
+      const p = await pgMove.progress(databaseUrls());
       if (p.tables === 0 || p.tablesReady !== p.tables || p.lagBytes > 1024 * 1024) {
         throw new ProbatioError(`the target is not caught up (${p.tablesReady}/${p.tables} tables, lag ${p.lagBytes} bytes)`, "run with --resume once replication has caught up", ExitCode.failure);
       }
       return { state: await checkpoint(ctx, state, step.name), detail: p };
     }
     case "traffic": {
-      const t = await import("./traffic");
-      const stages = await t.shiftReads(await shiftOptions(ctx));
+      const stages = await traffic.shiftReads(shiftOptions(ctx));
       return { state: await checkpoint(ctx, state, step.name), detail: { stages } };
     }
     case "cutover": {
-      const { databaseUrls } = await import("../commands/data");
-      const m = await import("./pgMove");
       const urls = databaseUrls();
-      const t = plan.traffic === "haproxy-stages" ? await import("./traffic") : undefined;
-      const shift = t ? await shiftOptions(ctx) : undefined;
+      const shift = plan.traffic === "haproxy-stages" ? shiftOptions(ctx) : undefined;
       // The target must be able to take every request before the writes freeze.
-      if (t && shift) await t.ensureAttached(shift);
-      const r = await m.cutover(urls, (s) => ctx.log(`    ${s}`));
-      if (t && shift) {
-        await t.shiftAll(shift);
+      if (shift) await traffic.ensureAttached(shift);
+      const r = await pgMove.cutover(urls, (s) => ctx.log(`    ${s}`));
+      if (shift) {
+        await traffic.shiftAll(shift);
         ctx.log(`    every request now goes to the target through the source's ${shift.lbs.length} HAProxy`);
       }
       const out = await stack.outputs();
@@ -185,15 +179,14 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
     }
     case "decommission": {
       // DNS must lead to the target before the source's entry points go.
-      const cfg0 = await stack.getAllConfig();
-      const domain = cfg0["probatio:domain"]?.value;
+      const cfg = await stack.getAllConfig();
+      const domain = cfg["probatio:domain"]?.value;
       if (ctx.skipDnsCheck) ctx.log("    DNS check skipped (--skip-dns-check)");
       else if (!domain) ctx.log("    no `domain` set on the stack: probatio cannot check that DNS points at the target; make sure it does");
       else {
         const out = await stack.outputs();
         const src = out.source?.value as { loadBalancer?: string } | undefined;
-        const t = await import("./traffic");
-        const addresses = await t.checkDnsMoved(domain, src?.loadBalancer ? [src.loadBalancer] : [], typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined);
+        const addresses = await traffic.checkDnsMoved(domain, src?.loadBalancer ? [src.loadBalancer] : [], typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined);
         ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
       }
       // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
@@ -202,7 +195,6 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       // First the source goes (the target keeps its place), then the target takes the root under its aliases.
       await setMigration(stack, { ...state, stage: "decommissioning" });
       const changes = await engineUp(ctx, "decommission the source");
-      const cfg = await stack.getAllConfig();
       const generation = Number(cfg["probatio:generation"]?.value ?? "1") + 1;
       await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
       const next = { ...state, completed: [...state.completed, step.name] };
@@ -256,14 +248,11 @@ export async function rollbackMigration(ctx: RunContext, state: MigrationState):
   const undone: string[] = [];
   // Reads may have moved (completely, or up to a failed stage): every request back on the source first.
   if (plan.traffic === "haproxy-stages" && state.completed.includes("verify-data")) {
-    const t = await import("./traffic");
-    await t.detachTarget((await shiftOptions(ctx)).lbs);
+    await traffic.detachTarget(shiftOptions(ctx).lbs);
     if (state.completed.includes("shift-reads")) undone.push("shift-reads");
   }
   if (state.completed.includes("replicate-data")) {
-    const { databaseUrls } = await import("../commands/data");
-    const m = await import("./pgMove");
-    await m.rollback(databaseUrls());
+    await pgMove.rollback(databaseUrls());
     undone.push("replicate-data");
   }
   if (state.completed.includes("provision-target")) {

@@ -168,11 +168,16 @@ export async function attachTarget(o: ShiftOptions): Promise<void> {
   }
 }
 
+/** The slots not UP, on every HAProxy and in both backends. */
+async function slotsNotUp(lbs: readonly Endpoint[]): Promise<{ lb: Endpoint; b: string; s?: ServerStat }[]> {
+  const states = await Promise.all(lbs.map(async (lb) => ({ lb, stats: await serverStats(lb) })));
+  return states.flatMap(({ lb, stats }) => backends.map((b) => ({ lb, b, s: slotOf(stats, b) })).filter((x) => x.s?.status !== "UP"));
+}
+
 async function waitHealthy(o: ShiftOptions, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
   for (;;) {
-    const states = await Promise.all(o.lbs.map(async (lb) => ({ lb, stats: await serverStats(lb) })));
-    const down = states.flatMap(({ lb, stats }) => backends.map((b) => ({ lb, b, s: slotOf(stats, b) })).filter((x) => x.s?.status !== "UP"));
+    const down = await slotsNotUp(o.lbs);
     if (down.length === 0) return;
     if (Date.now() - t0 > timeoutMs) {
       const d = down[0];
@@ -234,8 +239,7 @@ export async function shiftReads(o: ShiftOptions): Promise<StageResult[]> {
  * reads moved has lost its runtime settings: the slot is attached again (reads back at 0 %) and must pass.
  */
 export async function ensureAttached(o: ShiftOptions): Promise<void> {
-  const stats = await Promise.all(o.lbs.map((lb) => serverStats(lb)));
-  if (stats.every((st) => backends.every((b) => slotOf(st, b)?.status === "UP"))) return;
+  if ((await slotsNotUp(o.lbs)).length === 0) return;
   o.log?.("the target is not attached on every HAProxy (restarted?): attaching it again");
   await attachTarget(o);
 }
