@@ -11,6 +11,8 @@ export interface DeclaredResource {
   /** Kept in the cloud even when removed from the program (WORM archives). */
   readonly retainOnDelete: boolean;
   readonly custom: boolean;
+  /** The resource's URN as the engine would name it (parent types included): what a rename would change. */
+  urn?: string;
 }
 
 export interface MockRunResult {
@@ -86,7 +88,7 @@ export async function runUnderMocks(
   monitor.registerResource = (req, cb) => {
     pending++;
     const parentUrn: string = req.getParent();
-    resources.push({
+    const record: DeclaredResource = {
       type: req.getType(),
       name: req.getName(),
       parent: parentUrn ? parentUrn.split("::").pop() ?? null : null,
@@ -94,10 +96,14 @@ export async function runUnderMocks(
       protect: req.getProtect?.() === true,
       retainOnDelete: req.getRetainondelete?.() === true,
       custom: req.getCustom(),
-    });
+    };
+    resources.push(record);
     origRegister(req, (err, res: any) => {
       pending--;
-      if (res?.getUrn) urnNames.set(res.getUrn(), req.getName());
+      if (res?.getUrn) {
+        record.urn = res.getUrn();
+        urnNames.set(res.getUrn(), req.getName());
+      }
       cb(err, res);
     });
   };
