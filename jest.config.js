@@ -1,7 +1,11 @@
 // Tests are compiled by `tsc` first (npm test runs the build), then jest runs the JavaScript.
 module.exports = {
   projects: [
-    { displayName: "unit", testMatch: ["<rootDir>/dist/tests/unit/**/*.test.js", "<rootDir>/dist/tests/snapshot/**/*.test.js"], testEnvironment: "node" },
+    {
+      displayName: "unit",
+      testMatch: ["<rootDir>/dist/tests/unit/**/*.test.js", "<rootDir>/dist/tests/snapshot/**/*.test.js"],
+      testEnvironment: "node",
+    },
     { displayName: "service", testMatch: ["<rootDir>/dist/tests/service/**/*.test.js"], testEnvironment: "node" },
     { displayName: "migration", testMatch: ["<rootDir>/dist/tests/migration/**/*.test.js"], testEnvironment: "node" },
     { displayName: "engine", testMatch: ["<rootDir>/dist/tests/engine/**/*.test.js"], testEnvironment: "node" },

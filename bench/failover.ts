@@ -37,12 +37,23 @@ async function promotion(): Promise<number[]> {
     const primary = await startPrimary({ standbys: ["sync"] });
     const standby = await startStandby(primary, 0);
     try {
-      await waitUntil(async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) === "1", 30_000, "sync standby");
+      await waitUntil(
+        async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) === "1",
+        30_000,
+        "sync standby",
+      );
       await psql(primary.port, "CREATE TABLE t (id serial primary key, v text)", { user: "app", password: passwords.app, db: "app" });
       const t0 = Date.now();
       await primary.server.stop("immediate");
       await standby.admin("SELECT pg_promote(true, 60)");
-      await waitUntil(async () => (await psql(standby.port, "INSERT INTO t (v) VALUES ('x') RETURNING id", { user: "app", password: passwords.app, db: "app" })) !== "", 30_000, "write on the promoted standby", 10);
+      await waitUntil(
+        async () =>
+          (await psql(standby.port, "INSERT INTO t (v) VALUES ('x') RETURNING id", { user: "app", password: passwords.app, db: "app" })) !==
+          "",
+        30_000,
+        "write on the promoted standby",
+        10,
+      );
       out.push(Date.now() - t0);
     } finally {
       await stopAll([standby, primary]);
@@ -67,7 +78,12 @@ async function haproxy(checkIntervalMs: number, fall: number): Promise<{ failed:
     })();
     await new Promise((r) => setTimeout(r, 500));
     await backends[1].stop();
-    const downMs = await waitUntil(async () => /backend2,[^\n]*,DOWN/.test((await get(lb.statsPort, "/stats;csv")).body), 60_000, "DOWN", 20);
+    const downMs = await waitUntil(
+      async () => /backend2,[^\n]*,DOWN/.test((await get(lb.statsPort, "/stats;csv")).body),
+      60_000,
+      "DOWN",
+      20,
+    );
     await new Promise((r) => setTimeout(r, 500));
     stop = true;
     await loop;
@@ -84,7 +100,9 @@ async function main(): Promise<void> {
   console.log(`Redis Sentinel failover, down-after 5000 ms (Redis's usual):  ${stats(await sentinel(5000))}`);
   console.log(`PostgreSQL sync standby promotion (crash -> first write):    ${stats(await promotion())}`);
   const h = await haproxy(2000, 3);
-  console.log(`HAProxy, rendered checks (inter 2 s, fall 3): ${h.failed} failed of ${h.total} requests while a backend died; marked DOWN after ${h.downMs} ms`);
+  console.log(
+    `HAProxy, rendered checks (inter 2 s, fall 3): ${h.failed} failed of ${h.total} requests while a backend died; marked DOWN after ${h.downMs} ms`,
+  );
 }
 
 main().catch((err) => {

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     await c.connect();
     const size = Number((await c.query("SELECT pg_database_size('app') AS s")).rows[0].s);
     await c.end();
-    console.log(`data set: ${documents} documents, ${(size / 1024 ** 3).toFixed(2)} GiB, generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `data set: ${documents} documents, ${(size / 1024 ** 3).toFixed(2)} GiB, generated in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
 
     const o = { source: admin(source.port), target: admin(target.port) };
     const writer = new Writer(app(source.port));
@@ -32,7 +34,9 @@ async function main(): Promise<void> {
     await startReplication(o);
     const p = await waitForSync(o, 1024 * 1024);
     const tSync = Date.now();
-    console.log(`initial copy + catch-up: ${((tSync - t0) / 1000).toFixed(1)} s (${p.tables} tables, ${(p.bytes / 1024 ** 3).toFixed(2)} GiB on the target) while the application wrote ${writer.acknowledged.length} transactions`);
+    console.log(
+      `initial copy + catch-up: ${((tSync - t0) / 1000).toFixed(1)} s (${p.tables} tables, ${(p.bytes / 1024 ** 3).toFixed(2)} GiB on the target) while the application wrote ${writer.acknowledged.length} transactions`,
+    );
     t = Date.now();
     const r = await cutover(o, (s) => console.log(`  +${Date.now() - t} ms ${s}`));
     await writer.finished();
@@ -43,9 +47,15 @@ async function main(): Promise<void> {
     const firstAccepted = Date.now();
     await w.end();
     const firstRefused = writer.firstRefusedAt || r.frozenAt;
-    console.log(`cutover (freeze, catch-up, verify ${r.checks.length} tables by count + checksum, sequences, switch): ${r.switchedAt - r.frozenAt} ms`);
-    console.log(`write-unavailability window (first refused write on the source -> first accepted write on the target): ${firstAccepted - firstRefused} ms`);
-    console.log(`total duration of the data step: ${((firstAccepted - t0) / 1000).toFixed(1)} s; acknowledged writes during the move: ${writer.acknowledged.length}`);
+    console.log(
+      `cutover (freeze, catch-up, verify ${r.checks.length} tables by count + checksum, sequences, switch): ${r.switchedAt - r.frozenAt} ms`,
+    );
+    console.log(
+      `write-unavailability window (first refused write on the source -> first accepted write on the target): ${firstAccepted - firstRefused} ms`,
+    );
+    console.log(
+      `total duration of the data step: ${((firstAccepted - t0) / 1000).toFixed(1)} s; acknowledged writes during the move: ${writer.acknowledged.length}`,
+    );
   } finally {
     await stopAll([source, target]);
   }

@@ -25,14 +25,16 @@ async function main(): Promise<void> {
   const seen: { method: string; status: number; body: string; ms: number; phase: string }[] = [];
   let phase = "before";
   let running = true;
-  const clients = Array.from({ length: 4 }, (_, k) => (async () => {
-    for (let i = 0; running; i++) {
-      const method = (i + k) % 4 === 3 ? "POST" : "GET";
-      const t0 = process.hrtime.bigint();
-      const r = await get(lb.port, "/doc", method).catch(() => ({ status: 0, body: "" }));
-      seen.push({ method, ...r, ms: Number(process.hrtime.bigint() - t0) / 1e6, phase });
-    }
-  })());
+  const clients = Array.from({ length: 4 }, (_, k) =>
+    (async () => {
+      for (let i = 0; running; i++) {
+        const method = (i + k) % 4 === 3 ? "POST" : "GET";
+        const t0 = process.hrtime.bigint();
+        const r = await get(lb.port, "/doc", method).catch(() => ({ status: 0, body: "" }));
+        seen.push({ method, ...r, ms: Number(process.hrtime.bigint() - t0) / 1e6, phase });
+      }
+    })(),
+  );
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
@@ -56,7 +58,9 @@ async function main(): Promise<void> {
   const failed = seen.filter((x) => x.status !== 200).length;
   const earlyWrites = seen.filter((x) => x.phase !== "switched" && x.method === "POST" && x.body === "phase4").length;
   const afterSwitch = seen.filter((x) => x.phase === "switched");
-  console.log(`requests: ${seen.length}, failed: ${failed}; writes on the target before the switch: ${earlyWrites}; after the switch on the target: ${pct(afterSwitch.filter((x) => x.body === "phase4").length / afterSwitch.length)}`);
+  console.log(
+    `requests: ${seen.length}, failed: ${failed}; writes on the target before the switch: ${earlyWrites}; after the switch on the target: ${pct(afterSwitch.filter((x) => x.body === "phase4").length / afterSwitch.length)}`,
+  );
   const ms = (p: string) => median(seen.filter((x) => x.phase === p).map((x) => x.ms)).toFixed(2);
   console.log(`median request latency (4 clients, loopback): ${ms("reads 5")} ms at 5 %, ${ms("switched")} ms after the switch`);
   await detachTarget([api]);

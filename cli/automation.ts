@@ -55,7 +55,11 @@ function inlineProgram(override?: Partial<import("../programs/settings").PhaseSe
 }
 
 /** Selects the stack, creating it on first use. */
-export async function openStack(opts: StackOptions, create = true, override?: Partial<import("../programs/settings").PhaseSettings>): Promise<Stack> {
+export async function openStack(
+  opts: StackOptions,
+  create = true,
+  override?: Partial<import("../programs/settings").PhaseSettings>,
+): Promise<Stack> {
   requirePassphrase();
   const { LocalWorkspace, PulumiCommand, StackNotFoundError } = await import("@pulumi/pulumi/automation");
   const root = findPulumiRoot();
@@ -64,16 +68,22 @@ export async function openStack(opts: StackOptions, create = true, override?: Pa
     workDir: projectDir(opts.dir),
     pulumiCommand,
     secretsProvider: "passphrase",
-    envVars: { PULUMI_BACKEND_URL: backendUrl(opts.backend), PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" },
+    envVars: {
+      PULUMI_BACKEND_URL: backendUrl(opts.backend),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    },
   };
   const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
   try {
-    return create
-      ? await LocalWorkspace.createOrSelectStack(args, wsOpts)
-      : await LocalWorkspace.selectStack(args, wsOpts);
+    return create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts);
   } catch (err) {
     if (err instanceof StackNotFoundError) {
-      throw new ProbatioError(`stack '${opts.stack}' does not exist in ${wsOpts.envVars.PULUMI_BACKEND_URL}`, "check --stack and --backend, or create it with `probatio up --phase N --stack " + opts.stack + "`", ExitCode.usage);
+      throw new ProbatioError(
+        `stack '${opts.stack}' does not exist in ${wsOpts.envVars.PULUMI_BACKEND_URL}`,
+        "check --stack and --backend, or create it with `probatio up --phase N --stack " + opts.stack + "`",
+        ExitCode.usage,
+      );
     }
     throw translateEngineError(err, opts.stack);
   }
@@ -103,7 +113,8 @@ export class ProgressPrinter {
       process.stderr.write(`  ${symbol(m.op)} ${m.op.padEnd(8)} ${chalk.dim(m.type)} ${name}${chalk.dim(secs)}\n`);
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
-      if (!this.quiet) process.stderr.write(`  ${chalk.red("✖")} ${m.op.padEnd(8)} ${chalk.dim(m.type)} ${m.urn.split("::").pop()} failed\n`);
+      if (!this.quiet)
+        process.stderr.write(`  ${chalk.red("✖")} ${m.op.padEnd(8)} ${chalk.dim(m.type)} ${m.urn.split("::").pop()} failed\n`);
     } else if (e.diagnosticEvent) {
       const d = e.diagnosticEvent;
       if (d.severity === "error") this.errors.push(d.message.trim());
@@ -114,11 +125,18 @@ export class ProgressPrinter {
 
 function symbol(op: string): string {
   switch (op) {
-    case "create": return chalk.green("+");
-    case "update": return chalk.yellow("~");
-    case "delete": return chalk.red("-");
-    case "replace": case "create-replacement": case "delete-replaced": return chalk.magenta("±");
-    default: return " ";
+    case "create":
+      return chalk.green("+");
+    case "update":
+      return chalk.yellow("~");
+    case "delete":
+      return chalk.red("-");
+    case "replace":
+    case "create-replacement":
+    case "delete-replaced":
+      return chalk.magenta("±");
+    default:
+      return " ";
   }
 }
 
@@ -133,7 +151,10 @@ export function translateEngineError(err: unknown, stack: string, aborted = fals
       ExitCode.interrupted,
     );
   }
-  if (/currently locked|ConcurrentUpdate|conflict: Another update is currently in progress/i.test(text) || err?.constructor?.name === "ConcurrentUpdateError") {
+  if (
+    /currently locked|ConcurrentUpdate|conflict: Another update is currently in progress/i.test(text) ||
+    err?.constructor?.name === "ConcurrentUpdateError"
+  ) {
     return new ProbatioError(
       `stack '${stack}' is locked by another update in progress`,
       `wait for it to finish. If no probatio or pulumi process is running on this stack any more (it crashed), remove the stale lock with \`probatio cancel --stack ${stack}\` and run the command again`,
@@ -149,13 +170,24 @@ export function translateEngineError(err: unknown, stack: string, aborted = fals
     );
   }
   if (/incorrect passphrase|passphrase must be set|failed to decrypt/i.test(text)) {
-    return new ProbatioError("the secrets passphrase does not open this stack", "set PULUMI_CONFIG_PASSPHRASE to the passphrase the stack was created with", ExitCode.missingConfig);
+    return new ProbatioError(
+      "the secrets passphrase does not open this stack",
+      "set PULUMI_CONFIG_PASSPHRASE to the passphrase the stack was created with",
+      ExitCode.missingConfig,
+    );
   }
   const missing = text.match(/Missing required configuration variable '([^']+)'/);
   if (missing) {
-    return new ProbatioError(`missing required configuration '${missing[1]}'`, `probatio config set --stack ${stack} ${missing[1].replace(/^probatio:/, "")} <value>`, ExitCode.missingConfig);
+    return new ProbatioError(
+      `missing required configuration '${missing[1]}'`,
+      `probatio config set --stack ${stack} ${missing[1].replace(/^probatio:/, "")} <value>`,
+      ExitCode.missingConfig,
+    );
   }
-  const diag = text.match(/error: ([^\n]+)/g)?.map((l) => l.replace(/^error: /, "")).filter((l) => !/update failed|preview failed/.test(l));
+  const diag = text
+    .match(/error: ([^\n]+)/g)
+    ?.map((l) => l.replace(/^error: /, ""))
+    .filter((l) => !/update failed|preview failed/.test(l));
   return new ProbatioError(
     `the engine failed on stack '${stack}': ${diag && diag.length > 0 ? diag.slice(0, 5).join("; ") : text.split("\n").slice(-5).join(" ").trim()}`,
     "fix the cause and run the command again; what completed is recorded in the state",

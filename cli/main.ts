@@ -73,7 +73,9 @@ export function buildProgram(): Command {
   }
 
   roadmapOpt(stackOpts(program.command("migrate")))
-    .description("move a stack to the next phase: preflight, state backup, provision, data, verify, read shift (HAProxy sources), cutover, decommission")
+    .description(
+      "move a stack to the next phase: preflight, state backup, provision, data, verify, read shift (HAProxy sources), cutover, decommission",
+    )
     .argument("<from-to-to>", "e.g. 0-to-1")
     .option("--dry-run", "print the plan and what each step changes; change nothing")
     .option("--resume", "continue a migration after a crash, Ctrl-C or a failed step")
@@ -86,8 +88,11 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object")
     .action(lazy(() => require("./commands/migrate").migrateCommand));
 
-  program.command("data")
-    .description("the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)")
+  program
+    .command("data")
+    .description(
+      "the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)",
+    )
     .argument("<action>", "replicate, status, verify, cutover or rollback")
     .option("--max-lag <bytes>", "replicate: consider the target caught up under this lag", "1048576")
     .option("--no-wait", "replicate: start and return without waiting")

@@ -21,7 +21,11 @@ export function printJson(value: unknown): void {
 export async function confirm(question: string, yes: boolean | undefined): Promise<void> {
   if (yes) return;
   if (!process.stdin.isTTY) {
-    throw new ProbatioError("refusing to change infrastructure without confirmation: no terminal to ask on", "pass --yes to confirm", ExitCode.refused);
+    throw new ProbatioError(
+      "refusing to change infrastructure without confirmation: no terminal to ask on",
+      "pass --yes to confirm",
+      ExitCode.refused,
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));

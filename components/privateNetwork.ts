@@ -1,21 +1,37 @@
+import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { cidrContains, cidrsOverlap, parseCidr } from "./cidr";
 import { ArgumentError } from "./validation";
 
 export interface PrivateNetworkArgs {
-  /** Stack name (resource names). Required. */
+  /** Stack name (resource names). */
   readonly stack: string;
-  /** The VPC range. Default "10.0.0.0/16" (ProbatioVault phase 4). */
+  /**
+   * The VPC range.
+   * @default "10.0.0.0/16" (ProbatioVault phase 4)
+   */
   readonly vpcCidr?: string;
-  /** Subnets by tier. Default public 10.0.1.0/24, backend 10.0.10.0/24, database 10.0.20.0/24, hsm 10.0.30.0/24. */
+  /**
+   * Subnets by tier.
+   * @default public 10.0.1.0/24, backend 10.0.10.0/24, database 10.0.20.0/24, hsm 10.0.30.0/24
+   */
   readonly subnets?: Readonly<Record<string, string>>;
-  /** OVH gateway (router + NAT) for egress. Default true. */
+  /**
+   * OVH gateway (router + NAT) for egress.
+   * @default true
+   */
   readonly natGateway?: boolean;
-  /** Gateway size ("s", "m", "l"). Default "s". */
+  /**
+   * Gateway size ("s", "m", "l").
+   * @default "s"
+   */
   readonly gatewayModel?: string;
-  /** OVH Public Cloud project id (gateway). Required when natGateway. */
+  /** OVH Public Cloud project id (gateway). when natGateway. */
   readonly cloudProject?: pulumi.Input<string>;
-  /** OpenStack region. Default "GRA11". */
+  /**
+   * OpenStack region.
+   * @default "GRA11"
+   */
   readonly region?: string;
 }
 
@@ -33,11 +49,16 @@ export function validatePrivateNetworkArgs(args: PrivateNetworkArgs): void {
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
       if (cidrsOverlap(subnets[i][1], subnets[j][1])) {
-        throw new ArgumentError("PrivateNetwork", `subnets.${subnets[j][0]}`, `(${subnets[j][1]}) overlaps subnets.${subnets[i][0]} (${subnets[i][1]})`);
+        throw new ArgumentError(
+          "PrivateNetwork",
+          `subnets.${subnets[j][0]}`,
+          `(${subnets[j][1]}) overlaps subnets.${subnets[i][0]} (${subnets[i][1]})`,
+        );
       }
     }
   }
-  if ((args.natGateway ?? true) && !args.cloudProject) throw new ArgumentError("PrivateNetwork", "cloudProject", "is required for the NAT gateway");
+  if ((args.natGateway ?? true) && !args.cloudProject)
+    throw new ArgumentError("PrivateNetwork", "cloudProject", "is required for the NAT gateway");
 }
 
 /** A private network with one subnet per tier, routed by an OVH gateway that also gives NAT egress. */
@@ -52,35 +73,65 @@ export class PrivateNetwork extends pulumi.ComponentResource {
     super("probatio:network:PrivateNetwork", name, {}, opts);
     validatePrivateNetworkArgs(args);
     const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
-    const region = args.region ?? "GRA11";
+    const region = args.region ?? DEFAULT_REGION;
     const subnets = args.subnets ?? phase4Subnets;
     this.subnetCidrs = subnets;
-    const network = new openstack.networking.Network(`${name}-net`, {
-      name: `${args.stack}-vpc`, region, adminStateUp: true, portSecurityEnabled: true,
-    }, { parent: this });
+    const network = new openstack.networking.Network(
+      `${name}-net`,
+      {
+        name: `${args.stack}-vpc`,
+        region,
+        adminStateUp: true,
+        portSecurityEnabled: true,
+      },
+      { parent: this },
+    );
     this.networkId = network.id;
     this.subnetIds = {};
     const tiers = Object.entries(subnets);
     for (const [tier, cidr] of tiers) {
-      const subnet = new openstack.networking.Subnet(`${name}-${tier}`, {
-        name: `${args.stack}-${tier}`, networkId: network.id, cidr, ipVersion: 4, enableDhcp: true, region,
-        dnsNameservers: ["213.186.33.99"],
-      }, { parent: this });
+      const subnet = new openstack.networking.Subnet(
+        `${name}-${tier}`,
+        {
+          name: `${args.stack}-${tier}`,
+          networkId: network.id,
+          cidr,
+          ipVersion: 4,
+          enableDhcp: true,
+          region,
+          dnsNameservers: ["213.186.33.99"],
+        },
+        { parent: this },
+      );
       this.subnetIds[tier] = subnet.id;
     }
     if (args.natGateway ?? true) {
       const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
       const [firstTier] = tiers[0];
-      const gateway = new ovh.cloudproject.Gateway(`${name}-gateway`, {
-        serviceName: args.cloudProject, name: `${args.stack}-gateway`, model: args.gatewayModel ?? "s",
-        region, networkId: network.id, subnetId: this.subnetIds[firstTier],
-      }, { parent: this });
+      const gateway = new ovh.cloudproject.Gateway(
+        `${name}-gateway`,
+        {
+          serviceName: args.cloudProject,
+          name: `${args.stack}-gateway`,
+          model: args.gatewayModel ?? "s",
+          region,
+          networkId: network.id,
+          subnetId: this.subnetIds[firstTier],
+        },
+        { parent: this },
+      );
       // The OVH gateway is an OpenStack router: the other subnets join it as router interfaces, so tiers can
       // reach each other (security groups decide who may) and the backend reaches the internet through NAT.
       for (const [tier] of tiers.slice(1)) {
-        new openstack.networking.RouterInterface(`${name}-gateway-${tier}`, {
-          routerId: gateway.id, subnetId: this.subnetIds[tier], region,
-        }, { parent: this });
+        new openstack.networking.RouterInterface(
+          `${name}-gateway-${tier}`,
+          {
+            routerId: gateway.id,
+            subnetId: this.subnetIds[tier],
+            region,
+          },
+          { parent: this },
+        );
       }
     }
     this.registerOutputs({ networkId: this.networkId, subnetIds: this.subnetIds, subnetCidrs: this.subnetCidrs });

@@ -1,48 +1,84 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_IMAGE, DEFAULT_OVH_SUBSIDIARY, DEFAULT_REGION } from "../lib/defaults";
 import { machineLabels, machineName } from "./labels";
+import { MachineVariant } from "./machines";
 import { ArgumentError, requireName, requirePositiveInteger } from "./validation";
 
 export interface VpsFleetArgs {
-  /** Role of every machine of the fleet (e.g. "backend"). Required. */
+  /** Role of every machine of the fleet (e.g. "backend"). */
   readonly role: string;
-  /** Number of machines. Required; 1-50. */
+  /** Number of machines. 1-50. */
   readonly count: number;
-  /** Phase the machines belong to (label `probatio-phase`). Required. */
+  /** Phase the machines belong to (label `probatio-phase`). */
   readonly phase: number;
-  /** Stack name, used in machine names. Required. */
+  /** Stack name, used in machine names. */
   readonly stack: string;
-  /** "public-cloud" (OpenStack instance) or "ovh-vps" (classic VPS order). Default "public-cloud". */
-  readonly variant?: "public-cloud" | "ovh-vps";
-  /** Flavour name (public-cloud) or plan code (ovh-vps). Required. */
+  /**
+   * "public-cloud" (OpenStack instance) or "ovh-vps" (classic VPS order).
+   * @default "public-cloud"
+   */
+  readonly variant?: MachineVariant;
+  /** Flavour name (public-cloud) or plan code (ovh-vps). */
   readonly offer: string;
-  /** Image name. Default "Debian 12". */
+  /**
+   * Image name.
+   * @default "Debian 12"
+   */
   readonly image?: string;
-  /** OpenStack region (public-cloud) or VPS datacenter (ovh-vps). Default "GRA11". */
+  /**
+   * OpenStack region (public-cloud) or VPS datacenter (ovh-vps).
+   * @default "GRA11"
+   */
   readonly region?: string;
-  /** cloud-init user data, one per machine (index i goes to machine i). Default none. */
+  /**
+   * cloud-init user data, one per machine (index i goes to machine i).
+   * @default none
+   */
   readonly userData?: readonly pulumi.Input<string>[];
-  /** OpenStack key pair name (public-cloud). Default none. */
+  /**
+   * OpenStack key pair name (public-cloud).
+   * @default none
+   */
   readonly keyPair?: pulumi.Input<string>;
-  /** SSH public key installed on classic VPS (ovh-vps). Default none. */
+  /**
+   * SSH public key installed on classic VPS (ovh-vps).
+   * @default none
+   */
   readonly sshPublicKey?: pulumi.Input<string>;
-  /** Private network id to attach (public-cloud). Default none (public network only). */
+  /**
+   * Private network id to attach (public-cloud).
+   * @default none (public network only)
+   */
   readonly networkId?: pulumi.Input<string>;
-  /** Fixed private address of each machine on `networkId` (public-cloud). Default DHCP. */
+  /**
+   * Fixed private address of each machine on `networkId` (public-cloud).
+   * @default DHCP
+   */
   readonly fixedIps?: readonly string[];
   /** Pre-made private port of each machine, instead of networkId (public-cloud; e.g. ports allowed to claim a VIP). */
   readonly ports?: readonly pulumi.Input<string>[];
-  /** Also attach the public network Ext-Net. Default: true when there is no private network, else false. */
+  /**
+   * Also attach the public network Ext-Net.
+   * @default true when there is no private network, else false
+   */
   readonly publicNetwork?: boolean;
-  /** Security group names (public-cloud). Default none. */
+  /**
+   * Security group names (public-cloud).
+   * @default none
+   */
   readonly securityGroups?: readonly pulumi.Input<string>[];
-  /** OVH subsidiary for VPS orders. Default "FR". */
+  /**
+   * OVH subsidiary for VPS orders.
+   * @default "FR"
+   */
   readonly ovhSubsidiary?: string;
 }
 
 export function validateVpsFleetArgs(args: VpsFleetArgs): void {
   requireName("VpsFleet", "role", args.role);
   requirePositiveInteger("VpsFleet", "count", args.count, 50);
-  if (!Number.isInteger(args.phase) || args.phase < 0) throw new ArgumentError("VpsFleet", "phase", `must be a phase number >= 0 (got ${args.phase})`);
+  if (!Number.isInteger(args.phase) || args.phase < 0)
+    throw new ArgumentError("VpsFleet", "phase", `must be a phase number >= 0 (got ${args.phase})`);
   if (!args.offer) throw new ArgumentError("VpsFleet", "offer", "is required (a flavour name or a VPS plan code)");
   if (args.userData && args.userData.length !== args.count) {
     throw new ArgumentError("VpsFleet", "userData", `must have one entry per machine (${args.count}), got ${args.userData.length}`);
@@ -55,7 +91,11 @@ export function validateVpsFleetArgs(args: VpsFleetArgs): void {
   }
   if (args.fixedIps && !args.networkId) throw new ArgumentError("VpsFleet", "fixedIps", "needs networkId");
   if (args.variant === "ovh-vps" && (args.networkId || args.securityGroups?.length || args.ports)) {
-    throw new ArgumentError("VpsFleet", "networkId", "is for public-cloud instances; a classic VPS has no OpenStack network or security groups");
+    throw new ArgumentError(
+      "VpsFleet",
+      "networkId",
+      "is for public-cloud instances; a classic VPS has no OpenStack network or security groups",
+    );
   }
 }
 
@@ -72,8 +112,8 @@ export class VpsFleet extends pulumi.ComponentResource {
     validateVpsFleetArgs(args);
     this.role = args.role;
     const labels = machineLabels(args.role, args.phase, args.stack);
-    const image = args.image ?? "Debian 12";
-    const region = args.region ?? "GRA11";
+    const image = args.image ?? DEFAULT_IMAGE;
+    const region = args.region ?? DEFAULT_REGION;
     this.names = [];
     this.addresses = [];
 
@@ -82,51 +122,67 @@ export class VpsFleet extends pulumi.ComponentResource {
       const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
       for (let i = 0; i < args.count; i++) {
         const displayName = machineName(args.stack, args.role, i);
-        const vps = new ovh.vps.Vps(`${name}-${i + 1}`, {
-          displayName,
-          ovhSubsidiary: args.ovhSubsidiary ?? "FR",
-          publicSshKey: args.sshPublicKey,
-          plans: [{
-            planCode: args.offer,
-            duration: "P1M",
-            pricingMode: "default",
-            configurations: [
-              { label: "vps_datacenter", value: region.replace(/[0-9]+$/, "") },
-              { label: "vps_os", value: image },
+        const vps = new ovh.vps.Vps(
+          `${name}-${i + 1}`,
+          {
+            displayName,
+            ovhSubsidiary: args.ovhSubsidiary ?? DEFAULT_OVH_SUBSIDIARY,
+            publicSshKey: args.sshPublicKey,
+            plans: [
+              {
+                planCode: args.offer,
+                duration: "P1M",
+                pricingMode: "default",
+                configurations: [
+                  { label: "vps_datacenter", value: region.replace(/[0-9]+$/, "") },
+                  { label: "vps_os", value: image },
+                ],
+              },
             ],
-          }],
-        }, { parent: this });
+          },
+          { parent: this },
+        );
         this.names.push(displayName);
         this.addresses.push(vps.serviceName);
       }
     } else {
       const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
-      const group = args.count > 1
-        ? new openstack.compute.ServerGroup(`${name}-anti-affinity`, {
-            name: `${args.stack}-${args.role}`,
-            policies: ["anti-affinity"],
-            region,
-          }, { parent: this })
-        : undefined;
+      const group =
+        args.count > 1
+          ? new openstack.compute.ServerGroup(
+              `${name}-anti-affinity`,
+              {
+                name: `${args.stack}-${args.role}`,
+                policies: ["anti-affinity"],
+                region,
+              },
+              { parent: this },
+            )
+          : undefined;
       for (let i = 0; i < args.count; i++) {
         const instanceName = machineName(args.stack, args.role, i);
         const networks: { name?: string; uuid?: pulumi.Input<string>; fixedIpV4?: string; port?: pulumi.Input<string> }[] = [];
         const hasPrivate = !!(args.networkId || args.ports);
         if (args.publicNetwork ?? !hasPrivate) networks.push({ name: "Ext-Net" });
         if (args.ports) networks.push({ port: args.ports[i] });
-        else if (args.networkId) networks.push(args.fixedIps ? { uuid: args.networkId, fixedIpV4: args.fixedIps[i] } : { uuid: args.networkId });
-        const instance = new openstack.compute.Instance(`${name}-${i + 1}`, {
-          name: instanceName,
-          flavorName: args.offer,
-          imageName: image,
-          region,
-          keyPair: args.keyPair,
-          metadata: labels,
-          networks,
-          securityGroups: args.securityGroups ? [...args.securityGroups] : undefined,
-          userData: args.userData?.[i],
-          schedulerHints: group ? [{ group: group.id }] : undefined,
-        }, { parent: this });
+        else if (args.networkId)
+          networks.push(args.fixedIps ? { uuid: args.networkId, fixedIpV4: args.fixedIps[i] } : { uuid: args.networkId });
+        const instance = new openstack.compute.Instance(
+          `${name}-${i + 1}`,
+          {
+            name: instanceName,
+            flavorName: args.offer,
+            imageName: image,
+            region,
+            keyPair: args.keyPair,
+            metadata: labels,
+            networks,
+            securityGroups: args.securityGroups ? [...args.securityGroups] : undefined,
+            userData: args.userData?.[i],
+            schedulerHints: group ? [{ group: group.id }] : undefined,
+          },
+          { parent: this },
+        );
         this.names.push(instanceName);
         this.addresses.push(args.fixedIps ? pulumi.output(args.fixedIps[i]) : instance.accessIpV4);
       }

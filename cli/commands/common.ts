@@ -18,7 +18,10 @@ export interface CommonOptions {
 export function withStackOptions(cmd: Command, stackRequired = true): Command {
   return cmd
     .option("--backend <url>", "state backend URL (default $PULUMI_BACKEND_URL, else file://~/.probatio/state)")
-    .option("--dir <path>", "project directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: current directory if it has Pulumi.yaml, else probatio's own)")
+    .option(
+      "--dir <path>",
+      "project directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: current directory if it has Pulumi.yaml, else probatio's own)",
+    )
     [stackRequired ? "requiredOption" : "option"]("-s, --stack <name>", "stack name (e.g. dev, prod)");
 }
 

@@ -11,7 +11,11 @@ export async function configSetCommand(key: string, value: string, opts: CommonO
     throw new ProbatioError(`unknown setting '${key}'`, `known settings: ${configKeys.map((k) => k.key).join(", ")}`, ExitCode.usage);
   }
   if (known.key === "phase" || known.key === "roadmap") {
-    throw new ProbatioError(`'${key}' is set by \`probatio up --phase\` and \`probatio migrate\`, not by hand`, undefined, ExitCode.refused);
+    throw new ProbatioError(
+      `'${key}' is set by \`probatio up --phase\` and \`probatio migrate\`, not by hand`,
+      undefined,
+      ExitCode.refused,
+    );
   }
   if (known.secret && !opts.secret) {
     throw new ProbatioError(`'${key}' is a secret: pass --secret so it is stored encrypted`, undefined, ExitCode.usage);
@@ -33,5 +37,6 @@ export async function configListCommand(opts: CommonOptions): Promise<void> {
     printJson(rows);
     return;
   }
-  for (const r of rows) ui.info(`  ${r.key.padEnd(14)} ${r.value ?? (r.required ? "(missing, required)" : "(default)")}  — ${r.description}`);
+  for (const r of rows)
+    ui.info(`  ${r.key.padEnd(14)} ${r.value ?? (r.required ? "(missing, required)" : "(default)")}  — ${r.description}`);
 }

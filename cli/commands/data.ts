@@ -13,8 +13,11 @@ export function databaseUrls(): { source: string; target: string; sourceFromTarg
   const source = process.env.PROBATIO_SOURCE_DB;
   const target = process.env.PROBATIO_TARGET_DB;
   if (!source || !target) {
-    throw new ProbatioError("PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set (postgres:// URLs of the source and target databases)",
-      "export PROBATIO_SOURCE_DB='postgres://owner:...@source-host:5432/app' PROBATIO_TARGET_DB='postgres://owner:...@target-host:5432/app'", ExitCode.missingConfig);
+    throw new ProbatioError(
+      "PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set (postgres:// URLs of the source and target databases)",
+      "export PROBATIO_SOURCE_DB='postgres://owner:...@source-host:5432/app' PROBATIO_TARGET_DB='postgres://owner:...@target-host:5432/app'",
+      ExitCode.missingConfig,
+    );
   }
   return { source, target, sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET };
 }
@@ -34,11 +37,16 @@ export async function dataCommand(action: string, opts: DataOptions): Promise<vo
       const p = await m.waitForSync(o, Number(opts.maxLag ?? 1048576), (x) => {
         if (!opts.json && Date.now() - last > 2000) {
           last = Date.now();
-          ui.info(`  tables ${x.tablesReady}/${x.tables} ready, ~${x.rows} rows, ${mb(x.bytes)} on the target, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : mb(x.lagBytes)}`);
+          ui.info(
+            `  tables ${x.tablesReady}/${x.tables} ready, ~${x.rows} rows, ${mb(x.bytes)} on the target, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : mb(x.lagBytes)}`,
+          );
         }
       });
       if (opts.json) printJson({ action, ...p, seconds: (Date.now() - t0) / 1000 });
-      else ui.ok(`target caught up: ${p.tables} tables, ~${p.rows} rows, ${mb(p.bytes)}, lag ${mb(p.lagBytes)} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+      else
+        ui.ok(
+          `target caught up: ${p.tables} tables, ~${p.rows} rows, ${mb(p.bytes)}, lag ${mb(p.lagBytes)} (${((Date.now() - t0) / 1000).toFixed(1)}s)`,
+        );
       return;
     }
     case "status": {

@@ -21,8 +21,11 @@ export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; ph
 export async function checkPhaseChange(stack: Stack, target: Phase): Promise<void> {
   const migration = (await stack.outputs()).migration?.value as { from: number; to: number } | undefined;
   if (migration) {
-    throw new ProbatioError(`a migration ${migration.from}-to-${migration.to} is in progress on stack '${stack.name}'`,
-      `continue it with \`probatio migrate ${migration.from}-to-${migration.to} --stack ${stack.name} --resume\`, or undo it with --rollback`, ExitCode.refused);
+    throw new ProbatioError(
+      `a migration ${migration.from}-to-${migration.to} is in progress on stack '${stack.name}'`,
+      `continue it with \`probatio migrate ${migration.from}-to-${migration.to} --stack ${stack.name} --resume\`, or undo it with --rollback`,
+      ExitCode.refused,
+    );
   }
   const current = await recordedPhase(stack);
   if (!current) return;
@@ -34,9 +37,10 @@ export async function checkPhaseChange(stack: Stack, target: Phase): Promise<voi
     );
   }
   if (current.phase !== target.phase) {
-    const hint = target.phase === current.phase + 1
-      ? `run \`probatio migrate ${current.phase}-to-${target.phase} --stack ${stack.name}${target.roadmap === "probatio" ? "" : " --roadmap " + target.roadmap}\``
-      : `phases move one step at a time: the next step is \`probatio migrate ${current.phase}-to-${current.phase + 1} --stack ${stack.name}\``;
+    const hint =
+      target.phase === current.phase + 1
+        ? `run \`probatio migrate ${current.phase}-to-${target.phase} --stack ${stack.name}${target.roadmap === "probatio" ? "" : " --roadmap " + target.roadmap}\``
+        : `phases move one step at a time: the next step is \`probatio migrate ${current.phase}-to-${current.phase + 1} --stack ${stack.name}\``;
     throw new ProbatioError(
       `stack '${stack.name}' is in phase ${current.phase}; moving it to phase ${target.phase} needs a migration, not \`up\``,
       hint,
@@ -57,7 +61,9 @@ export async function checkRequiredConfig(stack: Stack, phase: Phase, environmen
   if (missing.length > 0) {
     throw new ProbatioError(
       `stack '${stack.name}' is missing required configuration: ${missing.map((k) => `${k.key} (${k.description})`).join("; ")}`,
-      missing.map((k) => `probatio config set --stack ${stack.name}${k.secret ? " --secret" : ""} ${k.key} ${k.example}`).join("\n            "),
+      missing
+        .map((k) => `probatio config set --stack ${stack.name}${k.secret ? " --secret" : ""} ${k.key} ${k.example}`)
+        .join("\n            "),
       ExitCode.missingConfig,
     );
   }
@@ -97,10 +103,21 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   const changes = result.summary.resourceChanges ?? {};
   const outputs = plainOutputs(result.outputs);
   if (opts.json) {
-    printJson({ command: "up", stack: opts.stack, roadmap: phase.roadmap, phase: phase.phase, result: result.summary.result, changes, outputs, durationSeconds: (Date.now() - t0) / 1000 });
+    printJson({
+      command: "up",
+      stack: opts.stack,
+      roadmap: phase.roadmap,
+      phase: phase.phase,
+      result: result.summary.result,
+      changes,
+      outputs,
+      durationSeconds: (Date.now() - t0) / 1000,
+    });
     return;
   }
-  ui.ok(`stack '${opts.stack}' is at ${phase.roadmap} phase ${phase.phase}: ${describeChanges(changes)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  ui.ok(
+    `stack '${opts.stack}' is at ${phase.roadmap} phase ${phase.phase}: ${describeChanges(changes)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+  );
   printOutputs(outputs);
 }
 
@@ -113,15 +130,23 @@ async function refuseDeletions(stack: Stack): Promise<void> {
   const state = await stack.exportStack();
   if ((state.deployment?.resources ?? []).length <= 1) return;
   const found = new Map<string, { name: string; type: string; op: string; keys: string[] }>();
-  await runEngine(stack.name, (signal) => stack.preview({
-    color: "never", signal,
-    onEvent: (e) => {
-      const m = e.resourcePreEvent?.metadata;
-      if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
-      const prev = found.get(m.urn);
-      found.set(m.urn, { name: m.urn.split("::").pop() ?? m.urn, type: m.type, op: prev?.op === "replace" ? "replace" : m.op === "delete-replaced" ? "replace" : m.op, keys: m.diffs ?? m.keys ?? prev?.keys ?? [] });
-    },
-  }));
+  await runEngine(stack.name, (signal) =>
+    stack.preview({
+      color: "never",
+      signal,
+      onEvent: (e) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
+        const prev = found.get(m.urn);
+        found.set(m.urn, {
+          name: m.urn.split("::").pop() ?? m.urn,
+          type: m.type,
+          op: prev?.op === "replace" ? "replace" : m.op === "delete-replaced" ? "replace" : m.op,
+          keys: m.diffs ?? m.keys ?? prev?.keys ?? [],
+        });
+      },
+    }),
+  );
   if (found.size === 0) return;
   const list = [...found.values()].map((r) => `${r.op} ${r.name} (${r.type}${r.keys.length ? `; ${r.keys.join(", ")} changed` : ""})`);
   throw new ProbatioError(
@@ -134,8 +159,9 @@ async function refuseDeletions(stack: Stack): Promise<void> {
 /** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */
 function snapshotStackFile(stack: Stack): () => void {
   const short = stack.name.split("/").pop();
-  const file = ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f))
-    ?? join(stack.workspace.workDir, `Pulumi.${short}.yaml`);
+  const file =
+    ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f)) ??
+    join(stack.workspace.workDir, `Pulumi.${short}.yaml`);
   const bytes = existsSync(file) ? readFileSync(file) : undefined;
   return () => (bytes ? writeFileSync(file, bytes) : rmSync(file, { force: true }));
 }
@@ -173,7 +199,8 @@ export async function destroyCommand(opts: CommonOptions): Promise<void> {
   if (protectedOnes.length > 0) {
     throw new ProbatioError(
       `refused: stack '${opts.stack}' holds ${protectedOnes.length} protected resource(s) (data stores): ` +
-        protectedOnes.map((r) => `${r.urn.split("::").pop()} (${r.type})`).join(", ") + ". Nothing was deleted.",
+        protectedOnes.map((r) => `${r.urn.split("::").pop()} (${r.type})`).join(", ") +
+        ". Nothing was deleted.",
       "probatio never deletes databases, backups, keys or WORM archives. Back the data up, then unprotect each one " +
         `deliberately (\`pulumi state unprotect --stack ${opts.stack} '<urn>'\`) and run destroy again`,
       ExitCode.refused,

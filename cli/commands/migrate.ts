@@ -20,15 +20,20 @@ export interface MigrateOptions extends CommonOptions {
 function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: number; maxErrorRate: number } {
   const { parseStages } = require("../migrations/traffic") as typeof import("../migrations/traffic");
   const observe = Number(opts.observe ?? "120");
-  if (!Number.isFinite(observe) || observe < 0) throw new ProbatioError(`--observe '${opts.observe}' must be a number of seconds (0 or more)`, undefined, ExitCode.usage);
+  if (!Number.isFinite(observe) || observe < 0)
+    throw new ProbatioError(`--observe '${opts.observe}' must be a number of seconds (0 or more)`, undefined, ExitCode.usage);
   const maxErrorRate = Number(opts.maxErrorRate ?? "0.01");
-  if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate >= 1) throw new ProbatioError(`--max-error-rate '${opts.maxErrorRate}' must be a fraction from 0 to below 1, e.g. 0.01`, undefined, ExitCode.usage);
+  if (!Number.isFinite(maxErrorRate) || maxErrorRate < 0 || maxErrorRate >= 1)
+    throw new ProbatioError(
+      `--max-error-rate '${opts.maxErrorRate}' must be a fraction from 0 to below 1, e.g. 0.01`,
+      undefined,
+      ExitCode.usage,
+    );
   return { stages: parseStages(opts.stages ?? "5,25,50,100"), observeMs: observe * 1000, maxErrorRate };
 }
 
 type EnginePreview =
-  | { ran: true; counts: Record<string, number>; resources: { op: string; type: string; name: string }[] }
-  | { ran: false; reason: string };
+  { ran: true; counts: Record<string, number>; resources: { op: string; type: string; name: string }[] } | { ran: false; reason: string };
 
 /**
  * The engine's preview of the provisioning step, against the stack as it is: the program runs with the target's
@@ -39,9 +44,17 @@ async function enginePreview(plan: import("../migrations/plans").MigrationPlan, 
   try {
     const probe = await openStack(opts, false);
     const rec = await recordedPhase(probe);
-    if (!rec || rec.roadmap !== plan.roadmap || rec.phase !== plan.from) return { ran: false, reason: `stack '${opts.stack}' is not deployed in ${plan.roadmap} phase ${plan.from}` };
+    if (!rec || rec.roadmap !== plan.roadmap || rec.phase !== plan.from)
+      return { ran: false, reason: `stack '${opts.stack}' is not deployed in ${plan.roadmap} phase ${plan.from}` };
     if ((await probe.outputs()).migration) return { ran: false, reason: "a migration is in progress on the stack" };
-    const migration = { roadmap: plan.roadmap, from: plan.from, to: plan.to, stage: plan.strategy === "in-place" ? "in-place" as const : "transitional" as const, completed: ["preflight", "state-backup", "provision-target"], startedAt: new Date().toISOString() };
+    const migration = {
+      roadmap: plan.roadmap,
+      from: plan.from,
+      to: plan.to,
+      stage: plan.strategy === "in-place" ? ("in-place" as const) : ("transitional" as const),
+      completed: ["preflight", "state-backup", "provision-target"],
+      startedAt: new Date().toISOString(),
+    };
     const stack = await openStack(opts, false, plan.strategy === "in-place" ? { phase: plan.to, migration } : { migration });
     await checkRequiredConfig(stack, getPhase(plan.roadmap, plan.to));
     const resources: { op: string; type: string; name: string }[] = [];
@@ -52,7 +65,11 @@ async function enginePreview(plan: import("../migrations/plans").MigrationPlan, 
         if (m && m.type !== "pulumi:pulumi:Stack") resources.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });
       },
     });
-    return { ran: true, counts: Object.fromEntries(Object.entries(r.changeSummary).filter(([, n]) => (n ?? 0) > 0)) as Record<string, number>, resources };
+    return {
+      ran: true,
+      counts: Object.fromEntries(Object.entries(r.changeSummary).filter(([, n]) => (n ?? 0) > 0)) as Record<string, number>,
+      resources,
+    };
   } catch (err) {
     const why = err instanceof ProbatioError ? err.message : translateEngineError(err, opts.stack).message;
     return { ran: false, reason: `no engine preview: ${why}` };
@@ -67,35 +84,71 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const traffic = trafficSettings(opts);
 
   if (opts.dryRun) {
-    const { planPhase } = await import("../../programs/plan");
-    const { diffPlans } = await import("../../programs/planDiff");
+    const { planPhase } = await import("../../offline/plan");
+    const { diffPlans } = await import("../../offline/planDiff");
     // The engine's preview first (a real engine run), then the offline plans, one after the other: the mocks are process-wide.
     const engine = await enginePreview(plan, opts);
     const a = await planPhase({ roadmap: plan.roadmap, phase: plan.from, stack: opts.stack });
     const b = await planPhase({ roadmap: plan.roadmap, phase: plan.to, stack: opts.stack });
     // Side by side, the target is built anew beside the source and the source goes away at the end.
     const d = plan.strategy === "in-place" ? diffPlans(a, b) : { added: b.resources, changed: [], removed: a.resources };
-    const changes = { added: d.added.map((r) => `${r.type} ${r.name}`), changed: d.changed.map((r) => `${r.type} ${r.name} (${r.keys.join(", ")})`), removed: d.removed.map((r) => `${r.type} ${r.name}${r.protect ? " [protected: kept in the cloud]" : ""}`) };
+    const changes = {
+      added: d.added.map((r) => `${r.type} ${r.name}`),
+      changed: d.changed.map((r) => `${r.type} ${r.name} (${r.keys.join(", ")})`),
+      removed: d.removed.map((r) => `${r.type} ${r.name}${r.protect ? " [protected: kept in the cloud]" : ""}`),
+    };
     const steps = plan.steps.map((s) => ({
-      name: s.name, kind: s.kind, description: s.description, engine: s.engine, undoable: s.undoable,
-      changes: s.kind === "provision" ? (plan.strategy === "in-place" ? { added: changes.added, changed: changes.changed } : { added: changes.added })
-        : s.kind === "decommission" ? { removed: changes.removed } : undefined,
+      name: s.name,
+      kind: s.kind,
+      description: s.description,
+      engine: s.engine,
+      undoable: s.undoable,
+      changes:
+        s.kind === "provision"
+          ? plan.strategy === "in-place"
+            ? { added: changes.added, changed: changes.changed }
+            : { added: changes.added }
+          : s.kind === "decommission"
+            ? { removed: changes.removed }
+            : undefined,
       ...(s.kind === "provision" ? { preview: engine } : {}),
     }));
     if (opts.json) {
-      printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, strategy: plan.strategy, traffic: plan.traffic, seedSays: plan.seedSays, dryRun: true, steps, estimate: { fromMonthlyEur: a.estimate.monthlyEur, toMonthlyEur: b.estimate.monthlyEur } });
+      printJson({
+        from: plan.from,
+        to: plan.to,
+        roadmap: plan.roadmap,
+        stack: opts.stack,
+        strategy: plan.strategy,
+        traffic: plan.traffic,
+        seedSays: plan.seedSays,
+        dryRun: true,
+        steps,
+        estimate: { fromMonthlyEur: a.estimate.monthlyEur, toMonthlyEur: b.estimate.monthlyEur },
+      });
       return;
     }
-    ui.heading(`${plan.roadmap} ${plan.from}-to-${plan.to} on stack '${opts.stack}' (${plan.strategy}; the seed: ${plan.seedSays}) — dry run, nothing changes`);
+    ui.heading(
+      `${plan.roadmap} ${plan.from}-to-${plan.to} on stack '${opts.stack}' (${plan.strategy}; the seed: ${plan.seedSays}) — dry run, nothing changes`,
+    );
     steps.forEach((s, i) => {
       ui.info(`  ${i + 1}. ${chalk.bold(s.name)}${s.undoable ? "" : chalk.yellow(" [cannot be rolled back]")}: ${s.description}`);
       if (s.kind === "provision" && engine.ran) {
-        ui.info(`       the engine's preview against stack '${opts.stack}': ${Object.entries(engine.counts).map(([k, n]) => `${n} to ${k}`).join(", ")}`);
-        for (const r of engine.resources.filter((x) => x.op !== "same")) ui.info(`       ${r.op === "create" ? chalk.green("+") : r.op === "delete" ? chalk.red("-") : chalk.yellow("~")} ${r.type} ${r.name} (${r.op})`);
+        ui.info(
+          `       the engine's preview against stack '${opts.stack}': ${Object.entries(engine.counts)
+            .map(([k, n]) => `${n} to ${k}`)
+            .join(", ")}`,
+        );
+        for (const r of engine.resources.filter((x) => x.op !== "same"))
+          ui.info(
+            `       ${r.op === "create" ? chalk.green("+") : r.op === "delete" ? chalk.red("-") : chalk.yellow("~")} ${r.type} ${r.name} (${r.op})`,
+          );
         return;
       }
       if (s.kind === "provision") ui.info(chalk.dim(`       (offline plan: ${engine.ran ? "" : engine.reason})`));
-      for (const [k, list] of Object.entries(s.changes ?? {})) for (const x of list as string[]) ui.info(`       ${k === "added" ? chalk.green("+") : k === "removed" ? chalk.red("-") : chalk.yellow("~")} ${x}`);
+      for (const [k, list] of Object.entries(s.changes ?? {}))
+        for (const x of list as string[])
+          ui.info(`       ${k === "added" ? chalk.green("+") : k === "removed" ? chalk.red("-") : chalk.yellow("~")} ${x}`);
     });
     ui.info(`  cost: ${a.estimate.monthlyEur} -> ${b.estimate.monthlyEur} EUR/month`);
     return;
@@ -104,12 +157,17 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const stack = await openStack(opts, false);
   const { readCheckpoint, rollbackMigration, runMigration } = await import("../migrations/run");
   const current = await readCheckpoint(stack);
-  const log = (line: string) => { if (!opts.json) ui.info(line); };
+  const log = (line: string) => {
+    if (!opts.json) ui.info(line);
+  };
   const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck };
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
-    throw new ProbatioError(`stack '${opts.stack}' is in the middle of ${current.roadmap} ${current.from}-to-${current.to}`,
-      `finish it with \`probatio migrate ${current.from}-to-${current.to} --stack ${opts.stack} --resume\` or undo it with --rollback`, ExitCode.refused);
+    throw new ProbatioError(
+      `stack '${opts.stack}' is in the middle of ${current.roadmap} ${current.from}-to-${current.to}`,
+      `finish it with \`probatio migrate ${current.from}-to-${current.to} --stack ${opts.stack} --resume\` or undo it with --rollback`,
+      ExitCode.refused,
+    );
   }
   if (opts.rollback) {
     if (!current) throw new ProbatioError(`no migration is in progress on stack '${opts.stack}'`, undefined, ExitCode.refused);
@@ -120,21 +178,48 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
     return;
   }
   if (current && !opts.resume) {
-    throw new ProbatioError(`a migration ${current.from}-to-${current.to} is already in progress on stack '${opts.stack}' (done: ${current.completed.join(", ") || "nothing"})`,
-      `continue it with --resume, or undo it with --rollback`, ExitCode.refused);
+    throw new ProbatioError(
+      `a migration ${current.from}-to-${current.to} is already in progress on stack '${opts.stack}' (done: ${current.completed.join(", ") || "nothing"})`,
+      `continue it with --resume, or undo it with --rollback`,
+      ExitCode.refused,
+    );
   }
   if (!current) {
-    if (opts.resume) throw new ProbatioError(`no migration is in progress on stack '${opts.stack}' to resume`, `start it: probatio migrate ${spec} --stack ${opts.stack}`, ExitCode.refused);
+    if (opts.resume)
+      throw new ProbatioError(
+        `no migration is in progress on stack '${opts.stack}' to resume`,
+        `start it: probatio migrate ${spec} --stack ${opts.stack}`,
+        ExitCode.refused,
+      );
     const rec = await recordedPhase(stack);
-    if (!rec) throw new ProbatioError(`stack '${opts.stack}' has nothing deployed`, `deploy phase ${plan.from} first: probatio up --phase ${plan.from} --stack ${opts.stack}`, ExitCode.refused);
-    if (rec.roadmap !== plan.roadmap) throw new ProbatioError(`stack '${opts.stack}' follows the ${rec.roadmap} roadmap`, `use --roadmap ${rec.roadmap}`, ExitCode.refused);
+    if (!rec)
+      throw new ProbatioError(
+        `stack '${opts.stack}' has nothing deployed`,
+        `deploy phase ${plan.from} first: probatio up --phase ${plan.from} --stack ${opts.stack}`,
+        ExitCode.refused,
+      );
+    if (rec.roadmap !== plan.roadmap)
+      throw new ProbatioError(`stack '${opts.stack}' follows the ${rec.roadmap} roadmap`, `use --roadmap ${rec.roadmap}`, ExitCode.refused);
     if (rec.phase !== plan.from) {
-      throw new ProbatioError(`stack '${opts.stack}' is in phase ${rec.phase}, not ${plan.from}`, rec.phase + 1 <= 4 ? `the next migration is ${rec.phase}-to-${rec.phase + 1}` : undefined, ExitCode.refused);
+      throw new ProbatioError(
+        `stack '${opts.stack}' is in phase ${rec.phase}, not ${plan.from}`,
+        rec.phase + 1 <= 4 ? `the next migration is ${rec.phase}-to-${rec.phase + 1}` : undefined,
+        ExitCode.refused,
+      );
     }
   }
   await confirm(`${current ? "Resume" : "Run"} ${plan.roadmap} ${spec} on stack '${opts.stack}' (${plan.steps.length} steps)?`, opts.yes);
   const t0 = Date.now();
   const results = await runMigration(ctx, current);
-  if (opts.json) printJson({ from: plan.from, to: plan.to, roadmap: plan.roadmap, stack: opts.stack, completed: true, seconds: (Date.now() - t0) / 1000, steps: results });
+  if (opts.json)
+    printJson({
+      from: plan.from,
+      to: plan.to,
+      roadmap: plan.roadmap,
+      stack: opts.stack,
+      completed: true,
+      seconds: (Date.now() - t0) / 1000,
+      steps: results,
+    });
   else ui.ok(`stack '${opts.stack}' migrated to ${plan.roadmap} phase ${plan.to} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }

@@ -1,5 +1,5 @@
 import chalk from "chalk";
-import type { PlanResult } from "../../programs/plan";
+import type { PlanResult } from "../../offline/plan";
 import { printJson, ui } from "../ui";
 import { parsePhase } from "./common";
 
@@ -16,12 +16,12 @@ export interface PlanOptions {
 export async function planCommand(opts: PlanOptions): Promise<void> {
   const phase = parsePhase(opts);
   const stack = opts.stack ?? "prod";
-  const { planPhase } = await import("../../programs/plan");
+  const { planPhase } = await import("../../offline/plan");
   const result = await planPhase({ roadmap: phase.roadmap, phase: phase.phase, stack, environment: opts.environment });
   if (opts.diff !== undefined) {
     const from = parsePhase({ roadmap: phase.roadmap, phase: opts.diff });
     const before = await planPhase({ roadmap: from.roadmap, phase: from.phase, stack, environment: undefined });
-    const { diffPlans } = await import("../../programs/planDiff");
+    const { diffPlans } = await import("../../offline/planDiff");
     const diff = diffPlans(before, result);
     if (opts.json) {
       printJson({ roadmap: phase.roadmap, from: from.phase, to: phase.phase, stack, ...diff });
@@ -30,8 +30,13 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     ui.heading(`${phase.roadmap}: phase ${from.phase} -> ${phase.phase} on stack '${stack}'`);
     for (const r of diff.added) ui.info(`  ${chalk.green("+")} ${r.type} ${r.name}`);
     for (const r of diff.changed) ui.info(`  ${chalk.yellow("~")} ${r.type} ${r.name} (${r.keys.join(", ")})`);
-    for (const r of diff.removed) ui.info(`  ${chalk.red("-")} ${r.type} ${r.name}${r.protect ? chalk.red(" [protected: kept until a migration moves its data]") : ""}`);
-    ui.info(`  ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed; cost ${before.estimate.monthlyEur} -> ${result.estimate.monthlyEur} EUR/month`);
+    for (const r of diff.removed)
+      ui.info(
+        `  ${chalk.red("-")} ${r.type} ${r.name}${r.protect ? chalk.red(" [protected: kept until a migration moves its data]") : ""}`,
+      );
+    ui.info(
+      `  ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed; cost ${before.estimate.monthlyEur} -> ${result.estimate.monthlyEur} EUR/month`,
+    );
     return;
   }
   if (opts.json) {
@@ -48,9 +53,11 @@ function printHuman(r: PlanResult): void {
   ui.heading(`${r.roadmap} phase ${r.phase}: ${phase.name} (stack '${r.stack}', environment '${r.environment}')`);
   ui.info(`  ${phase.summary}`);
   const t = phase.targets;
-  ui.info(`  targets: ${t.users.min}${t.users.max ? "-" + t.users.max : "+"} ${t.usersUnit}, availability ${t.availability} %` +
-    (t.requestsPerSecond ? `, ${t.requestsPerSecond.min}${t.requestsPerSecond.max ? "-" + t.requestsPerSecond.max : "+"} req/s` : "") +
-    (t.latencyP95Ms ? `, P95 < ${t.latencyP95Ms} ms` : ""));
+  ui.info(
+    `  targets: ${t.users.min}${t.users.max ? "-" + t.users.max : "+"} ${t.usersUnit}, availability ${t.availability} %` +
+      (t.requestsPerSecond ? `, ${t.requestsPerSecond.min}${t.requestsPerSecond.max ? "-" + t.requestsPerSecond.max : "+"} req/s` : "") +
+      (t.latencyP95Ms ? `, P95 < ${t.latencyP95Ms} ms` : ""),
+  );
   const components = r.resources.filter((x) => !x.custom);
   for (const c of components) {
     const children = r.resources.filter((x) => x.custom && x.parent === c.name);
@@ -61,10 +68,10 @@ function printHuman(r: PlanResult): void {
   for (const ch of loose) ui.info(`  ${ch.protect ? chalk.yellow("🔒") : " "} ${ch.type} ${ch.name}`);
   const e = r.estimate;
   ui.info(`  ${r.resources.filter((x) => x.custom).length} resources, ${r.resources.filter((x) => x.protect).length} protected`);
-  ui.info(`  estimate: ${e.monthlyEur} EUR/month for '${e.environment}'` +
-    (e.allEnvironmentsMonthlyEur !== e.monthlyEur ? `, ${e.allEnvironmentsMonthlyEur} EUR/month for all environments` : "") +
-    `; seed: ${e.seedAsWritten ?? "~" + e.seedMonthlyEur + " EUR/month"} (${e.deltaPercent >= 0 ? "+" : ""}${e.deltaPercent} %)`);
+  ui.info(
+    `  estimate: ${e.monthlyEur} EUR/month for '${e.environment}'` +
+      (e.allEnvironmentsMonthlyEur !== e.monthlyEur ? `, ${e.allEnvironmentsMonthlyEur} EUR/month for all environments` : "") +
+      `; seed: ${e.seedAsWritten ?? "~" + e.seedMonthlyEur + " EUR/month"} (${e.deltaPercent >= 0 ? "+" : ""}${e.deltaPercent} %)`,
+  );
   for (const n of phase.notes) ui.info(chalk.dim(`  note: ${n}`));
 }
-
-

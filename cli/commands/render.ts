@@ -21,11 +21,22 @@ export async function renderCommand(opts: RenderOptions): Promise<void> {
   if (existsSync(out) && readdirSync(out).length > 0 && !opts.force) {
     throw new ProbatioError(`${out} is not empty`, "choose an empty directory, or pass --force to write into it", ExitCode.refused);
   }
-  const { renderPhase, writeRendered } = await import("../../programs/render");
-  const rendered = await renderPhase({ roadmap: phase.roadmap, phase: phase.phase, stack: opts.stack ?? "prod", environment: opts.environment });
+  const { renderPhase, writeRendered } = await import("../../offline/render");
+  const rendered = await renderPhase({
+    roadmap: phase.roadmap,
+    phase: phase.phase,
+    stack: opts.stack ?? "prod",
+    environment: opts.environment,
+  });
   const files = writeRendered(rendered, out);
   if (opts.json) {
-    printJson({ roadmap: phase.roadmap, phase: phase.phase, out, machines: rendered.machines.map((m) => ({ machine: m.machine, files: Object.keys(m.files) })), written: files.length });
+    printJson({
+      roadmap: phase.roadmap,
+      phase: phase.phase,
+      out,
+      machines: rendered.machines.map((m) => ({ machine: m.machine, files: Object.keys(m.files) })),
+      written: files.length,
+    });
     return;
   }
   for (const m of rendered.machines) ui.info(`  ${m.machine}: ${Object.keys(m.files).length} files`);

@@ -43,7 +43,11 @@ async function connect(url: string): Promise<Client> {
   try {
     await c.connect();
   } catch (err) {
-    throw new ProbatioError(`cannot connect to ${redact(url)}: ${(err as Error).message}`, "check the URL, the password and that this machine can reach the database", ExitCode.failure);
+    throw new ProbatioError(
+      `cannot connect to ${redact(url)}: ${(err as Error).message}`,
+      "check the URL, the password and that this machine can reach the database",
+      ExitCode.failure,
+    );
   }
   return c;
 }
@@ -78,8 +82,17 @@ async function withClients<T>(o: PgMoveOptions, fn: (src: Client, dst: Client) =
 
 function psqlScript(url: string, script: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"], { maxBuffer: 64 * 1024 * 1024 }, (err, _out, stderr) =>
-      err ? reject(new ProbatioError(`copying the schema to the target failed: ${stderr.trim() || err.message}`, undefined, ExitCode.failure)) : resolve());
+    const child = execFile(
+      "psql",
+      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, _out, stderr) =>
+        err
+          ? reject(
+              new ProbatioError(`copying the schema to the target failed: ${stderr.trim() || err.message}`, undefined, ExitCode.failure),
+            )
+          : resolve(),
+    );
     child.stdin!.end(script);
   });
 }
@@ -104,11 +117,19 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
   await withClients(o, async (src, dst) => {
     const level = (await src.query("SHOW wal_level")).rows[0].wal_level;
     if (level !== "logical") {
-      throw new ProbatioError(`the source has wal_level=${level}; logical replication needs wal_level=logical`, "probatio renders wal_level=logical from phase 0; on an older server set it and restart PostgreSQL once", ExitCode.refused);
+      throw new ProbatioError(
+        `the source has wal_level=${level}; logical replication needs wal_level=logical`,
+        "probatio renders wal_level=logical from phase 0; on an older server set it and restart PostgreSQL once",
+        ExitCode.refused,
+      );
     }
     const noPk = (await tables(src)).filter((t) => t.pk.length === 0);
     if (noPk.length > 0) {
-      throw new ProbatioError(`tables without a primary key cannot be verified nor replicated safely: ${noPk.map((t) => t.name).join(", ")}`, "add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) and run again", ExitCode.refused);
+      throw new ProbatioError(
+        `tables without a primary key cannot be verified nor replicated safely: ${noPk.map((t) => t.name).join(", ")}`,
+        "add a primary key (or ALTER TABLE ... REPLICA IDENTITY FULL) and run again",
+        ExitCode.refused,
+      );
     }
     const targetTables = await tables(dst);
     const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
@@ -118,15 +139,20 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
       const filled: string[] = [];
       for (const t of targetTables) if ((await dst.query(`SELECT EXISTS (SELECT 1 FROM "${t.name}") AS x`)).rows[0].x) filled.push(t.name);
       if (filled.length > 0) {
-        throw new ProbatioError(`the target already holds rows (${filled.join(", ")}) and no replication is running: copying again would collide with them`,
-          "replicate into an empty database: a freshly provisioned target, or empty this one yourself (TRUNCATE) if its rows are only an earlier attempt's copy", ExitCode.refused);
+        throw new ProbatioError(
+          `the target already holds rows (${filled.join(", ")}) and no replication is running: copying again would collide with them`,
+          "replicate into an empty database: a freshly provisioned target, or empty this one yourself (TRUNCATE) if its rows are only an earlier attempt's copy",
+          ExitCode.refused,
+        );
       }
     }
     if (targetTables.length === 0) {
       // Schema only: pg_dump | psql. The rows come through the subscription.
       // psql, not the driver: current pg_dump output carries psql meta-commands (\\restrict).
       // Owners and grants are kept: the application role must own its tables on the target too.
-      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-publications", "--no-subscriptions", o.source], { maxBuffer: 256 * 1024 * 1024 });
+      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-publications", "--no-subscriptions", o.source], {
+        maxBuffer: 256 * 1024 * 1024,
+      });
       await psqlScript(o.target, stdout);
     }
     const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);
@@ -134,34 +160,56 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     await guardTarget(dst, true);
     if (sub.rowCount === 0) {
       // CREATE SUBSCRIPTION cannot run in a transaction block: one statement, autocommit.
-      await dst.query(`CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(o.sourceFromTarget ?? o.source).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`);
+      await dst.query(
+        `CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(o.sourceFromTarget ?? o.source).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`,
+      );
     }
   });
 }
 
 export async function progress(o: PgMoveOptions): Promise<Progress> {
   return withClients(o, async (src, dst) => {
-    const t = await dst.query(`SELECT count(*)::int AS tables, count(*) FILTER (WHERE srsubstate = 'r')::int AS ready
-      FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = $1`, [NAME]);
-    const rows = await dst.query("SELECT coalesce(sum(n_live_tup), 0)::bigint AS rows, pg_database_size(current_database())::bigint AS bytes FROM pg_stat_user_tables");
-    const lag = await src.query(`SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint AS lag
-      FROM pg_replication_slots WHERE slot_name = $1`, [NAME]);
+    const t = await dst.query(
+      `SELECT count(*)::int AS tables, count(*) FILTER (WHERE srsubstate = 'r')::int AS ready
+      FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = $1`,
+      [NAME],
+    );
+    const rows = await dst.query(
+      "SELECT coalesce(sum(n_live_tup), 0)::bigint AS rows, pg_database_size(current_database())::bigint AS bytes FROM pg_stat_user_tables",
+    );
+    const lag = await src.query(
+      `SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint AS lag
+      FROM pg_replication_slots WHERE slot_name = $1`,
+      [NAME],
+    );
     return {
-      tables: t.rows[0].tables, tablesReady: t.rows[0].ready,
-      rows: Number(rows.rows[0].rows), bytes: Number(rows.rows[0].bytes),
+      tables: t.rows[0].tables,
+      tablesReady: t.rows[0].ready,
+      rows: Number(rows.rows[0].rows),
+      bytes: Number(rows.rows[0].bytes),
       lagBytes: lag.rowCount ? Number(lag.rows[0].lag) : Number.MAX_SAFE_INTEGER,
     };
   });
 }
 
 /** Waits until every table is copied and streaming, and the lag is under `maxLagBytes`. */
-export async function waitForSync(o: PgMoveOptions, maxLagBytes: number, onProgress?: (p: Progress) => void, timeoutMs = 6 * 3600_000): Promise<Progress> {
+export async function waitForSync(
+  o: PgMoveOptions,
+  maxLagBytes: number,
+  onProgress?: (p: Progress) => void,
+  timeoutMs = 6 * 3600_000,
+): Promise<Progress> {
   const t0 = Date.now();
   for (;;) {
     const p = await progress(o);
     onProgress?.(p);
     if (p.tables > 0 && p.tablesReady === p.tables && p.lagBytes <= maxLagBytes) return p;
-    if (Date.now() - t0 > timeoutMs) throw new ProbatioError("replication did not catch up in time", "check the target's log (pg_stat_subscription) and run the step again: it continues where it is", ExitCode.failure);
+    if (Date.now() - t0 > timeoutMs)
+      throw new ProbatioError(
+        "replication did not catch up in time",
+        "check the target's log (pg_stat_subscription) and run the step again: it continues where it is",
+        ExitCode.failure,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -197,7 +245,14 @@ export async function verify(o: PgMoveOptions): Promise<TableCheck[]> {
     return list.map((t) => {
       const s = a.get(t.name)!;
       const d = b.get(t.name) ?? { rows: -1, sum: "" };
-      return { table: t.name, sourceRows: s.rows, targetRows: d.rows, sourceChecksum: s.sum, targetChecksum: d.sum, equal: s.rows === d.rows && s.sum === d.sum };
+      return {
+        table: t.name,
+        sourceRows: s.rows,
+        targetRows: d.rows,
+        sourceChecksum: s.sum,
+        targetChecksum: d.sum,
+        equal: s.rows === d.rows && s.sum === d.sum,
+      };
     });
   });
 }
@@ -220,13 +275,19 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
     const db = (await src.query("SELECT current_database() AS d")).rows[0].d as string;
     await src.query("SET default_transaction_read_only = off"); // this session: a resumed cutover finds the database frozen
     await src.query(`ALTER DATABASE "${db}" SET default_transaction_read_only = on`);
-    await src.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, [db]);
+    await src.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      [db],
+    );
     frozenAt = Date.now();
     onStage?.("source frozen (read-only)");
     const lsn = (await src.query("SELECT pg_current_wal_lsn() AS l")).rows[0].l as string;
     for (;;) {
-      const r = await src.query("SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2", [lsn, NAME]);
+      const r = await src.query("SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2", [
+        lsn,
+        NAME,
+      ]);
       if (r.rowCount === 0) break; // already switched by an earlier run
       if (r.rows[0].done) break;
       await new Promise((res) => setTimeout(res, 20));
@@ -238,8 +299,11 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
   const checks = await verify(o);
   const bad = checks.filter((c) => !c.equal);
   if (bad.length > 0) {
-    throw new ProbatioError(`verification failed for ${bad.map((c) => `${c.table} (${c.sourceRows} vs ${c.targetRows} rows)`).join(", ")}; writes stay frozen on the source`,
-      "nothing was switched. Investigate, then `--resume` the migration, or `--rollback` to lift the freeze", ExitCode.failure);
+    throw new ProbatioError(
+      `verification failed for ${bad.map((c) => `${c.table} (${c.sourceRows} vs ${c.targetRows} rows)`).join(", ")}; writes stay frozen on the source`,
+      "nothing was switched. Investigate, then `--resume` the migration, or `--rollback` to lift the freeze",
+      ExitCode.failure,
+    );
   }
   onStage?.("verified");
   await withClients(o, async (s, d) => {
@@ -260,27 +324,43 @@ export async function cutover(o: PgMoveOptions, onStage?: (s: string) => void): 
  */
 async function guardTarget(target: Client, on: boolean): Promise<string[]> {
   const db = (await target.query("SELECT current_database() AS d")).rows[0].d as string;
-  const roles = (await target.query("SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%' ORDER BY 1")).rows.map((r) => r.rolname as string);
-  const owners = (await target.query("SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'")).rows.map((x) => x.o as string);
+  const roles = (
+    await target.query(
+      "SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%' ORDER BY 1",
+    )
+  ).rows.map((r) => r.rolname as string);
+  const owners = (await target.query("SELECT DISTINCT tableowner AS o FROM pg_tables WHERE schemaname = 'public'")).rows.map(
+    (x) => x.o as string,
+  );
   const guarded: string[] = [];
   for (const r of roles) {
     const role = `"${r.replace(/"/g, '""')}"`;
     try {
-      await target.query(on ? `ALTER ROLE ${role} IN DATABASE "${db}" SET default_transaction_read_only = on` : `ALTER ROLE ${role} IN DATABASE "${db}" RESET default_transaction_read_only`);
+      await target.query(
+        on
+          ? `ALTER ROLE ${role} IN DATABASE "${db}" SET default_transaction_read_only = on`
+          : `ALTER ROLE ${role} IN DATABASE "${db}" RESET default_transaction_read_only`,
+      );
       guarded.push(r);
     } catch (err) {
       // A managed database's own service roles may not be ours to alter (insufficient_privilege); they are left as
       // they are. The roles that own the application's tables must be guarded: without that, refuse.
       if ((err as { code?: string }).code !== "42501") throw err;
       if (owners.includes(r)) {
-        throw new ProbatioError(`the migration's user cannot make the application role '${r}' read-only on the target: ${(err as Error).message}`,
-          "connect to the target (PROBATIO_TARGET_DB) as the database owner or a role with CREATEROLE", ExitCode.refused);
+        throw new ProbatioError(
+          `the migration's user cannot make the application role '${r}' read-only on the target: ${(err as Error).message}`,
+          "connect to the target (PROBATIO_TARGET_DB) as the database owner or a role with CREATEROLE",
+          ExitCode.refused,
+        );
       }
     }
   }
   // Sessions opened before the guard would keep writing: they are ended (the application reconnects, read-only).
   if (on && guarded.length > 0) {
-    await target.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = ANY($2) AND pid <> pg_backend_pid()", [db, guarded]);
+    await target.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = ANY($2) AND pid <> pg_backend_pid()",
+      [db, guarded],
+    );
   }
   return guarded;
 }

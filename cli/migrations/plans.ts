@@ -35,36 +35,94 @@ export interface MigrationPlan {
 }
 
 const preflight = (gates: readonly string[]): MigrationStep => ({
-  name: "preflight", kind: "preflight", engine: false, undoable: true,
+  name: "preflight",
+  kind: "preflight",
+  engine: false,
+  undoable: true,
   description: `check the source stack is healthy (last update succeeded, nothing pending, recorded phase), the target's settings are present, and confirm the seed's gates: ${gates.join("; ") || "none listed"}`,
 });
 const backup: MigrationStep = {
-  name: "state-backup", kind: "backup", engine: false, undoable: true,
+  name: "state-backup",
+  kind: "backup",
+  engine: false,
+  undoable: true,
   description: "export the stack's state to a timestamped file under ~/.probatio/backups (restorable with `pulumi stack import`)",
 };
 
 function sideBySide(what: string, staged: boolean): MigrationStep[] {
   const steps: MigrationStep[] = [
-    { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `provision the target beside the source (${what}); the stack holds both, nothing is deleted` },
-    { name: "replicate-data", kind: "data", engine: false, undoable: true, description: "PostgreSQL logical replication from the source to the target while the source keeps serving (the target's application roles are read-only until the switch); resumable" },
-    { name: "verify-data", kind: "verify", engine: false, undoable: true, description: "check every table is copied and streaming with the lag under 1 MB, and compare row counts; the exact row-count and checksum comparison of every table runs inside the cutover's write freeze, before the switch" },
+    {
+      name: "provision-target",
+      kind: "provision",
+      engine: true,
+      undoable: true,
+      description: `provision the target beside the source (${what}); the stack holds both, nothing is deleted`,
+    },
+    {
+      name: "replicate-data",
+      kind: "data",
+      engine: false,
+      undoable: true,
+      description:
+        "PostgreSQL logical replication from the source to the target while the source keeps serving (the target's application roles are read-only until the switch); resumable",
+    },
+    {
+      name: "verify-data",
+      kind: "verify",
+      engine: false,
+      undoable: true,
+      description:
+        "check every table is copied and streaming with the lag under 1 MB, and compare row counts; the exact row-count and checksum comparison of every table runs inside the cutover's write freeze, before the switch",
+    },
   ];
   if (staged) {
-    steps.push({ name: "shift-reads", kind: "traffic", engine: false, undoable: true, description: "the source's HAProxy sends the reads (GET, HEAD) to the target in stages (--stages, default 5,25,50,100 %), each watched for --observe seconds: the target must stay UP on every HAProxy and its 5xx rate at or under --max-error-rate; a failed gate puts every request back on the source" });
+    steps.push({
+      name: "shift-reads",
+      kind: "traffic",
+      engine: false,
+      undoable: true,
+      description:
+        "the source's HAProxy sends the reads (GET, HEAD) to the target in stages (--stages, default 5,25,50,100 %), each watched for --observe seconds: the target must stay UP on every HAProxy and its 5xx rate at or under --max-error-rate; a failed gate puts every request back on the source",
+    });
   }
   steps.push(
-    { name: "cutover", kind: "cutover", engine: false, undoable: false, description: staged
-      ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target; point DNS at the target's entry point (printed)"
-      : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's entry point (printed)" },
-    { name: "decommission-source", kind: "decommission", engine: true, undoable: false, description: "refused while the stack's `domain` still resolves to the source's entry point or not to the target's; then remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them" },
+    {
+      name: "cutover",
+      kind: "cutover",
+      engine: false,
+      undoable: false,
+      description: staged
+        ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target; point DNS at the target's entry point (printed)"
+        : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's entry point (printed)",
+    },
+    {
+      name: "decommission-source",
+      kind: "decommission",
+      engine: true,
+      undoable: false,
+      description:
+        "refused while the stack's `domain` still resolves to the source's entry point or not to the target's; then remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them",
+    },
   );
   return steps;
 }
 
 function inPlace(what: string): MigrationStep[] {
   return [
-    { name: "provision-target", kind: "provision", engine: true, undoable: true, description: `add ${what} to the running stack (an up that only creates and updates)` },
-    { name: "verify-target", kind: "verify", engine: false, undoable: true, description: "the stack's outputs show the target phase and every role's machines" },
+    {
+      name: "provision-target",
+      kind: "provision",
+      engine: true,
+      undoable: true,
+      description: `add ${what} to the running stack (an up that only creates and updates)`,
+    },
+    {
+      name: "verify-target",
+      kind: "verify",
+      engine: false,
+      undoable: true,
+      description: "the stack's outputs show the target phase and every role's machines",
+    },
   ];
 }
 
@@ -76,13 +134,41 @@ interface Definition {
 }
 
 const definitions: Record<string, Definition> = {
-  "probatio:0-1": { strategy: "in-place", seedSays: "2-3 weeks of work, same architecture", what: "the Redis cache and monitoring VPS, pgBouncer on the database, PM2 cluster mode" },
-  "probatio:1-2": { strategy: "side-by-side", seedSays: "4-6 weeks of work", what: "the private network, HAProxy, 3 backends, PostgreSQL primary + streaming replica on Public Cloud instances" },
-  "probatio:2-3": { strategy: "in-place", seedSays: "6-8 weeks of work", what: "the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager" },
-  "probatio:3-4": { strategy: "side-by-side", seedSays: "14 weeks; progressive DNS switch (canary), < 1 hour of downtime", what: "the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage" },
-  "koprogo:1-2": { strategy: "side-by-side", seedSays: "resize or pg_dump/restore to a new VPS", what: "the bigger VPS with the tuned PostgreSQL" },
-  "koprogo:2-3": { strategy: "side-by-side", seedSays: "pg_dump/restore, switch DNS, 30 minutes to 2 hours of downtime", what: "the K3s cluster with PostgreSQL HA" },
-  "koprogo:3-4": { strategy: "side-by-side", seedSays: "progressive, 0 downtime if well executed", what: "the K3s HA cluster, load balancer and backups" },
+  "probatio:0-1": {
+    strategy: "in-place",
+    seedSays: "2-3 weeks of work, same architecture",
+    what: "the Redis cache and monitoring VPS, pgBouncer on the database, PM2 cluster mode",
+  },
+  "probatio:1-2": {
+    strategy: "side-by-side",
+    seedSays: "4-6 weeks of work",
+    what: "the private network, HAProxy, 3 backends, PostgreSQL primary + streaming replica on Public Cloud instances",
+  },
+  "probatio:2-3": {
+    strategy: "in-place",
+    seedSays: "6-8 weeks of work",
+    what: "the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager",
+  },
+  "probatio:3-4": {
+    strategy: "side-by-side",
+    seedSays: "14 weeks; progressive DNS switch (canary), < 1 hour of downtime",
+    what: "the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage",
+  },
+  "koprogo:1-2": {
+    strategy: "side-by-side",
+    seedSays: "resize or pg_dump/restore to a new VPS",
+    what: "the bigger VPS with the tuned PostgreSQL",
+  },
+  "koprogo:2-3": {
+    strategy: "side-by-side",
+    seedSays: "pg_dump/restore, switch DNS, 30 minutes to 2 hours of downtime",
+    what: "the K3s cluster with PostgreSQL HA",
+  },
+  "koprogo:3-4": {
+    strategy: "side-by-side",
+    seedSays: "progressive, 0 downtime if well executed",
+    what: "the K3s HA cluster, load balancer and backups",
+  },
 };
 
 /** Whether every environment of the phase is fronted by probatio's own HAProxy (whose runtime API moves traffic). */
@@ -101,10 +187,18 @@ export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
   getPhase(r.id, from);
   getPhase(r.id, to);
   if (to < from) {
-    throw new ProbatioError(`${spec} goes backwards: probatio migrates forward only`, `to undo a migration in progress use \`probatio migrate ${to}-to-${from} --rollback\`; a completed one is undone by restoring its state backup`, ExitCode.refused);
+    throw new ProbatioError(
+      `${spec} goes backwards: probatio migrates forward only`,
+      `to undo a migration in progress use \`probatio migrate ${to}-to-${from} --rollback\`; a completed one is undone by restoring its state backup`,
+      ExitCode.refused,
+    );
   }
   if (to !== from + 1) {
-    throw new ProbatioError(`${spec} skips phases: migrations move one phase at a time`, `start with \`probatio migrate ${from}-to-${from + 1}\``, ExitCode.refused);
+    throw new ProbatioError(
+      `${spec} skips phases: migrations move one phase at a time`,
+      `start with \`probatio migrate ${from}-to-${from + 1}\``,
+      ExitCode.refused,
+    );
   }
   const d = definitions[`${r.id}:${from}-${to}`];
   if (!d) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);

@@ -39,12 +39,19 @@ export function shiftOptions(ctx: RunContext): traffic.ShiftOptions {
   const lbs = process.env.PROBATIO_SOURCE_LB_ADMIN;
   const target = process.env.PROBATIO_TARGET_ENTRY;
   if (!lbs || !target) {
-    throw new ProbatioError("PROBATIO_SOURCE_LB_ADMIN and PROBATIO_TARGET_ENTRY must be set (the source's HAProxy runtime APIs, HOST:PORT comma-separated, and the target's entry point, HOST:PORT)",
-      "e.g. ssh -N -L 9991:127.0.0.1:9999 lb-1 & ssh -N -L 9992:127.0.0.1:9999 lb-2 & export PROBATIO_SOURCE_LB_ADMIN=127.0.0.1:9991,127.0.0.1:9992 PROBATIO_TARGET_ENTRY=<target load balancer>:443", ExitCode.missingConfig);
+    throw new ProbatioError(
+      "PROBATIO_SOURCE_LB_ADMIN and PROBATIO_TARGET_ENTRY must be set (the source's HAProxy runtime APIs, HOST:PORT comma-separated, and the target's entry point, HOST:PORT)",
+      "e.g. ssh -N -L 9991:127.0.0.1:9999 lb-1 & ssh -N -L 9992:127.0.0.1:9999 lb-2 & export PROBATIO_SOURCE_LB_ADMIN=127.0.0.1:9991,127.0.0.1:9992 PROBATIO_TARGET_ENTRY=<target load balancer>:443",
+      ExitCode.missingConfig,
+    );
   }
   return {
-    lbs: lbs.split(",").map((x) => traffic.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")), target: traffic.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
-    stages: ctx.traffic.stages, observeMs: ctx.traffic.observeMs, maxErrorRate: ctx.traffic.maxErrorRate, log: (l) => ctx.log(`    ${l}`),
+    lbs: lbs.split(",").map((x) => traffic.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")),
+    target: traffic.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
+    stages: ctx.traffic.stages,
+    observeMs: ctx.traffic.observeMs,
+    maxErrorRate: ctx.traffic.maxErrorRate,
+    log: (l) => ctx.log(`    ${l}`),
   };
 }
 
@@ -57,7 +64,14 @@ export async function readCheckpoint(stack: Stack): Promise<MigrationState | und
 
 async function engineUp(ctx: RunContext, what: string): Promise<Record<string, number>> {
   const printer = new ProgressPrinter(ctx.json);
-  const r = await runEngine(ctx.stack.name, (signal) => ctx.stack.up({ onEvent: printer.onEvent, color: "never", signal, message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}` }));
+  const r = await runEngine(ctx.stack.name, (signal) =>
+    ctx.stack.up({
+      onEvent: printer.onEvent,
+      color: "never",
+      signal,
+      message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}`,
+    }),
+  );
   return r.summary.resourceChanges ?? {};
 }
 
@@ -78,22 +92,33 @@ async function checkpoint(ctx: RunContext, state: MigrationState, step: string, 
  * Drops the given resources (and their descendants) from the state without deleting them in the cloud, and
  * returns what was kept. Used so that decommissioning or rolling back never deletes a protected data store.
  */
-export async function releaseFromState(stack: Stack, select: (r: { urn: string; type: string; protect?: boolean }) => boolean): Promise<{ urn: string; type: string; id?: string }[]> {
+export async function releaseFromState(
+  stack: Stack,
+  select: (r: { urn: string; type: string; protect?: boolean }) => boolean,
+): Promise<{ urn: string; type: string; id?: string }[]> {
   const state = await stack.exportStack();
   const resources: any[] = state.deployment?.resources ?? [];
   const chosen = new Set(resources.filter(select).map((r) => r.urn));
   let grew = true;
   while (grew) {
     grew = false;
-    for (const r of resources) if (r.parent && chosen.has(r.parent) && !chosen.has(r.urn)) { chosen.add(r.urn); grew = true; }
+    for (const r of resources)
+      if (r.parent && chosen.has(r.parent) && !chosen.has(r.urn)) {
+        chosen.add(r.urn);
+        grew = true;
+      }
   }
   if (chosen.size === 0) return [];
   const kept = resources.filter((r) => chosen.has(r.urn)).map((r) => ({ urn: r.urn, type: r.type, id: r.id }));
-  const remaining = resources.filter((r) => !chosen.has(r.urn)).map((r) => ({
-    ...r,
-    dependencies: (r.dependencies ?? []).filter((u: string) => !chosen.has(u)),
-    propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, (v as string[]).filter((u) => !chosen.has(u))])),
-  }));
+  const remaining = resources
+    .filter((r) => !chosen.has(r.urn))
+    .map((r) => ({
+      ...r,
+      dependencies: (r.dependencies ?? []).filter((u: string) => !chosen.has(u)),
+      propertyDependencies: Object.fromEntries(
+        Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, (v as string[]).filter((u) => !chosen.has(u))]),
+      ),
+    }));
   state.deployment.resources = remaining;
   await stack.importStack(state);
   return kept;
@@ -109,11 +134,19 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
     case "preflight": {
       const history = await stack.history(1);
       if (history[0] && history[0].result !== "succeeded") {
-        throw new ProbatioError(`the last update of stack '${stack.name}' did not succeed (${history[0].result})`, `run \`probatio up --phase ${plan.from} --stack ${stack.name}\` until it succeeds, then migrate`, ExitCode.refused);
+        throw new ProbatioError(
+          `the last update of stack '${stack.name}' did not succeed (${history[0].result})`,
+          `run \`probatio up --phase ${plan.from} --stack ${stack.name}\` until it succeeds, then migrate`,
+          ExitCode.refused,
+        );
       }
       const exported = await stack.exportStack();
       if ((exported.deployment?.pending_operations ?? []).length > 0) {
-        throw new ProbatioError(`stack '${stack.name}' has pending operations from an interrupted update`, `run \`probatio refresh --stack ${stack.name}\` first`, ExitCode.refused);
+        throw new ProbatioError(
+          `stack '${stack.name}' has pending operations from an interrupted update`,
+          `run \`probatio refresh --stack ${stack.name}\` first`,
+          ExitCode.refused,
+        );
       }
       await checkRequiredConfig(stack, getPhase(plan.roadmap, plan.to));
       for (const g of getPhase(plan.roadmap, plan.from).gatesToNext) ctx.log(`    gate (operator-confirmed): ${g}`);
@@ -122,17 +155,29 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
     case "backup": {
       const dir = join(process.env.PROBATIO_BACKUP_DIR ?? join(homedir(), ".probatio", "backups"));
       mkdirSync(dir, { recursive: true });
-      const file = join(dir, `${stack.name}-${plan.roadmap}-${plan.from}-to-${plan.to}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+      const file = join(
+        dir,
+        `${stack.name}-${plan.roadmap}-${plan.from}-to-${plan.to}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+      );
       writeFileSync(file, JSON.stringify(await stack.exportStack(), null, 2), { mode: 0o600 });
       ctx.log(`    state exported to ${file} (restore: pulumi stack import --file ${file})`);
       return { state: await checkpoint(ctx, state, step.name), detail: { file } };
     }
     case "provision": {
-      const next: MigrationState = { ...state, stage: plan.strategy === "in-place" ? "in-place" : "transitional", completed: [...state.completed, step.name] };
+      const next: MigrationState = {
+        ...state,
+        stage: plan.strategy === "in-place" ? "in-place" : "transitional",
+        completed: [...state.completed, step.name],
+      };
       if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
       await setMigration(stack, next);
       const changes = await engineUp(ctx, "provision the target");
-      if (changes.delete) throw new ProbatioError("provisioning deleted resources, which it must never do", "restore the state backup and report this", ExitCode.failure);
+      if (changes.delete)
+        throw new ProbatioError(
+          "provisioning deleted resources, which it must never do",
+          "restore the state backup and report this",
+          ExitCode.failure,
+        );
       return { state: next, detail: changes };
     }
     case "data": {
@@ -142,7 +187,9 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       const p = await pgMove.waitForSync(urls, 1024 * 1024, (x) => {
         if (Date.now() - last > 2000) {
           last = Date.now();
-          ctx.log(`    tables ${x.tablesReady}/${x.tables}, ~${x.rows} rows, ${(x.bytes / 1048576).toFixed(1)} MB moved, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : (x.lagBytes / 1024).toFixed(0) + " kB"}`);
+          ctx.log(
+            `    tables ${x.tablesReady}/${x.tables}, ~${x.rows} rows, ${(x.bytes / 1048576).toFixed(1)} MB moved, lag ${x.lagBytes === Number.MAX_SAFE_INTEGER ? "?" : (x.lagBytes / 1024).toFixed(0) + " kB"}`,
+          );
         }
       });
       return { state: await checkpoint(ctx, state, step.name), detail: p };
@@ -150,12 +197,17 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
     case "verify": {
       if (plan.strategy === "in-place") {
         const out = await stack.outputs();
-        if (Number(out.phase?.value) !== plan.to) throw new ProbatioError(`the stack reports phase ${out.phase?.value}, not ${plan.to}`, undefined, ExitCode.failure);
+        if (Number(out.phase?.value) !== plan.to)
+          throw new ProbatioError(`the stack reports phase ${out.phase?.value}, not ${plan.to}`, undefined, ExitCode.failure);
         return { state: await checkpoint(ctx, state, step.name), detail: { machines: out.machines?.value } };
       }
       const p = await pgMove.progress(databaseUrls());
       if (p.tables === 0 || p.tablesReady !== p.tables || p.lagBytes > 1024 * 1024) {
-        throw new ProbatioError(`the target is not caught up (${p.tablesReady}/${p.tables} tables, lag ${p.lagBytes} bytes)`, "run with --resume once replication has caught up", ExitCode.failure);
+        throw new ProbatioError(
+          `the target is not caught up (${p.tablesReady}/${p.tables} tables, lag ${p.lagBytes} bytes)`,
+          "run with --resume once replication has caught up",
+          ExitCode.failure,
+        );
       }
       return { state: await checkpoint(ctx, state, step.name), detail: p };
     }
@@ -174,8 +226,17 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
         ctx.log(`    every request now goes to the target through the source's ${shift.lbs.length} HAProxy`);
       }
       const out = await stack.outputs();
-      ctx.log(`    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical. Point DNS at the target: ${JSON.stringify(out.loadBalancer?.value ?? out.database?.value ?? "")}`);
-      return { state: await checkpoint(ctx, state, step.name), detail: { freezeMs: r.switchedAt - r.frozenAt, tables: r.checks, traffic: shift ? "all requests through the source's HAProxy to the target" : "DNS switch by the operator" } };
+      ctx.log(
+        `    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical. Point DNS at the target: ${JSON.stringify(out.loadBalancer?.value ?? out.database?.value ?? "")}`,
+      );
+      return {
+        state: await checkpoint(ctx, state, step.name),
+        detail: {
+          freezeMs: r.switchedAt - r.frozenAt,
+          tables: r.checks,
+          traffic: shift ? "all requests through the source's HAProxy to the target" : "DNS switch by the operator",
+        },
+      };
     }
     case "decommission": {
       // DNS must lead to the target before the source's entry points go.
@@ -186,12 +247,17 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       else {
         const out = await stack.outputs();
         const src = out.source?.value as { loadBalancer?: string } | undefined;
-        const addresses = await traffic.checkDnsMoved(domain, src?.loadBalancer ? [src.loadBalancer] : [], typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined);
+        const addresses = await traffic.checkDnsMoved(
+          domain,
+          src?.loadBalancer ? [src.loadBalancer] : [],
+          typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined,
+        );
         ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
       }
       // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
       const kept = await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn));
-      for (const k of kept) ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
+      for (const k of kept)
+        ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
       // First the source goes (the target keeps its place), then the target takes the root under its aliases.
       await setMigration(stack, { ...state, stage: "decommissioning" });
       const changes = await engineUp(ctx, "decommission the source");
@@ -202,7 +268,11 @@ async function runStep(ctx: RunContext, step: MigrationStep, state: MigrationSta
       const settle = await engineUp(ctx, "the target becomes the stack's phase");
       // The only deletion allowed here is the empty NextPhase wrapper the target leaves.
       if (settle.create || (settle.delete ?? 0) > 1 || settle.replace) {
-        throw new ProbatioError(`moving the target to the root changed resources (${JSON.stringify(settle)})`, "restore the state backup and report this", ExitCode.failure);
+        throw new ProbatioError(
+          `moving the target to the root changed resources (${JSON.stringify(settle)})`,
+          "restore the state backup and report this",
+          ExitCode.failure,
+        );
       }
       return { state: next, detail: { kept, changes } };
     }
@@ -213,7 +283,14 @@ export async function runMigration(ctx: RunContext, resume?: MigrationState): Pr
   const { stack, plan } = ctx;
   // Until the target is provisioned the program builds the source phase only ("in-place" stage); a side-by-side
   // provisioning switches the stack to the transitional stage that holds both.
-  let state: MigrationState = resume ?? { roadmap: plan.roadmap, from: plan.from, to: plan.to, stage: "in-place", completed: [], startedAt: new Date().toISOString() };
+  let state: MigrationState = resume ?? {
+    roadmap: plan.roadmap,
+    from: plan.from,
+    to: plan.to,
+    stage: "in-place",
+    completed: [],
+    startedAt: new Date().toISOString(),
+  };
   const results: unknown[] = [];
   for (const step of plan.steps) {
     if (state.completed.includes(step.name)) {
@@ -258,7 +335,8 @@ export async function rollbackMigration(ctx: RunContext, state: MigrationState):
   if (state.completed.includes("provision-target")) {
     if (plan.strategy === "side-by-side") {
       const kept = await releaseFromState(stack, (r) => !!r.protect && isTargetUrn(r.urn));
-      for (const k of kept) ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()}`);
+      for (const k of kept)
+        ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()}`);
     }
     await stack.setConfig("probatio:phase", { value: String(plan.from) });
     await setMigration(stack, undefined);
@@ -270,4 +348,3 @@ export async function rollbackMigration(ctx: RunContext, state: MigrationState):
   }
   return undone;
 }
-

@@ -10,7 +10,10 @@ import { isIP, Socket } from "net";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { HAPROXY_BACKENDS, SERVER_WEIGHT } from "../../components/config/haproxy";
 
-export interface Endpoint { readonly host: string; readonly port: number }
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
 
 export interface ShiftOptions {
   /** Runtime API of every HAProxy of the source (a VRRP pair has two: both are kept alike). */
@@ -45,9 +48,22 @@ export function parseEndpoint(text: string, what: string): Endpoint {
 
 /** Parses "5,25,50,100": ascending shares in percent ending at 100. */
 export function parseStages(text: string): number[] {
-  const stages = text.split(",").map((x) => x.trim()).filter((x) => x !== "").map(Number);
-  if (stages.length === 0 || stages.some((x) => !Number.isInteger(x) || x < 1 || x > 100) || stages.some((x, i) => i > 0 && x <= stages[i - 1]) || stages[stages.length - 1] !== 100) {
-    throw new ProbatioError(`--stages '${text}' must be ascending whole percentages between 1 and 100 that end at 100, e.g. 5,25,50,100`, undefined, ExitCode.usage);
+  const stages = text
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
+    .map(Number);
+  if (
+    stages.length === 0 ||
+    stages.some((x) => !Number.isInteger(x) || x < 1 || x > 100) ||
+    stages.some((x, i) => i > 0 && x <= stages[i - 1]) ||
+    stages[stages.length - 1] !== 100
+  ) {
+    throw new ProbatioError(
+      `--stages '${text}' must be ascending whole percentages between 1 and 100 that end at 100, e.g. 5,25,50,100`,
+      undefined,
+      ExitCode.usage,
+    );
   }
   return stages;
 }
@@ -59,8 +75,13 @@ export function runtimeCommand(ep: Endpoint, command: string, timeoutMs = 5000):
     let out = "";
     const fail = (err: Error) => {
       socket.destroy();
-      reject(new ProbatioError(`HAProxy's runtime API at ${ep.host}:${ep.port} did not answer '${command.split(" ").slice(0, 3).join(" ")}': ${err.message}`,
-        `open the tunnel to it (e.g. ssh -N -L ${ep.port}:127.0.0.1:9999 <lb node>) and run again`, ExitCode.failure));
+      reject(
+        new ProbatioError(
+          `HAProxy's runtime API at ${ep.host}:${ep.port} did not answer '${command.split(" ").slice(0, 3).join(" ")}': ${err.message}`,
+          `open the tunnel to it (e.g. ssh -N -L ${ep.port}:127.0.0.1:9999 <lb node>) and run again`,
+          ExitCode.failure,
+        ),
+      );
     };
     socket.setTimeout(timeoutMs, () => fail(new Error("timed out")));
     socket.on("error", fail);
@@ -73,7 +94,11 @@ export function runtimeCommand(ep: Endpoint, command: string, timeoutMs = 5000):
 async function command(ep: Endpoint, cmd: string): Promise<string> {
   const out = await runtimeCommand(ep, cmd);
   if (/no such|unknown|require|invalid|not found|cannot|failed|unexpected|permission denied/i.test(out)) {
-    throw new ProbatioError(`HAProxy at ${ep.host}:${ep.port} refused '${cmd}': ${out}`, "the source's HAProxy configuration is not the one probatio renders (no migration slot); run `probatio up` for the source phase first", ExitCode.failure);
+    throw new ProbatioError(
+      `HAProxy at ${ep.host}:${ep.port} refused '${cmd}': ${out}`,
+      "the source's HAProxy configuration is not the one probatio renders (no migration slot); run `probatio up` for the source phase first",
+      ExitCode.failure,
+    );
   }
   return out;
 }
@@ -95,13 +120,19 @@ export async function serverStats(ep: Endpoint): Promise<ServerStat[]> {
   const cols = header.replace(/^# /, "").split(",");
   const at = (name: string) => cols.indexOf(name);
   const num = (r: string[], name: string) => Number(r[at(name)] || 0);
-  return rows.map((l) => l.split(",")).filter((r) => r[at("svname")] !== "FRONTEND" && r[at("svname")] !== "BACKEND").map((r) => ({
-    backend: r[at("pxname")], server: r[at("svname")], status: r[at("status")], weight: num(r, "weight"),
-    requests: num(r, "stot"),
-    // HAProxy retries a failed request on another server (retry-on, redispatch): the client gets its answer, the
-    // failure shows only in the server's redispatch counter, not in its 5xx count. Both count against the target.
-    errors: num(r, "hrsp_5xx") + num(r, "wredis") + num(r, "econ") + num(r, "eresp"),
-  }));
+  return rows
+    .map((l) => l.split(","))
+    .filter((r) => r[at("svname")] !== "FRONTEND" && r[at("svname")] !== "BACKEND")
+    .map((r) => ({
+      backend: r[at("pxname")],
+      server: r[at("svname")],
+      status: r[at("status")],
+      weight: num(r, "weight"),
+      requests: num(r, "stot"),
+      // HAProxy retries a failed request on another server (retry-on, redispatch): the client gets its answer, the
+      // failure shows only in the server's redispatch counter, not in its 5xx count. Both count against the target.
+      errors: num(r, "hrsp_5xx") + num(r, "wredis") + num(r, "econ") + num(r, "eresp"),
+    }));
 }
 
 /**
@@ -126,13 +157,23 @@ export async function setShare(ep: Endpoint, backend: string, percent: number): 
   const servers = (await serverStats(ep)).filter((s) => s.backend === backend);
   const sources = servers.filter((s) => s.server !== HAPROXY_BACKENDS.slot);
   if (!servers.some((s) => s.server === HAPROXY_BACKENDS.slot)) {
-    throw new ProbatioError(`HAProxy at ${ep.host}:${ep.port} has no '${HAPROXY_BACKENDS.slot}' server in backend '${backend}'`, "the source's HAProxy configuration predates the migration slot; run `probatio up` for the source phase first", ExitCode.failure);
+    throw new ProbatioError(
+      `HAProxy at ${ep.host}:${ep.port} has no '${HAPROXY_BACKENDS.slot}' server in backend '${backend}'`,
+      "the source's HAProxy configuration predates the migration slot; run `probatio up` for the source phase first",
+      ExitCode.failure,
+    );
   }
   const w = weightsFor(percent, sources.length);
   // The slot first when it grows, the sources first when they grow: the total never falls to zero.
   const slot = () => command(ep, `set weight ${backend}/${HAPROXY_BACKENDS.slot} ${w.slot}`);
   const rest = () => Promise.all(sources.map((s) => command(ep, `set weight ${backend}/${s.server} ${w.source}`)));
-  if (w.slot > 0) { await slot(); await rest(); } else { await rest(); await slot(); }
+  if (w.slot > 0) {
+    await slot();
+    await rest();
+  } else {
+    await rest();
+    await slot();
+  }
 }
 
 async function resolve(target: Endpoint): Promise<string> {
@@ -140,7 +181,11 @@ async function resolve(target: Endpoint): Promise<string> {
   try {
     return (await lookup(target.host, { family: 4 })).address;
   } catch (err) {
-    throw new ProbatioError(`cannot resolve the target's entry point ${target.host}: ${(err as Error).message}`, undefined, ExitCode.failure);
+    throw new ProbatioError(
+      `cannot resolve the target's entry point ${target.host}: ${(err as Error).message}`,
+      undefined,
+      ExitCode.failure,
+    );
   }
 }
 
@@ -181,8 +226,11 @@ async function waitHealthy(o: ShiftOptions, timeoutMs: number): Promise<void> {
     if (down.length === 0) return;
     if (Date.now() - t0 > timeoutMs) {
       const d = down[0];
-      throw new ProbatioError(`the target ${o.target.host}:${o.target.port} does not pass the health checks of HAProxy ${d.lb.host}:${d.lb.port} (${d.b}: ${d.s?.status ?? "no slot"})`,
-        "check that the target serves the health path over the network from the source's load balancers, then --resume; no traffic was moved", ExitCode.failure);
+      throw new ProbatioError(
+        `the target ${o.target.host}:${o.target.port} does not pass the health checks of HAProxy ${d.lb.host}:${d.lb.port} (${d.b}: ${d.s?.status ?? "no slot"})`,
+        "check that the target serves the health path over the network from the source's load balancers, then --resume; no traffic was moved",
+        ExitCode.failure,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -210,26 +258,35 @@ export async function shiftReads(o: ShiftOptions): Promise<StageResult[]> {
     const before = await Promise.all(o.lbs.map(async (lb) => slotOf(await serverStats(lb), HAPROXY_BACKENDS.reads)!));
     for (const lb of o.lbs) await setShare(lb, HAPROXY_BACKENDS.reads, percent);
     const t0 = Date.now();
-    let requests = 0, errors = 0;
+    let requests = 0,
+      errors = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, Math.min(1000, o.observeMs)));
       const now = await Promise.all(o.lbs.map(async (lb) => slotOf(await serverStats(lb), HAPROXY_BACKENDS.reads)!));
       requests = now.reduce((a, s, i) => a + s.requests - before[i].requests, 0);
       errors = now.reduce((a, s, i) => a + s.errors - before[i].errors, 0);
       const down = now.findIndex((s) => s.status !== "UP");
-      const why = down >= 0 ? `the target went ${now[down].status} on HAProxy ${o.lbs[down].host}:${o.lbs[down].port}`
-        : requests > 0 && errors / requests > o.maxErrorRate ? `${errors} of ${requests} requests sent to the target failed (${Math.min(100, (100 * errors) / requests).toFixed(1)} % > ${(100 * o.maxErrorRate).toFixed(1)} %)`
-          : undefined;
+      const why =
+        down >= 0
+          ? `the target went ${now[down].status} on HAProxy ${o.lbs[down].host}:${o.lbs[down].port}`
+          : requests > 0 && errors / requests > o.maxErrorRate
+            ? `${errors} of ${requests} requests sent to the target failed (${Math.min(100, (100 * errors) / requests).toFixed(1)} % > ${(100 * o.maxErrorRate).toFixed(1)} %)`
+            : undefined;
       if (why) {
         await detachTarget(o.lbs);
-        throw new ProbatioError(`stage ${percent} % of the reads failed its health gate: ${why}; every request is back on the source`,
-          "nothing else changed (the database is not switched); fix the target, then --resume (the stages start again) or --rollback", ExitCode.failure);
+        throw new ProbatioError(
+          `stage ${percent} % of the reads failed its health gate: ${why}; every request is back on the source`,
+          "nothing else changed (the database is not switched); fix the target, then --resume (the stages start again) or --rollback",
+          ExitCode.failure,
+        );
       }
       if (Date.now() - t0 >= o.observeMs) break;
     }
     const r = { percent, requests, errors, errorRate: requests ? errors / requests : 0 };
     results.push(r);
-    o.log?.(`reads ${percent} % on the target: ${requests} requests, ${errors} failed, target UP on ${o.lbs.length} HAProxy${requests === 0 ? " (no traffic reached the target during this stage: it proves little)" : ""}`);
+    o.log?.(
+      `reads ${percent} % on the target: ${requests} requests, ${errors} failed, target UP on ${o.lbs.length} HAProxy${requests === 0 ? " (no traffic reached the target during this stage: it proves little)" : ""}`,
+    );
   }
   return results;
 }
@@ -253,27 +310,43 @@ export async function shiftAll(o: ShiftOptions): Promise<void> {
  * Whether the public name already leads to the target, so the source's entry points can go: none of its addresses
  * may be a source entry point, and, when the target's entry point is known, it must be among them.
  */
-export function dnsVerdict(domain: string, addresses: readonly string[], sourceEntries: readonly string[], targetEntry?: string): string | undefined {
+export function dnsVerdict(
+  domain: string,
+  addresses: readonly string[],
+  sourceEntries: readonly string[],
+  targetEntry?: string,
+): string | undefined {
   const stale = addresses.filter((a) => sourceEntries.includes(a));
   if (stale.length > 0) return `${domain} still resolves to the source's entry point ${stale.join(", ")}`;
-  if (targetEntry && !addresses.includes(targetEntry)) return `${domain} resolves to ${addresses.join(", ") || "nothing"}, not to the target's entry point ${targetEntry}`;
+  if (targetEntry && !addresses.includes(targetEntry))
+    return `${domain} resolves to ${addresses.join(", ") || "nothing"}, not to the target's entry point ${targetEntry}`;
   return undefined;
 }
 
 /** Refuses (exit 6) while DNS would still send users to machines the decommission is about to remove. */
-export async function checkDnsMoved(domain: string, sourceEntries: readonly string[], targetEntry: string | undefined,
-  resolver: (name: string) => Promise<string[]> = async (n) => (await import("dns/promises")).resolve4(n)): Promise<string[]> {
+export async function checkDnsMoved(
+  domain: string,
+  sourceEntries: readonly string[],
+  targetEntry: string | undefined,
+  resolver: (name: string) => Promise<string[]> = async (n) => (await import("dns/promises")).resolve4(n),
+): Promise<string[]> {
   let addresses: string[];
   try {
     addresses = await resolver(domain);
   } catch (err) {
-    throw new ProbatioError(`cannot resolve ${domain} to check that DNS points at the target: ${(err as Error).message}`,
-      "check from a machine that resolves the public name, or pass --skip-dns-check once you have checked yourself", ExitCode.refused);
+    throw new ProbatioError(
+      `cannot resolve ${domain} to check that DNS points at the target: ${(err as Error).message}`,
+      "check from a machine that resolves the public name, or pass --skip-dns-check once you have checked yourself",
+      ExitCode.refused,
+    );
   }
   const why = dnsVerdict(domain, addresses, sourceEntries, targetEntry);
   if (why) {
-    throw new ProbatioError(`not decommissioning the source: ${why}; removing it now would cut off the users DNS still sends there`,
-      `point ${domain} at ${targetEntry ?? "the target's entry point"}, wait for the record's TTL, then --resume (or --skip-dns-check if you know better)`, ExitCode.refused);
+    throw new ProbatioError(
+      `not decommissioning the source: ${why}; removing it now would cut off the users DNS still sends there`,
+      `point ${domain} at ${targetEntry ?? "the target's entry point"}, wait for the record's TTL, then --resume (or --skip-dns-check if you know better)`,
+      ExitCode.refused,
+    );
   }
   return addresses;
 }

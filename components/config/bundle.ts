@@ -7,8 +7,6 @@ export interface ServiceBundle {
   readonly commands: readonly string[];
 }
 
-export const emptyBundle: ServiceBundle = { packages: [], files: [], commands: [] };
-
 /** Merges bundles in order; two bundles writing the same path is a bug in probatio, so it throws. */
 export function mergeBundles(bundles: readonly ServiceBundle[]): ServiceBundle {
   const seen = new Set<string>();

@@ -24,7 +24,12 @@ export function renderCloudInit(s: CloudInitSettings): string {
   const doc: Record<string, unknown> = { hostname: s.hostname, package_update: true, package_upgrade: false };
   if (s.packages.length > 0) doc.packages = [...new Set(s.packages)].sort();
   if (s.files.length > 0) {
-    doc.write_files = s.files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions ?? "0644", owner: f.owner ?? "root:root" }));
+    doc.write_files = s.files.map((f) => ({
+      path: f.path,
+      content: f.content,
+      permissions: f.permissions ?? "0644",
+      owner: f.owner ?? "root:root",
+    }));
   }
   if (s.commands.length > 0) doc.runcmd = [...s.commands];
   if (s.sshAuthorizedKeys && s.sshAuthorizedKeys.length > 0) {

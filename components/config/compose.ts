@@ -9,7 +9,12 @@ export interface ComposeSettings {
   readonly backendPort: number;
   /** Backend memory limit (KoproGo phase 2: 500M). */
   readonly backendMemoryLimit?: string;
-  readonly postgres: { readonly version: number; readonly maxConnections: number; readonly sharedBuffers?: string; readonly password: string };
+  readonly postgres: {
+    readonly version: number;
+    readonly maxConnections: number;
+    readonly sharedBuffers?: string;
+    readonly password: string;
+  };
   /** Expose Traefik's Prometheus metrics (KoproGo phase 2). */
   readonly traefikMetrics: boolean;
 }
@@ -18,30 +23,52 @@ export function renderComposeFile(s: ComposeSettings): string {
   const pgArgs = ["postgres", "-c", `max_connections=${s.postgres.maxConnections}`];
   if (s.postgres.sharedBuffers) pgArgs.push("-c", `shared_buffers=${s.postgres.sharedBuffers}`);
   const traefikArgs = [
-    "--providers.docker=true", "--providers.docker.exposedbydefault=false",
-    "--entrypoints.web.address=:80", "--entrypoints.websecure.address=:443",
+    "--providers.docker=true",
+    "--providers.docker.exposedbydefault=false",
+    "--entrypoints.web.address=:80",
+    "--entrypoints.websecure.address=:443",
     "--entrypoints.web.http.redirections.entrypoint.to=websecure",
-    "--certificatesresolvers.le.acme.tlschallenge=true", `--certificatesresolvers.le.acme.email=${s.acmeEmail}`,
+    "--certificatesresolvers.le.acme.tlschallenge=true",
+    `--certificatesresolvers.le.acme.email=${s.acmeEmail}`,
     "--certificatesresolvers.le.acme.storage=/letsencrypt/acme.json",
   ];
-  if (s.traefikMetrics) traefikArgs.push("--metrics.prometheus=true", "--entrypoints.metrics.address=127.0.0.1:8082", "--metrics.prometheus.entrypoint=metrics");
+  if (s.traefikMetrics)
+    traefikArgs.push(
+      "--metrics.prometheus=true",
+      "--entrypoints.metrics.address=127.0.0.1:8082",
+      "--metrics.prometheus.entrypoint=metrics",
+    );
   const backend: Record<string, unknown> = {
-    image: s.backendImage, restart: "unless-stopped", depends_on: { postgres: { condition: "service_healthy" } },
+    image: s.backendImage,
+    restart: "unless-stopped",
+    depends_on: { postgres: { condition: "service_healthy" } },
     env_file: ["/etc/probatio/backend.env"],
     labels: [
-      "traefik.enable=true", `traefik.http.routers.api.rule=Host(\`${s.domain}\`)`, "traefik.http.routers.api.entrypoints=websecure",
-      "traefik.http.routers.api.tls.certresolver=le", `traefik.http.services.api.loadbalancer.server.port=${s.backendPort}`,
+      "traefik.enable=true",
+      `traefik.http.routers.api.rule=Host(\`${s.domain}\`)`,
+      "traefik.http.routers.api.entrypoints=websecure",
+      "traefik.http.routers.api.tls.certresolver=le",
+      `traefik.http.services.api.loadbalancer.server.port=${s.backendPort}`,
     ],
   };
   if (s.backendMemoryLimit) backend.deploy = { resources: { limits: { memory: s.backendMemoryLimit } } };
   return stringify({
     name: "koprogo",
     services: {
-      traefik: { image: "traefik:v3.1", restart: "unless-stopped", command: traefikArgs, ports: ["80:80", "443:443"], volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", "letsencrypt:/letsencrypt"] },
+      traefik: {
+        image: "traefik:v3.1",
+        restart: "unless-stopped",
+        command: traefikArgs,
+        ports: ["80:80", "443:443"],
+        volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", "letsencrypt:/letsencrypt"],
+      },
       postgres: {
-        image: `postgres:${s.postgres.version}`, restart: "unless-stopped", command: pgArgs,
+        image: `postgres:${s.postgres.version}`,
+        restart: "unless-stopped",
+        command: pgArgs,
         environment: { POSTGRES_USER: "koprogo", POSTGRES_DB: "koprogo_db", POSTGRES_PASSWORD_FILE: "/run/secrets/db_password" },
-        secrets: ["db_password"], volumes: ["pgdata:/var/lib/postgresql/data"],
+        secrets: ["db_password"],
+        volumes: ["pgdata:/var/lib/postgresql/data"],
         healthcheck: { test: ["CMD-SHELL", "pg_isready -U koprogo -d koprogo_db"], interval: "5s", timeout: "3s", retries: 10 },
       },
       backend,
@@ -57,7 +84,11 @@ export function composeBundle(s: ComposeSettings): ServiceBundle {
     files: [
       { path: "/opt/koprogo/docker-compose.yml", content: renderComposeFile(s) },
       { path: "/etc/probatio/db_password", content: s.postgres.password, permissions: "0600" },
-      { path: "/etc/probatio/backend.env", permissions: "0600", content: `DATABASE_URL=postgres://koprogo:${encodeURIComponent(s.postgres.password)}@postgres:5432/koprogo_db\nPORT=${s.backendPort}\n` },
+      {
+        path: "/etc/probatio/backend.env",
+        permissions: "0600",
+        content: `DATABASE_URL=postgres://koprogo:${encodeURIComponent(s.postgres.password)}@postgres:5432/koprogo_db\nPORT=${s.backendPort}\n`,
+      },
     ],
     commands: ["systemctl enable --now docker", "docker compose -f /opt/koprogo/docker-compose.yml up -d"],
   };

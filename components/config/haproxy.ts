@@ -71,7 +71,14 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
   }
   const check = `    default-server inter ${s.checkIntervalMs} fastinter ${Math.max(100, Math.floor(s.checkIntervalMs / 4))} downinter ${s.checkIntervalMs} fall ${s.fall} rise ${s.rise}`;
   const backend = (name: string) => {
-    lines.push("", `backend ${name}`, "    balance roundrobin", `    option httpchk GET ${s.healthPath}`, "    http-check expect status 200", check);
+    lines.push(
+      "",
+      `backend ${name}`,
+      "    balance roundrobin",
+      `    option httpchk GET ${s.healthPath}`,
+      "    http-check expect status 200",
+      check,
+    );
     for (const b of s.backends) lines.push(`    server ${b.name} ${b.address}:${b.port} weight ${SERVER_WEIGHT} check`);
     if (s.migrationSlot) {
       const tls = s.migrationSlot.tls;
@@ -83,7 +90,15 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
   lines.push(`    default_backend ${HAPROXY_BACKENDS.all}`);
   backend(HAPROXY_BACKENDS.all);
   if (s.migrationSlot) backend(HAPROXY_BACKENDS.reads);
-  lines.push("", "listen stats", `    bind ${s.stats.address}:${s.stats.port}`, "    stats enable", "    stats uri /stats", "    stats refresh 10s", "");
+  lines.push(
+    "",
+    "listen stats",
+    `    bind ${s.stats.address}:${s.stats.port}`,
+    "    stats enable",
+    "    stats uri /stats",
+    "    stats refresh 10s",
+    "",
+  );
   return lines.join("\n");
 }
 

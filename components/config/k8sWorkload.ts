@@ -4,7 +4,12 @@
  * OVH Managed Kubernetes, or written as auto-deployed manifests on K3s. Pure.
  */
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: unknown };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: unknown;
+};
 
 export interface WorkloadSettings {
   readonly namespace: string;
@@ -13,7 +18,12 @@ export interface WorkloadSettings {
   readonly port: number;
   readonly replicas: number;
   readonly hpa?: { readonly minPods: number; readonly maxPods: number; readonly cpuTargetPercent: number };
-  readonly resources: { readonly cpuRequest: string; readonly memoryRequest: string; readonly cpuLimit: string; readonly memoryLimit: string };
+  readonly resources: {
+    readonly cpuRequest: string;
+    readonly memoryRequest: string;
+    readonly cpuLimit: string;
+    readonly memoryLimit: string;
+  };
   /** Expose through the cloud's managed load balancer (Service type LoadBalancer). */
   readonly loadBalancer?: { readonly flavor: string };
   /** Where traffic may come from and go to. */
@@ -29,7 +39,9 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
   const objects: K8sObject[] = [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "probatio.io/managed": "true" } } },
     {
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: s.app, namespace: ns, labels },
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: s.app, namespace: ns, labels },
       spec: {
         replicas: s.replicas,
         selector: { matchLabels: labels },
@@ -37,44 +49,88 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
         template: {
           metadata: { labels },
           spec: {
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
-            containers: [{
-              name: s.app, image: s.image, ports: [{ name: "http", containerPort: s.port }],
-              readinessProbe: { httpGet: { path: "/health/ready", port: s.port }, periodSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: "/health", port: s.port }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
-              resources: { requests: { cpu: s.resources.cpuRequest, memory: s.resources.memoryRequest }, limits: { cpu: s.resources.cpuLimit, memory: s.resources.memoryLimit } },
-              securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
-            }],
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: labels },
+              },
+            ],
+            containers: [
+              {
+                name: s.app,
+                image: s.image,
+                ports: [{ name: "http", containerPort: s.port }],
+                readinessProbe: { httpGet: { path: "/health/ready", port: s.port }, periodSeconds: 5, failureThreshold: 3 },
+                livenessProbe: {
+                  httpGet: { path: "/health", port: s.port },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 10,
+                  failureThreshold: 3,
+                },
+                resources: {
+                  requests: { cpu: s.resources.cpuRequest, memory: s.resources.memoryRequest },
+                  limits: { cpu: s.resources.cpuLimit, memory: s.resources.memoryLimit },
+                },
+                securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+              },
+            ],
           },
         },
       },
     },
     {
-      apiVersion: "v1", kind: "Service",
-      metadata: { name: s.app, namespace: ns, annotations: s.loadBalancer ? { "loadbalancer.ovhcloud.com/flavor": s.loadBalancer.flavor } : undefined },
-      spec: { type: s.loadBalancer ? "LoadBalancer" : "ClusterIP", selector: labels, ports: [{ name: "https", port: 443, targetPort: s.port }] },
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: s.app,
+        namespace: ns,
+        annotations: s.loadBalancer ? { "loadbalancer.ovhcloud.com/flavor": s.loadBalancer.flavor } : undefined,
+      },
+      spec: {
+        type: s.loadBalancer ? "LoadBalancer" : "ClusterIP",
+        selector: labels,
+        ports: [{ name: "https", port: 443, targetPort: s.port }],
+      },
     },
     {
-      apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: s.app, namespace: ns },
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: s.app, namespace: ns },
       spec: { minAvailable: Math.max(1, (s.hpa?.minPods ?? s.replicas) - 1), selector: { matchLabels: labels } },
     },
     {
-      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny-all", namespace: ns },
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "default-deny-all", namespace: ns },
       spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     },
     {
-      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${s.app}-ingress`, namespace: ns },
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${s.app}-ingress`, namespace: ns },
       spec: {
-        podSelector: { matchLabels: labels }, policyTypes: ["Ingress"],
+        podSelector: { matchLabels: labels },
+        policyTypes: ["Ingress"],
         ingress: [{ from: s.allow.ingressFrom.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: s.port }] }],
       },
     },
     {
-      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${s.app}-egress`, namespace: ns },
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${s.app}-egress`, namespace: ns },
       spec: {
-        podSelector: { matchLabels: labels }, policyTypes: ["Egress"],
+        podSelector: { matchLabels: labels },
+        policyTypes: ["Egress"],
         egress: [
-          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+          {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
           ...s.allow.egress.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: "TCP", port: e.port }] })),
         ],
       },
@@ -82,11 +138,16 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
   ];
   if (s.hpa) {
     objects.push({
-      apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: s.app, namespace: ns },
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: s.app, namespace: ns },
       spec: {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: s.app },
-        minReplicas: s.hpa.minPods, maxReplicas: s.hpa.maxPods,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.hpa.cpuTargetPercent } } }],
+        minReplicas: s.hpa.minPods,
+        maxReplicas: s.hpa.maxPods,
+        metrics: [
+          { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.hpa.cpuTargetPercent } } },
+        ],
       },
     });
   }
@@ -97,7 +158,11 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
 export const helmCharts: Readonly<Record<string, { repo: string; chart: string; namespace: string }>> = {
   "postgresql-ha": { repo: "https://charts.bitnami.com/bitnami", chart: "postgresql-ha", namespace: "database" },
   dragonfly: { repo: "oci://ghcr.io/dragonflydb/dragonfly/helm", chart: "dragonfly", namespace: "cache" },
-  "kube-prometheus-stack": { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", namespace: "monitoring" },
+  "kube-prometheus-stack": {
+    repo: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    namespace: "monitoring",
+  },
   longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn", namespace: "longhorn-system" },
   kepler: { repo: "https://sustainable-computing-io.github.io/kepler-helm-chart", chart: "kepler", namespace: "kepler" },
   loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", namespace: "monitoring" },
@@ -108,8 +173,15 @@ export function helmChartObjects(releases: readonly string[]): K8sObject[] {
     const c = helmCharts[r];
     if (!c) throw new Error(`no Helm chart known for release '${r}'`);
     return {
-      apiVersion: "helm.cattle.io/v1", kind: "HelmChart", metadata: { name: r, namespace: "kube-system" },
-      spec: { repo: c.repo.startsWith("oci://") ? undefined : c.repo, chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart, targetNamespace: c.namespace, createNamespace: true },
+      apiVersion: "helm.cattle.io/v1",
+      kind: "HelmChart",
+      metadata: { name: r, namespace: "kube-system" },
+      spec: {
+        repo: c.repo.startsWith("oci://") ? undefined : c.repo,
+        chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart,
+        targetNamespace: c.namespace,
+        createNamespace: true,
+      },
     };
   });
 }

@@ -19,10 +19,17 @@ export interface PrometheusSettings {
 
 export function renderPrometheusYml(s: PrometheusSettings): string {
   return stringify({
-    global: { scrape_interval: `${s.scrapeIntervalSeconds}s`, evaluation_interval: `${s.evaluationIntervalSeconds}s`, external_labels: { ...s.externalLabels } },
+    global: {
+      scrape_interval: `${s.scrapeIntervalSeconds}s`,
+      evaluation_interval: `${s.evaluationIntervalSeconds}s`,
+      external_labels: { ...s.externalLabels },
+    },
     rule_files: [...s.ruleFiles],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [...s.alertmanagers] }] }] },
-    scrape_configs: s.targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: [...t.targets], labels: t.labels ? { ...t.labels } : undefined }] })),
+    scrape_configs: s.targets.map((t) => ({
+      job_name: t.job,
+      static_configs: [{ targets: [...t.targets], labels: t.labels ? { ...t.labels } : undefined }],
+    })),
   });
 }
 
@@ -45,21 +52,67 @@ export interface AlertThresholds {
 export function renderAlertRules(t: AlertThresholds, phaseLabel: string): string {
   const errorBudget = (100 - t.availabilityPercent) / 100;
   const rules = [
-    { alert: "InstanceDown", expr: "up == 0", for: "1m", labels: { severity: "critical" }, annotations: { summary: "{{ $labels.instance }} is down" } },
-    { alert: "HighCpu", expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))) > ${t.cpuPercent}`, for: `${t.forMinutes}m`, labels: { severity: "warning" }, annotations: { summary: `CPU above ${t.cpuPercent} % for ${t.forMinutes} min on {{ $labels.instance }}` } },
-    { alert: "HighMemory", expr: `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) > ${t.memoryPercent}`, for: `${t.forMinutes}m`, labels: { severity: "warning" }, annotations: { summary: `RAM above ${t.memoryPercent} % on {{ $labels.instance }}` } },
-    { alert: "DiskFilling", expr: `100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) > ${t.diskPercent}`, for: "10m", labels: { severity: "warning" }, annotations: { summary: `Disk above ${t.diskPercent} % on {{ $labels.instance }}` } },
-    { alert: "SlowRequests", expr: `histogram_quantile(${t.latencyQuantile}, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > ${t.latencySeconds}`, for: "5m", labels: { severity: "warning" }, annotations: { summary: `P${Math.round(t.latencyQuantile * 100)} latency above ${t.latencySeconds * 1000} ms` } },
-    { alert: "ErrorBudgetBurn", expr: `sum(rate(http_requests_total{code=~"5.."}[1h])) / sum(rate(http_requests_total[1h])) > ${(14.4 * errorBudget).toPrecision(3)}`, for: "5m", labels: { severity: "critical" }, annotations: { summary: `Burning the ${t.availabilityPercent} % availability error budget 14x too fast` } },
+    {
+      alert: "InstanceDown",
+      expr: "up == 0",
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: { summary: "{{ $labels.instance }} is down" },
+    },
+    {
+      alert: "HighCpu",
+      expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))) > ${t.cpuPercent}`,
+      for: `${t.forMinutes}m`,
+      labels: { severity: "warning" },
+      annotations: { summary: `CPU above ${t.cpuPercent} % for ${t.forMinutes} min on {{ $labels.instance }}` },
+    },
+    {
+      alert: "HighMemory",
+      expr: `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) > ${t.memoryPercent}`,
+      for: `${t.forMinutes}m`,
+      labels: { severity: "warning" },
+      annotations: { summary: `RAM above ${t.memoryPercent} % on {{ $labels.instance }}` },
+    },
+    {
+      alert: "DiskFilling",
+      expr: `100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) > ${t.diskPercent}`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: { summary: `Disk above ${t.diskPercent} % on {{ $labels.instance }}` },
+    },
+    {
+      alert: "SlowRequests",
+      expr: `histogram_quantile(${t.latencyQuantile}, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > ${t.latencySeconds}`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: { summary: `P${Math.round(t.latencyQuantile * 100)} latency above ${t.latencySeconds * 1000} ms` },
+    },
+    {
+      alert: "ErrorBudgetBurn",
+      expr: `sum(rate(http_requests_total{code=~"5.."}[1h])) / sum(rate(http_requests_total[1h])) > ${(14.4 * errorBudget).toPrecision(3)}`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: { summary: `Burning the ${t.availabilityPercent} % availability error budget 14x too fast` },
+    },
   ];
   if (t.loadPerCpu !== undefined) {
-    rules.push({ alert: "HighLoad", expr: `node_load5 / count without (cpu, mode) (node_cpu_seconds_total{mode="idle"}) > ${t.loadPerCpu}`, for: `${t.forMinutes}m`, labels: { severity: "warning" }, annotations: { summary: `Load above ${t.loadPerCpu} per vCPU on {{ $labels.instance }}` } });
+    rules.push({
+      alert: "HighLoad",
+      expr: `node_load5 / count without (cpu, mode) (node_cpu_seconds_total{mode="idle"}) > ${t.loadPerCpu}`,
+      for: `${t.forMinutes}m`,
+      labels: { severity: "warning" },
+      annotations: { summary: `Load above ${t.loadPerCpu} per vCPU on {{ $labels.instance }}` },
+    });
   }
   return stringify({ groups: [{ name: `probatio-${phaseLabel}`, rules }] });
 }
 
 export interface AlertmanagerSettings {
-  readonly receivers: readonly { readonly name: string; readonly kind: "email" | "slack" | "pagerduty" | "webhook"; readonly target: string }[];
+  readonly receivers: readonly {
+    readonly name: string;
+    readonly kind: "email" | "slack" | "pagerduty" | "webhook";
+    readonly target: string;
+  }[];
   readonly smtpSmarthost?: string;
   readonly smtpFrom?: string;
 }
@@ -67,20 +120,31 @@ export interface AlertmanagerSettings {
 export function renderAlertmanagerYml(s: AlertmanagerSettings): string {
   const receivers = s.receivers.map((r) => {
     switch (r.kind) {
-      case "email": return { name: r.name, email_configs: [{ to: r.target, send_resolved: true }] };
-      case "slack": return { name: r.name, slack_configs: [{ api_url: r.target, channel: "#alerts", send_resolved: true }] };
-      case "pagerduty": return { name: r.name, pagerduty_configs: [{ routing_key: r.target }] };
-      default: return { name: r.name, webhook_configs: [{ url: r.target }] };
+      case "email":
+        return { name: r.name, email_configs: [{ to: r.target, send_resolved: true }] };
+      case "slack":
+        return { name: r.name, slack_configs: [{ api_url: r.target, channel: "#alerts", send_resolved: true }] };
+      case "pagerduty":
+        return { name: r.name, pagerduty_configs: [{ routing_key: r.target }] };
+      default:
+        return { name: r.name, webhook_configs: [{ url: r.target }] };
     }
   });
   const critical = s.receivers.filter((r) => r.kind === "pagerduty").map((r) => r.name);
   return stringify({
     global: s.smtpSmarthost ? { smtp_smarthost: s.smtpSmarthost, smtp_from: s.smtpFrom, smtp_require_tls: true } : {},
     route: {
-      receiver: s.receivers[0].name, group_by: ["alertname", "instance"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h",
+      receiver: s.receivers[0].name,
+      group_by: ["alertname", "instance"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
       routes: [
         ...critical.map((name) => ({ receiver: name, matchers: ['severity="critical"'], continue: true })),
-        ...s.receivers.slice(1).filter((r) => r.kind !== "pagerduty").map((r) => ({ receiver: r.name, continue: true })),
+        ...s.receivers
+          .slice(1)
+          .filter((r) => r.kind !== "pagerduty")
+          .map((r) => ({ receiver: r.name, continue: true })),
       ],
     },
     receivers,

@@ -1,3 +1,4 @@
+import { DEFAULT_REGION } from "../../lib/defaults";
 import { Roadmap, Topology } from "./types";
 
 /**
@@ -9,13 +10,41 @@ const composeStack = ["traefik", "postgresql-15", "backend"];
 const composeServices = ["docker-compose"];
 
 const phase1: Topology = {
-  fleets: [{ role: "app", count: 1, size: { vcpu: 1, ramGb: 2, diskGb: 40 }, variant: "ovh-vps", offer: "vps-value-1-2-40", services: composeServices, monthlyEur: 5 }],
-  postgres: { mode: "compose", version: 15, primaryRole: "app", standbys: [], maxConnections: 100, backupCron: "0 3 * * *", backupRetentionDays: 14 },
+  fleets: [
+    {
+      role: "app",
+      count: 1,
+      size: { vcpu: 1, ramGb: 2, diskGb: 40 },
+      variant: "ovh-vps",
+      offer: "vps-value-1-2-40",
+      services: composeServices,
+      monthlyEur: 5,
+    },
+  ],
+  postgres: {
+    mode: "compose",
+    version: 15,
+    primaryRole: "app",
+    standbys: [],
+    maxConnections: 100,
+    backupCron: "0 3 * * *",
+    backupRetentionDays: 14,
+  },
   compose: { services: composeStack, traefikMetrics: false },
 };
 
 const phase2: Topology = {
-  fleets: [{ role: "app", count: 1, size: { vcpu: 2, ramGb: 4, diskGb: 80 }, variant: "ovh-vps", offer: "vps-essential-2-4-80", services: composeServices, monthlyEur: 15 }],
+  fleets: [
+    {
+      role: "app",
+      count: 1,
+      size: { vcpu: 2, ramGb: 4, diskGb: 80 },
+      variant: "ovh-vps",
+      offer: "vps-essential-2-4-80",
+      services: composeServices,
+      monthlyEur: 15,
+    },
+  ],
   postgres: { ...phase1.postgres!, sharedBuffers: "1GB" },
   compose: { services: composeStack, backendMemoryLimit: "500M", traefikMetrics: true },
 };
@@ -24,71 +53,150 @@ const k3sHelm = ["postgresql-ha", "dragonfly", "kube-prometheus-stack"];
 
 const phase3Dev: Topology = {
   fleets: [
-    { role: "k3s-server", count: 1, size: { vcpu: 2, ramGb: 7, diskGb: 50 }, variant: "public-cloud", offer: "b2-7", services: ["k3s-server"], monthlyEur: 12 },
-    { role: "k3s-agent", count: 1, size: { vcpu: 4, ramGb: 15, diskGb: 100 }, variant: "public-cloud", offer: "b2-15", services: ["k3s-agent"], monthlyEur: 18 },
+    {
+      role: "k3s-server",
+      count: 1,
+      size: { vcpu: 2, ramGb: 7, diskGb: 50 },
+      variant: "public-cloud",
+      offer: "b2-7",
+      services: ["k3s-server"],
+      monthlyEur: 12,
+    },
+    {
+      role: "k3s-agent",
+      count: 1,
+      size: { vcpu: 4, ramGb: 15, diskGb: 100 },
+      variant: "public-cloud",
+      offer: "b2-15",
+      services: ["k3s-agent"],
+      monthlyEur: 18,
+    },
   ],
-  k8s: { kind: "k3s", servers: 1, agents: 1, helmReleases: k3sHelm },
+  k8s: { kind: "k3s", helmReleases: k3sHelm },
   monitoring: { prometheus: true, grafana: true, alertmanager: false },
 };
 
 const phase3Staging: Topology = {
   ...phase3Dev,
   fleets: [
-    { role: "k3s-server", count: 1, size: { vcpu: 4, ramGb: 15, diskGb: 100 }, variant: "public-cloud", offer: "b2-15", services: ["k3s-server"], monthlyEur: 18 },
-    { role: "k3s-agent", count: 2, size: { vcpu: 4, ramGb: 30, diskGb: 200 }, variant: "public-cloud", offer: "r2-30", services: ["k3s-agent"], monthlyEur: 36 },
+    {
+      role: "k3s-server",
+      count: 1,
+      size: { vcpu: 4, ramGb: 15, diskGb: 100 },
+      variant: "public-cloud",
+      offer: "b2-15",
+      services: ["k3s-server"],
+      monthlyEur: 18,
+    },
+    {
+      role: "k3s-agent",
+      count: 2,
+      size: { vcpu: 4, ramGb: 30, diskGb: 200 },
+      variant: "public-cloud",
+      offer: "r2-30",
+      services: ["k3s-agent"],
+      monthlyEur: 36,
+    },
   ],
-  k8s: { kind: "k3s", servers: 1, agents: 2, helmReleases: k3sHelm },
+  k8s: { kind: "k3s", helmReleases: k3sHelm },
 };
 
 const phase4: Topology = {
   fleets: [
-    { role: "k3s-server", count: 3, size: { vcpu: 8, ramGb: 30, diskGb: 200 }, variant: "public-cloud", offer: "b2-30", services: ["k3s-server"], monthlyEur: 40 },
-    { role: "k3s-agent", count: 3, size: { vcpu: 8, ramGb: 30, diskGb: 200 }, variant: "public-cloud", offer: "b2-30", services: ["k3s-agent"], monthlyEur: 40 },
+    {
+      role: "k3s-server",
+      count: 3,
+      size: { vcpu: 8, ramGb: 30, diskGb: 200 },
+      variant: "public-cloud",
+      offer: "b2-30",
+      services: ["k3s-server"],
+      monthlyEur: 40,
+    },
+    {
+      role: "k3s-agent",
+      count: 3,
+      size: { vcpu: 8, ramGb: 30, diskGb: 200 },
+      variant: "public-cloud",
+      offer: "b2-30",
+      services: ["k3s-agent"],
+      monthlyEur: 40,
+    },
   ],
   network: { vpcCidr: "10.0.0.0/16", subnets: { nodes: "10.0.10.0/24" }, natGateway: true, zeroTrust: true },
-  loadBalancer: { kind: "managed", nodes: 2, role: "lb", backendRole: "k3s-agent", backendPort: 443, flavor: "small" },
+  loadBalancer: { kind: "managed", backendRole: "k3s-agent", backendPort: 443, flavor: "small" },
   k8s: {
-    kind: "k3s", servers: 3, agents: 3,
+    kind: "k3s",
     hpa: { minPods: 3, maxPods: 20, cpuTargetPercent: 70 },
     helmReleases: ["postgresql-ha", "dragonfly", "longhorn", "kepler", "kube-prometheus-stack", "loki"],
   },
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
   backupBucket: true,
-  extraCosts: [{ item: "Load Balancer OVH", monthlyEur: 20 }, { item: "Object Storage (backups)", monthlyEur: 10 }],
+  extraCosts: [
+    { item: "Load Balancer OVH", monthlyEur: 20 },
+    { item: "Object Storage (backups)", monthlyEur: 10 },
+  ],
 };
 
 export const koprogoRoadmap: Roadmap = {
   id: "koprogo",
   title: "KoproGo",
   seed: "001_d21dc57de914fcda.txt",
-  region: "GRA11",
+  region: DEFAULT_REGION,
   // "RAM > 85 % constant", "CPU load > 1.5 constant (1 vCPU)", "Disk > 80 %", "Query latency P99 > 1000ms".
   alerts: { cpuPercent: 90, memoryPercent: 85, diskPercent: 80, loadPerCpu: 1.5, latencySeconds: 1, latencyQuantile: 0.99, forMinutes: 15 },
   phases: [
     {
-      roadmap: "koprogo", phase: 1, name: "MVP - VPS Simple",
+      roadmap: "koprogo",
+      phase: 1,
+      name: "MVP - VPS Simple",
       summary: "One VPS (1 vCPU, 2 GB, 40 GB SSD) running Docker Compose with Traefik, PostgreSQL 15 and the Rust backend.",
       environments: { prod: phase1 },
-      targets: { users: { min: 0, max: 1500 }, usersUnit: "condominiums", requestsPerSecond: { min: 287, max: 287 }, availability: 99.74, monthlyCostEur: 5 },
-      gatesToNext: ["RAM > 85 % constantly", "CPU load > 1.5 constantly (1 vCPU)", "disk > 80 %", "> 1,500 active condominiums", "query latency P99 > 1000 ms"],
+      targets: {
+        users: { min: 0, max: 1500 },
+        usersUnit: "condominiums",
+        requestsPerSecond: { min: 287, max: 287 },
+        availability: 99.74,
+        monthlyCostEur: 5,
+      },
+      gatesToNext: [
+        "RAM > 85 % constantly",
+        "CPU load > 1.5 constantly (1 vCPU)",
+        "disk > 80 %",
+        "> 1,500 active condominiums",
+        "query latency P99 > 1000 ms",
+      ],
       notes: [
         "Capacity: the overview and phase section say 0-1,500 condominiums, the comparison table 0-100; probatio records 0-1,500 (validated by the seed's load test: 287 req/s, 99.74 %).",
         "The comparison table says 2 vCPU where the phase section says 1 vCPU; the phase section's spec (1 vCPU, 2 GB, 40 GB) is deployed.",
       ],
     },
     {
-      roadmap: "koprogo", phase: 2, name: "Growth - VPS Upgraded",
-      summary: "The bigger VPS (2 vCPU, 4 GB, 80 GB) with PostgreSQL shared_buffers=1GB, backend memory limit 500M, Traefik Prometheus metrics.",
+      roadmap: "koprogo",
+      phase: 2,
+      name: "Growth - VPS Upgraded",
+      summary:
+        "The bigger VPS (2 vCPU, 4 GB, 80 GB) with PostgreSQL shared_buffers=1GB, backend memory limit 500M, Traefik Prometheus metrics.",
       environments: { prod: phase2 },
       targets: { users: { min: 1500, max: 5000 }, usersUnit: "condominiums", availability: 99.9, monthlyCostEur: 15 },
       gatesToNext: ["500 condominiums", "high availability needed", "multiple geographic regions", "dedicated DevOps team"],
-      notes: ["Capacity: overview 1,500-5,000, phase section 500-2,000 (and 3,000-5,000 estimated), table 100-500; probatio records the overview's 1,500-5,000."],
+      notes: [
+        "Capacity: overview 1,500-5,000, phase section 500-2,000 (and 3,000-5,000 estimated), table 100-500; probatio records the overview's 1,500-5,000.",
+      ],
     },
     {
-      roadmap: "koprogo", phase: 3, name: "Scale - Kubernetes Dev",
-      summary: "K3s on Public Cloud instances (dev: 1 server + 1 agent; staging: 1 + 2) with Helm releases for PostgreSQL HA (Patroni), DragonflyDB and Prometheus + Grafana.",
+      roadmap: "koprogo",
+      phase: 3,
+      name: "Scale - Kubernetes Dev",
+      summary:
+        "K3s on Public Cloud instances (dev: 1 server + 1 agent; staging: 1 + 2) with Helm releases for PostgreSQL HA (Patroni), DragonflyDB and Prometheus + Grafana.",
       environments: { dev: phase3Dev, staging: phase3Staging },
-      targets: { users: { min: 500, max: 2000 }, usersUnit: "condominiums", availability: 99.95, monthlyCostEur: 30, costAsWritten: "~30 EUR (dev) or ~90 EUR (staging)" },
+      targets: {
+        users: { min: 500, max: 2000 },
+        usersUnit: "condominiums",
+        availability: 99.95,
+        monthlyCostEur: 30,
+        costAsWritten: "~30 EUR (dev) or ~90 EUR (staging)",
+      },
       gatesToNext: ["2,000 condominiums", "SLA > 99.9 % required", "strict compliance", "mature technical team"],
       notes: [
         "Availability: overview 99.95 % target, comparison table SLA 99.5 %; probatio records the target (99.95 %) and the plan shows both.",
@@ -96,8 +204,11 @@ export const koprogoRoadmap: Roadmap = {
       ],
     },
     {
-      roadmap: "koprogo", phase: 4, name: "Enterprise - Kubernetes Production HA",
-      summary: "K3s HA (3 servers with embedded etcd, 3 workers of 8 vCPU/30 GB), OVH load balancer, Object Storage backups, Longhorn, network policies.",
+      roadmap: "koprogo",
+      phase: 4,
+      name: "Enterprise - Kubernetes Production HA",
+      summary:
+        "K3s HA (3 servers with embedded etcd, 3 workers of 8 vCPU/30 GB), OVH load balancer, Object Storage backups, Longhorn, network policies.",
       environments: { prod: phase4 },
       targets: { users: { min: 2000 }, usersUnit: "condominiums", availability: 99.99, monthlyCostEur: 270 },
       gatesToNext: [],

@@ -1,3 +1,4 @@
+import { DEFAULT_REGION, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
 import { FleetSpec, MachineSize, Roadmap, Topology } from "./types";
 
 /**
@@ -35,8 +36,13 @@ const phase0Prod: Topology = {
     fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
   ],
   postgres: {
-    mode: "self-managed", version: 15, primaryRole: "database", standbys: [], maxConnections: 100,
-    backupCron: DAILY_03H, backupRetentionDays: 30,
+    mode: "self-managed",
+    version: 15,
+    primaryRole: "database",
+    standbys: [],
+    maxConnections: 100,
+    backupCron: DAILY_03H,
+    backupRetentionDays: 30,
   },
   extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 }],
 };
@@ -49,11 +55,14 @@ const phase1Prod: Topology = {
     fleet("monitoring", 1, VPS_4GB, "vps-2025-model0", 6, ["prometheus", "grafana"]),
   ],
   postgres: { ...phase0Prod.postgres!, maxConnections: 200, pgbouncer: { poolSize: 50, port: 6432 } },
-  redis: { nodes: 1, sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  redis: { sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
   pm2: { instances: "max" },
   cdn: { provider: "cloudflare-free", cacheDays: 30 },
   monitoring: { prometheus: true, grafana: true, alertmanager: false },
-  extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 }, { item: "Cloudflare Free (CDN)", monthlyEur: 0 }],
+  extraCosts: [
+    { item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 },
+    { item: "Cloudflare Free (CDN)", monthlyEur: 0 },
+  ],
 };
 
 const phase2Prod: Topology = {
@@ -68,15 +77,24 @@ const phase2Prod: Topology = {
     cloud("monitoring", 1, VPS_4GB, "d2-4", 6, ["prometheus", "grafana"]),
   ],
   postgres: {
-    mode: "self-managed", version: 15, primaryRole: "database", standbys: ["async"], maxConnections: 200,
-    pgbouncer: { poolSize: 50, port: 6432 }, backupCron: EVERY_6H, backupRetentionDays: 30,
+    mode: "self-managed",
+    version: 15,
+    primaryRole: "database",
+    standbys: ["async"],
+    maxConnections: 200,
+    pgbouncer: { poolSize: 50, port: 6432 },
+    backupCron: EVERY_6H,
+    backupRetentionDays: 30,
   },
-  redis: { nodes: 1, sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
-  loadBalancer: { kind: "haproxy", nodes: 1, role: "lb", backendRole: "backend", backendPort: 3000 },
+  redis: { sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  loadBalancer: { kind: "haproxy", role: "lb", backendRole: "backend", backendPort: 3000 },
   pm2: { instances: "max" },
   cdn: { provider: "cloudflare-free", cacheDays: 30 },
   monitoring: { prometheus: true, grafana: true, alertmanager: false },
-  extraCosts: [{ item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 10 }, { item: "Failover IP", monthlyEur: 3 }],
+  extraCosts: [
+    { item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 10 },
+    { item: "Failover IP", monthlyEur: 3 },
+  ],
 };
 
 const phase3Prod: Topology = {
@@ -91,8 +109,8 @@ const phase3Prod: Topology = {
     cloud("monitoring", 1, VPS_8GB, "d2-8", 9, ["prometheus", "grafana", "alertmanager"]),
   ],
   postgres: { ...phase2Prod.postgres!, standbys: ["sync", "async"] },
-  redis: { nodes: 3, sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
-  loadBalancer: { kind: "haproxy", nodes: 2, role: "lb", backendRole: "backend", backendPort: 3000, vrrpRouterId: 51 },
+  redis: { sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
+  loadBalancer: { kind: "haproxy", role: "lb", backendRole: "backend", backendPort: 3000, vrrpRouterId: DEFAULT_VRRP_ROUTER_ID },
   scaling: { min: 3, max: 10, scaleUpCpuPercent: 70, scaleUpForMinutes: 5, scaleDownCpuPercent: 30, scaleDownForMinutes: 10 },
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
   extraCosts: [
@@ -105,7 +123,15 @@ const phase3Prod: Topology = {
 
 const phase4Prod: Topology = {
   fleets: [
-    { role: "cache", count: 3, size: { vcpu: 2, ramGb: 7, diskGb: 50 }, variant: "public-cloud", offer: "b3-8", services: ["redis", "redis-sentinel"], monthlyEur: 10 },
+    {
+      role: "cache",
+      count: 3,
+      size: { vcpu: 2, ramGb: 7, diskGb: 50 },
+      variant: "public-cloud",
+      offer: "b3-8",
+      services: ["redis", "redis-sentinel"],
+      monthlyEur: 10,
+    },
   ],
   network: {
     vpcCidr: "10.0.0.0/16",
@@ -113,17 +139,25 @@ const phase4Prod: Topology = {
     natGateway: true,
     zeroTrust: true,
   },
-  loadBalancer: { kind: "managed", nodes: 2, role: "lb", backendRole: "backend", backendPort: 443, flavor: "small" },
+  loadBalancer: { kind: "managed", backendRole: "backend", backendPort: 443, flavor: "small" },
   k8s: {
-    kind: "ovh-mks", servers: 0, agents: 3, nodeFlavor: "b3-16",
+    kind: "ovh-mks",
+    nodeFlavor: "b3-16",
     autoscale: { minNodes: 3, maxNodes: 50 },
     hpa: { minPods: 3, maxPods: 50, cpuTargetPercent: 70 },
     helmReleases: [],
   },
-  redis: { nodes: 3, sentinel: true, quorum: 2, maxmemoryPolicy: "noeviction", role: "cache" },
+  redis: { sentinel: true, quorum: 2, maxmemoryPolicy: "noeviction", role: "cache" },
   postgres: {
-    mode: "managed", version: 16, standbys: ["sync", "async"], maxConnections: 400,
-    backupCron: EVERY_6H, backupRetentionDays: 30, managedPlan: "business", managedNodes: 3, managedFlavor: "db1-15",
+    mode: "managed",
+    version: 16,
+    standbys: ["sync", "async"],
+    maxConnections: 400,
+    backupCron: EVERY_6H,
+    backupRetentionDays: 30,
+    managedPlan: "business",
+    managedNodes: 3,
+    managedFlavor: "db1-15",
   },
   hsm: { keys: ["master-key", "signing-key"] },
   worm: { backend: "ovh", retentionYears: 10, mode: "COMPLIANCE" },
@@ -146,12 +180,14 @@ export const probatioRoadmap: Roadmap = {
   id: "probatio",
   title: "ProbatioVault",
   seed: "000_f588d39bd41b9f66.txt",
-  region: "GRA11",
+  region: DEFAULT_REGION,
   // "CPU/RAM > 80 % en permanence", "latence > 1s" (Quand passer Phase 1); disk is not in the seed: 80 %.
   alerts: { cpuPercent: 80, memoryPercent: 80, diskPercent: 80, latencySeconds: 1, latencyQuantile: 0.95, forMinutes: 15 },
   phases: [
     {
-      roadmap: "probatio", phase: 0, name: "VPS classiques (POC/MVP)",
+      roadmap: "probatio",
+      phase: 0,
+      name: "VPS classiques (POC/MVP)",
       summary: "Classic OVH VPS: dev all-in-one, test, and 4 separate production VPS; daily PostgreSQL backup to Object Storage.",
       environments: {
         prod: phase0Prod,
@@ -167,8 +203,11 @@ export const probatioRoadmap: Roadmap = {
         },
       },
       targets: {
-        users: { min: 500, max: 1000 }, usersUnit: "users", requestsPerSecond: { min: 800, max: 1200 },
-        availability: 99.5, monthlyCostEur: 70,
+        users: { min: 500, max: 1000 },
+        usersUnit: "users",
+        requestsPerSecond: { min: 800, max: 1200 },
+        availability: 99.5,
+        monthlyCostEur: 70,
       },
       gatesToNext: ["500-1000 users reached", "degraded performance (latency > 1 s)", "CPU/RAM > 80 % permanently"],
       notes: [
@@ -177,23 +216,33 @@ export const probatioRoadmap: Roadmap = {
       ],
     },
     {
-      roadmap: "probatio", phase: 1, name: "Optimisations",
+      roadmap: "probatio",
+      phase: 1,
+      name: "Optimisations",
       summary: "Phase 0 plus PM2 cluster mode, a Redis cache, pgBouncer (max_connections 200, pool 50), CDN, Prometheus + Grafana.",
       environments: { prod: phase1Prod },
       targets: {
-        users: { min: 1500, max: 2000 }, usersUnit: "users", requestsPerSecond: { min: 1500, max: 2500 },
-        availability: 99.7, monthlyCostEur: 90,
+        users: { min: 1500, max: 2000 },
+        usersUnit: "users",
+        requestsPerSecond: { min: 1500, max: 2500 },
+        availability: 99.7,
+        monthlyCostEur: 90,
       },
       gatesToNext: ["> 1000 users", "99.9 % SLA required by contract", "customers demand guaranteed availability"],
       notes: ["The seed's +20 EUR (Redis, monitoring) is deployed as two small VPS: cache (2 GB) and monitoring (4 GB)."],
     },
     {
-      roadmap: "probatio", phase: 2, name: "Load Balancing & Réplication",
+      roadmap: "probatio",
+      phase: 2,
+      name: "Load Balancing & Réplication",
       summary: "HAProxy in front of 3 backends, Redis, pgBouncer, PostgreSQL primary + streaming replica, backups every 6 h.",
       environments: { prod: phase2Prod },
       targets: {
-        users: { min: 5000, max: 10000 }, usersUnit: "users", requestsPerSecond: { min: 5000, max: 8000 },
-        availability: 99.9, monthlyCostEur: 150,
+        users: { min: 5000, max: 10000 },
+        usersUnit: "users",
+        requestsPerSecond: { min: 5000, max: 8000 },
+        availability: 99.9,
+        monthlyCostEur: 150,
       },
       gatesToNext: ["> 10000 users (phase 2 capacity)", "99.95 % availability required"],
       notes: [
@@ -203,26 +252,45 @@ export const probatioRoadmap: Roadmap = {
       ],
     },
     {
-      roadmap: "probatio", phase: 3, name: "Haute Disponibilité",
-      summary: "HAProxy pair with a keepalived VRRP virtual IP, backends 3-10, PostgreSQL primary + sync + async standbys, Redis 3 nodes + Sentinel, Alertmanager.",
+      roadmap: "probatio",
+      phase: 3,
+      name: "Haute Disponibilité",
+      summary:
+        "HAProxy pair with a keepalived VRRP virtual IP, backends 3-10, PostgreSQL primary + sync + async standbys, Redis 3 nodes + Sentinel, Alertmanager.",
       environments: { prod: phase3Prod },
       targets: {
-        users: { min: 20000, max: 50000 }, usersUnit: "users", requestsPerSecond: { min: 15000, max: 30000 },
-        availability: 99.95, monthlyCostEur: 250,
+        users: { min: 20000, max: 50000 },
+        usersUnit: "users",
+        requestsPerSecond: { min: 15000, max: 30000 },
+        availability: 99.95,
+        monthlyCostEur: 250,
       },
-      gatesToNext: ["> 10000 users", "SecNumCloud compliance needed", "infrastructure budget > 500 EUR/month available", "international expansion planned"],
+      gatesToNext: [
+        "> 10000 users",
+        "SecNumCloud compliance needed",
+        "infrastructure budget > 500 EUR/month available",
+        "international expansion planned",
+      ],
       notes: [
         "The seed says '+6 VPS' for phase 3; at the floor of 3 backends the topology adds 4 machines (2nd HAProxy, 2 Redis, 1 standby); autoscaling (3-10 backends) is the rest.",
         "The phase 4 prerequisites (phase 2/3 stabilised, DevOps team trained on Kubernetes) are checked by the 3-to-4 migration's preflight.",
       ],
     },
     {
-      roadmap: "probatio", phase: 4, name: "VPC OVH Cloud (objectif final)",
-      summary: "VPC 10.0.0.0/16 with public/backend/database/HSM subnets, NAT gateway, managed LB, managed Kubernetes (HPA 3-50), Redis 3 nodes, managed PostgreSQL (3 nodes), HSM, WORM storage, zero-trust security groups.",
+      roadmap: "probatio",
+      phase: 4,
+      name: "VPC OVH Cloud (objectif final)",
+      summary:
+        "VPC 10.0.0.0/16 with public/backend/database/HSM subnets, NAT gateway, managed LB, managed Kubernetes (HPA 3-50), Redis 3 nodes, managed PostgreSQL (3 nodes), HSM, WORM storage, zero-trust security groups.",
       environments: { prod: phase4Prod },
       targets: {
-        users: { min: 100000 }, usersUnit: "users", requestsPerSecond: { min: 50000 },
-        availability: 99.99, latencyP95Ms: 100, monthlyCostEur: 595, costAsWritten: "~300-500 EUR (headline); ~595 EUR (itemised table)",
+        users: { min: 100000 },
+        usersUnit: "users",
+        requestsPerSecond: { min: 50000 },
+        availability: 99.99,
+        latencyP95Ms: 100,
+        monthlyCostEur: 595,
+        costAsWritten: "~300-500 EUR (headline); ~595 EUR (itemised table)",
       },
       gatesToNext: [],
       notes: [

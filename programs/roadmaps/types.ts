@@ -53,8 +53,8 @@ export interface PostgresSpec {
   readonly managedFlavor?: string;
 }
 
+/** Redis on the machines of `role`: as many nodes as that fleet has machines (1, or 3 with Sentinel). */
 export interface RedisSpec {
-  readonly nodes: 1 | 3;
   readonly sentinel: boolean;
   readonly quorum?: number;
   readonly maxmemoryPolicy: string;
@@ -62,26 +62,47 @@ export interface RedisSpec {
   readonly inCluster?: boolean;
 }
 
-export interface LoadBalancerSpec {
-  readonly kind: "haproxy" | "managed";
-  readonly nodes: 1 | 2;
+/** HAProxy on the machines of `role`: one node, or two sharing a VRRP virtual IP (the fleet's count says which). */
+export interface HaproxyLoadBalancerSpec {
+  readonly kind: "haproxy";
   readonly role: string;
   readonly backendRole: string;
   readonly backendPort: number;
-  /** VRRP virtual router id (2 nodes). */
+  /** VRRP virtual router id (2 nodes). Default DEFAULT_VRRP_ROUTER_ID (lib/defaults). */
   readonly vrrpRouterId?: number;
+  /** Health checks of the backends. Default DEFAULT_HEALTH_CHECK (lib/defaults). */
+  readonly healthCheck?: { readonly intervalMs: number; readonly fall: number; readonly rise: number };
+}
+
+/** OVH's managed (Octavia) load balancer in front of `backendRole`, or the Kubernetes Service's on OVH MKS. */
+export interface ManagedLoadBalancerSpec {
+  readonly kind: "managed";
+  readonly backendRole: string;
+  readonly backendPort: number;
   readonly flavor?: string;
 }
 
-export interface K8sSpec {
-  readonly kind: "ovh-mks" | "k3s";
-  readonly servers: number;
-  readonly agents: number;
-  readonly nodeFlavor?: string;
-  readonly autoscale?: { readonly minNodes: number; readonly maxNodes: number };
+export type LoadBalancerSpec = HaproxyLoadBalancerSpec | ManagedLoadBalancerSpec;
+
+/** The application's workload on Kubernetes: pod autoscaling and the Helm releases beside it. */
+interface K8sWorkloadSpec {
   readonly hpa?: { readonly minPods: number; readonly maxPods: number; readonly cpuTargetPercent: number };
   readonly helmReleases: readonly string[];
 }
+
+/** OVH Managed Kubernetes: node pools autoscaled between the bounds. */
+export interface MksSpec extends K8sWorkloadSpec {
+  readonly kind: "ovh-mks";
+  readonly nodeFlavor?: string;
+  readonly autoscale?: { readonly minNodes: number; readonly maxNodes: number };
+}
+
+/** K3s on the machines of the `k3s-server` and `k3s-agent` fleets (their counts are the servers and agents). */
+export interface K3sSpec extends K8sWorkloadSpec {
+  readonly kind: "k3s";
+}
+
+export type K8sSpec = MksSpec | K3sSpec;
 
 export interface NetworkSpec {
   readonly vpcCidr: string;
@@ -96,6 +117,7 @@ export interface WormSpec {
   readonly mode: "COMPLIANCE" | "GOVERNANCE";
 }
 
+/** The backends' autoscaling rule (ProbatioVault phase 3; its consumer is the autoscaler of the HA issue). */
 export interface ScalingRule {
   readonly min: number;
   readonly max: number;
@@ -103,6 +125,12 @@ export interface ScalingRule {
   readonly scaleUpForMinutes: number;
   readonly scaleDownCpuPercent: number;
   readonly scaleDownForMinutes: number;
+}
+
+/** A CDN in front of the phase's entry point (ProbatioVault: Cloudflare Free from phase 1, 30-day cache). */
+export interface CdnSpec {
+  readonly provider: "cloudflare-free" | "cloudflare-pro" | "cloudflare-business";
+  readonly cacheDays: number;
 }
 
 /** What one environment (one stack) of a phase deploys. */
@@ -118,7 +146,8 @@ export interface Topology {
   readonly scaling?: ScalingRule;
   readonly monitoring?: { readonly prometheus: boolean; readonly grafana: boolean; readonly alertmanager: boolean };
   readonly pm2?: { readonly instances: "max" | number };
-  readonly cdn?: { readonly provider: string; readonly cacheDays: number };
+  /** The CDN in front of the entry point (its consumer is the edge: Cloudflare resources); today counted in costs. */
+  readonly cdn?: CdnSpec;
   readonly compose?: { readonly services: readonly string[]; readonly backendMemoryLimit?: string; readonly traefikMetrics: boolean };
   /** A protected Object Storage bucket for backups (KoproGo phase 4). */
   readonly backupBucket?: boolean;

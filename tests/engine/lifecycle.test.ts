@@ -1,7 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import {
-  cloudObjects, configure, makeSandbox, runCli, runPulumi, Sandbox, startCli, stateFile, stateResources, waitFor,
+  cloudObjects,
+  configure,
+  makeSandbox,
+  runCli,
+  runPulumi,
+  Sandbox,
+  startCli,
+  stateFile,
+  stateResources,
+  waitFor,
   removeSandboxes,
 } from "./harness";
 
@@ -40,12 +49,19 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     expect(out.changes.create).toBe(13);
     expect(out.outputs.phase).toBe(0);
     expect(out.outputs.machines).toEqual({
-      backend: ["prod-backend-1"], api: ["prod-api-1"], database: ["prod-database-1"], "ci-runner": ["prod-ci-runner-1"],
+      backend: ["prod-backend-1"],
+      api: ["prod-api-1"],
+      database: ["prod-database-1"],
+      "ci-runner": ["prod-ci-runner-1"],
     });
     const resources = stateResources(sb, "prod");
     const vps = resources.filter((x) => x.type === "ovh:Vps/vps:Vps");
-    expect(vps.map((v) => (v.outputs as { displayName: string }).displayName).sort())
-      .toEqual(["prod-api-1", "prod-backend-1", "prod-ci-runner-1", "prod-database-1"]);
+    expect(vps.map((v) => (v.outputs as { displayName: string }).displayName).sort()).toEqual([
+      "prod-api-1",
+      "prod-backend-1",
+      "prod-ci-runner-1",
+      "prod-database-1",
+    ]);
     const bucket = resources.find((x) => x.type === "ovh:CloudProject/storage:Storage")!;
     expect(bucket.protect).toBe(true);
     expect(bucket.outputs).toMatchObject({ name: "prod-pg-backups", versioning: { status: "enabled" } });
@@ -120,13 +136,22 @@ describe("concurrency and interruption against the real engine (STUB cloud provi
     const sb = makeSandbox({ PROBATIO_STUB_DELAY_MS: "10000" });
     await configure(sb, "prod");
     const first = startCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
-    await waitFor(() => existsSync(join(sb.state, ".pulumi", "locks")) && readdirSync(join(sb.state, ".pulumi", "locks"), { recursive: true }).some((f) => String(f).endsWith(".json")), 60_000, "the first update's lock");
+    await waitFor(
+      () =>
+        existsSync(join(sb.state, ".pulumi", "locks")) &&
+        readdirSync(join(sb.state, ".pulumi", "locks"), { recursive: true }).some((f) => String(f).endsWith(".json")),
+      60_000,
+      "the first update's lock",
+    );
     await waitFor(() => readdirSync(sb.cloud).some((f) => f.startsWith(".creating-")), 60_000, "the first update's first create");
     const second = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"], { PROBATIO_STUB_DELAY_MS: "0" });
     const firstResult = await first.done;
     expect(firstResult.code).toBe(0);
     // The whole result, so that a failure shows what the second update printed.
-    expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 3, stderr: expect.stringContaining("is locked by another update in progress") });
+    expect({ code: second.code, stderr: second.stderr }).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining("is locked by another update in progress"),
+    });
     expect(second.stderr).toContain("probatio cancel --stack prod");
     expect(stateResources(sb, "prod").filter((x) => x.type === "ovh:Vps/vps:Vps")).toHaveLength(4);
     const again = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes", "--json"]);
@@ -160,18 +185,35 @@ describe("up never deletes or replaces by surprise (real engine, STUB cloud prov
     const sb = makeSandbox();
     await configure(sb, "prod");
     expect((await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"])).code).toBe(0);
-    const instances = () => stateResources(sb, "prod").filter((x) => x.type === "openstack:compute/instance:Instance").map((x) => (x as { id?: string }).id).sort();
+    const instances = () =>
+      stateResources(sb, "prod")
+        .filter((x) => x.type === "openstack:compute/instance:Instance")
+        .map((x) => (x as { id?: string }).id)
+        .sort();
     const before = instances();
     expect(before).toHaveLength(10);
     // A new SSH key changes every machine's cloud-init user data: OpenStack rebuilds an instance for that.
-    expect((await runCli(sb, ["config", "set", "--stack", "prod", "sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn3wQ2 ops@example.org"])).code).toBe(0);
+    expect(
+      (
+        await runCli(sb, [
+          "config",
+          "set",
+          "--stack",
+          "prod",
+          "sshPublicKey",
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn3wQ2 ops@example.org",
+        ])
+      ).code,
+    ).toBe(0);
     const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
     const refused = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"]);
     expect(refused.code).toBe(6);
     const listed = /up would delete or replace (\d+) resource\(s\) of stack 'prod': (.*)\. Nothing was changed/.exec(refused.stderr);
     expect(listed).not.toBeNull();
     // The machines whose cloud-init carries the key: the backends, pgBouncer, monitoring, the CI runner.
-    const replaced = [...listed![2].matchAll(/replace (\S+) \(openstack:compute\/instance:Instance; userData changed\)/g)].map((m) => m[1]).sort();
+    const replaced = [...listed![2].matchAll(/replace (\S+) \(openstack:compute\/instance:Instance; userData changed\)/g)]
+      .map((m) => m[1])
+      .sort();
     expect(replaced).toEqual(["backend-1", "backend-2", "backend-3", "ci-runner-1", "monitoring-1", "pgbouncer-1"]);
     expect(Number(listed![1])).toBe(6);
     expect(refused.stderr).toContain("run again with --allow-deletions");

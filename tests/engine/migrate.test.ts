@@ -20,7 +20,16 @@ describe("probatio migrate: plans and refusals", () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan).toMatchObject({ from: 3, to: 4, roadmap: "probatio", strategy: "side-by-side" });
-    expect(plan.steps.map((s: { name: string }) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "shift-reads", "cutover", "decommission-source"]);
+    expect(plan.steps.map((s: { name: string }) => s.name)).toEqual([
+      "preflight",
+      "state-backup",
+      "provision-target",
+      "replicate-data",
+      "verify-data",
+      "shift-reads",
+      "cutover",
+      "decommission-source",
+    ]);
     expect(plan.traffic).toBe("haproxy-stages");
     expect(plan.steps.every((s: { description: string }) => s.description.length > 20)).toBe(true);
     expect(plan.steps[2].changes.added).toContain("ovh:CloudProject/database:Database postgres-managed");
@@ -32,7 +41,10 @@ describe("probatio migrate: plans and refusals", () => {
 
   test("a plan exists for every consecutive pair of both roadmaps", async () => {
     const sb = makeSandbox();
-    for (const [roadmap, pairs] of [["probatio", ["0-to-1", "1-to-2", "2-to-3", "3-to-4"]], ["koprogo", ["1-to-2", "2-to-3", "3-to-4"]]] as const) {
+    for (const [roadmap, pairs] of [
+      ["probatio", ["0-to-1", "1-to-2", "2-to-3", "3-to-4"]],
+      ["koprogo", ["1-to-2", "2-to-3", "3-to-4"]],
+    ] as const) {
       for (const p of pairs) {
         const r = await runCli(sb, ["migrate", p, "--roadmap", roadmap, "--stack", "prod", "--dry-run", "--json"]);
         expect(r.code).toBe(0);
@@ -69,11 +81,19 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
     const r = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod", "--yes", "--json"], { PROBATIO_BACKUP_DIR: `${sb.root}/backups` });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).steps.map((s: { step: string }) => s.step)).toEqual(["preflight", "state-backup", "provision-target", "verify-target"]);
+    expect(JSON.parse(r.stdout).steps.map((s: { step: string }) => s.step)).toEqual([
+      "preflight",
+      "state-backup",
+      "provision-target",
+      "verify-target",
+    ]);
     expect(readdirSync(`${sb.root}/backups`)).toHaveLength(1);
     const after = ovhAndOpenstack(sb);
     for (const [urn, id] of before) expect(after.find((x) => x.urn === urn)).toMatchObject({ id });
-    const names = after.filter((x) => x.type === "ovh:Vps/vps:Vps").map((x) => (x.outputs as { displayName: string }).displayName).sort();
+    const names = after
+      .filter((x) => x.type === "ovh:Vps/vps:Vps")
+      .map((x) => (x.outputs as { displayName: string }).displayName)
+      .sort();
     expect(names).toEqual(["prod-api-1", "prod-backend-1", "prod-cache-1", "prod-ci-runner-1", "prod-database-1", "prod-monitoring-1"]);
     const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
     expect(status.phase).toBe(1);
@@ -120,7 +140,12 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       expect(r.code).toBe(5);
       expect(r.stderr).toContain("PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set");
       const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
-      expect(status.outputs.migration).toMatchObject({ from: 1, to: 2, stage: "transitional", completed: ["preflight", "state-backup", "provision-target"] });
+      expect(status.outputs.migration).toMatchObject({
+        from: 1,
+        to: 2,
+        stage: "transitional",
+        completed: ["preflight", "state-backup", "provision-target"],
+      });
       expect(status.outputs.source.phase).toBe(1);
       // Both phases are in the stack: the target's instances beside the source's classic VPS.
       expect(ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance").length).toBe(10);
@@ -136,7 +161,10 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       const after = ovhAndOpenstack(sb);
       expect(after.filter((x) => x.type === "openstack:compute/instance:Instance")).toHaveLength(0);
       for (const [urn, id] of phase1) expect(after.find((x) => x.urn === urn)).toMatchObject({ id });
-      expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 1, outputs: { phase: 1 } });
+      expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({
+        phase: 1,
+        outputs: { phase: 1 },
+      });
     });
 
     test("run, fail on the data step, --resume with the databases: replicated, verified, cut over, source decommissioned, protected stores kept", async () => {
@@ -151,7 +179,9 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       const cut = out.steps.find((s: { step: string }) => s.step === "cutover").detail;
       expect(cut.tables.every((t: { equal: boolean }) => t.equal)).toBe(true);
       const decom = out.steps.find((s: { step: string }) => s.step === "decommission-source").detail;
-      expect(decom.kept.map((k: { type: string }) => k.type)).toEqual(expect.arrayContaining(["ovh:CloudProject/storage:Storage", "ovh:Vps/vps:Vps"]));
+      expect(decom.kept.map((k: { type: string }) => k.type)).toEqual(
+        expect.arrayContaining(["ovh:CloudProject/storage:Storage", "ovh:Vps/vps:Vps"]),
+      );
       // The classic VPS of phase 1 are gone from the stack; the protected database VPS and bucket stay in the (stub) cloud.
       const now = ovhAndOpenstack(sb);
       expect(now.filter((x) => x.type === "ovh:Vps/vps:Vps")).toHaveLength(0);
@@ -183,7 +213,12 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
   beforeAll(async () => {
     sb = makeSandbox();
     await configure(sb, "prod");
-    for (const [k, v] of [["domain", "localhost"], ["alertEmail", "oncall@example.com"], ["backendImage", "registry.example.com/vault/backend:1.0.0"], ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"]]) {
+    for (const [k, v] of [
+      ["domain", "localhost"],
+      ["alertEmail", "oncall@example.com"],
+      ["backendImage", "registry.example.com/vault/backend:1.0.0"],
+      ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"],
+    ]) {
       expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
     }
     expect((await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"])).code).toBe(0);
@@ -216,10 +251,18 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
         seen.push({ method, ...(await get(lb.port, "/doc", method).catch(() => ({ status: 0, body: "" }))) });
       }
     })();
-    const env: NodeJS.ProcessEnv = { ...db, PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`, PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}` };
+    const env: NodeJS.ProcessEnv = {
+      ...db,
+      PROBATIO_SOURCE_LB_ADMIN: `127.0.0.1:${lb.adminPort}`,
+      PROBATIO_TARGET_ENTRY: `127.0.0.1:${next.port}`,
+    };
     // A target that fails its requests: the gate stops the shift, the reads come back, the checkpoint stays.
     next.status = 500;
-    const failed = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "3"], env);
+    const failed = await runCli(
+      sb,
+      ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--stages", "50,100", "--observe", "3"],
+      env,
+    );
     next.status = 200;
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed/);
@@ -229,22 +272,32 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     expect(rb.code).toBe(0);
     expect(JSON.parse(rb.stdout).rolledBack).toEqual(["replicate-data", "provision-target"]);
     const slot = (await serverStats({ host: "127.0.0.1", port: lb.adminPort })).filter((x) => x.server === "next");
-    expect(slot.map((x) => [x.status, x.weight])).toEqual([["MAINT", 0], ["MAINT", 0]]);
+    expect(slot.map((x) => [x.status, x.weight])).toEqual([
+      ["MAINT", 0],
+      ["MAINT", 0],
+    ]);
     expect(ovhAndOpenstack(sb).filter((x) => x.urn.includes("NextPhase"))).toEqual([]);
-    expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({ phase: 3, outputs: { phase: 3 } });
+    expect(JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout)).toMatchObject({
+      phase: 3,
+      outputs: { phase: 3 },
+    });
     // Again from the start, into the freshly provisioned target's empty database (the rolled-back copy stays where it was).
     target2 = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
     env.PROBATIO_TARGET_DB = admin(target2);
     // The stack's domain does not lead to the target: everything up to the decommission, which is refused.
     const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], env);
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/not decommissioning the source: localhost resolves to|cannot resolve localhost to check that DNS points at the target/);
+    expect(r.stderr).toMatch(
+      /not decommissioning the source: localhost resolves to|cannot resolve localhost to check that DNS points at the target/,
+    );
     expect(r.stderr).toMatch(/reads 50 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
     expect(r.stderr).toMatch(/reads 100 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
     expect(r.stderr).toContain("every request now goes to the target through the source's 1 HAProxy");
     const mid = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
     expect(mid.outputs.migration.completed.slice(-2)).toEqual(["shift-reads", "cutover"]);
-    expect(ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance" && !x.urn.includes("NextPhase")).length).toBeGreaterThan(0);
+    expect(
+      ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance" && !x.urn.includes("NextPhase")).length,
+    ).toBeGreaterThan(0);
     // The operator has checked DNS: the decommission goes ahead.
     const last = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--resume", "--json", "--skip-dns-check"], env);
     running = false;

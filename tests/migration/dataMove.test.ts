@@ -17,7 +17,8 @@ function runData(env: NodeJS.ProcessEnv, ...args: string[]) {
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -60,7 +61,12 @@ describe("the migration data step moves a 1 GB database by logical replication, 
 
     const first = runData(env, "replicate");
     // 'd': a table's rows are being copied right now.
-    await waitUntil(async () => Number(await one(admin(target), "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'd'").catch(() => "0")) > 0, 300_000, "the copy to start", 100);
+    await waitUntil(
+      async () => Number(await one(admin(target), "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'd'").catch(() => "0")) > 0,
+      300_000,
+      "the copy to start",
+      100,
+    );
     first.child.kill("SIGKILL");
     const killed = await first.done;
     expect(killed.signal).toBe("SIGKILL");
@@ -77,7 +83,11 @@ describe("the migration data step moves a 1 GB database by logical replication, 
     const cut = await runData(env, "cutover", "--json").done;
     expect(cut.code).toBe(0);
     const result = JSON.parse(cut.stdout);
-    expect(result.tables.map((t: { table: string; equal: boolean }) => [t.table, t.equal])).toEqual([["documents", true], ["events", true], ["users", true]]);
+    expect(result.tables.map((t: { table: string; equal: boolean }) => [t.table, t.equal])).toEqual([
+      ["documents", true],
+      ["events", true],
+      ["users", true],
+    ]);
     await writer.finished();
 
     // Independent check: every acknowledged write is on the target, once; the source refuses writes.
@@ -88,7 +98,9 @@ describe("the migration data step moves a 1 GB database by logical replication, 
     for (const t of ["users", "documents", "events"]) {
       expect(await one(admin(target), `SELECT count(*) FROM ${t}`)).toBe(await one(admin(source), `SELECT count(*) FROM ${t}`));
     }
-    await expect(one(app(source), "INSERT INTO events (document_id, kind) VALUES (1, 'late') RETURNING id")).rejects.toThrow(/read-only transaction/);
+    await expect(one(app(source), "INSERT INTO events (document_id, kind) VALUES (1, 'late') RETURNING id")).rejects.toThrow(
+      /read-only transaction/,
+    );
     // The target takes writes, and its sequences continue after the source's.
     const maxId = Number(await one(admin(source), "SELECT max(id) FROM events"));
     const newId = Number(await one(app(target), "INSERT INTO events (document_id, kind) VALUES (1, 'after-cutover') RETURNING id"));

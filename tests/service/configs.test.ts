@@ -1,23 +1,31 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { renderPhase, writeRendered } from "../../programs/render";
+import { renderPhase, writeRendered } from "../../offline/render";
 import { roadmaps } from "../../programs/roadmaps";
 import { exec } from "./daemons";
 
 jest.setTimeout(300_000);
 
 /** Every environment of every phase of both roadmaps, rendered to disk like `probatio render` does. */
-const targets = Object.values(roadmaps).flatMap((r) => r.phases.flatMap((p) => Object.keys(p.environments).map((env) => ({ roadmap: r.id, phase: p.phase, env }))));
+const targets = Object.values(roadmaps).flatMap((r) =>
+  r.phases.flatMap((p) => Object.keys(p.environments).map((env) => ({ roadmap: r.id, phase: p.phase, env }))),
+);
 
 async function limit<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
+    }),
+  );
 }
 
-interface Check { tool: string; file: string; machine: string }
+interface Check {
+  tool: string;
+  file: string;
+  machine: string;
+}
 
 describe("every rendered file of every phase of both roadmaps is accepted by the real tools", () => {
   const root = mkdtempSync(join(tmpdir(), "probatio-render-"));
@@ -26,7 +34,10 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
 
   beforeAll(async () => {
     certPath = join(root, "site.pem");
-    await exec("sh", ["-c", `openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probatio -keyout ${root}/k.pem -out ${root}/c.pem 2>/dev/null && cat ${root}/c.pem ${root}/k.pem > ${certPath}`]);
+    await exec("sh", [
+      "-c",
+      `openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probatio -keyout ${root}/k.pem -out ${root}/c.pem 2>/dev/null && cat ${root}/c.pem ${root}/k.pem > ${certPath}`,
+    ]);
     for (const t of targets) {
       const dir = join(root, `${t.roadmap}-${t.phase}-${t.env}`);
       const rendered = await renderPhase({ roadmap: t.roadmap, phase: t.phase, stack: t.env, environment: t.env });
@@ -36,8 +47,17 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
         checks.push({ tool: "cloud-init", file: join(base, "cloud-init.yaml"), machine: m.machine });
         for (const path of Object.keys(m.files)) {
           const file = join(base, "files", path);
-          const tool = path.endsWith("haproxy.cfg") ? "haproxy" : path.endsWith("keepalived.conf") ? "keepalived" : path.endsWith("prometheus.yml") ? "promtool-config"
-            : path.endsWith("rules/probatio.yml") ? "promtool-rules" : path.endsWith("alertmanager.yml") ? "amtool" : undefined;
+          const tool = path.endsWith("haproxy.cfg")
+            ? "haproxy"
+            : path.endsWith("keepalived.conf")
+              ? "keepalived"
+              : path.endsWith("prometheus.yml")
+                ? "promtool-config"
+                : path.endsWith("rules/probatio.yml")
+                  ? "promtool-rules"
+                  : path.endsWith("alertmanager.yml")
+                    ? "amtool"
+                    : undefined;
           if (tool) checks.push({ tool, file, machine: `${t.roadmap}-${t.phase}-${t.env}/${m.machine}` });
         }
       }
@@ -54,10 +74,14 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
 
   test("cloud-init schema accepts every machine's user data", async () => {
     const failures: string[] = [];
-    await limit(checks.filter((c) => c.tool === "cloud-init"), 4, async (c) => {
-      const r = await exec("cloud-init", ["schema", "-c", c.file]).catch((e) => ({ stdout: "", stderr: String(e.stderr ?? e) }));
-      if (!/Valid cloud-config/.test(r.stdout)) failures.push(`${c.machine}: ${r.stderr}`);
-    });
+    await limit(
+      checks.filter((c) => c.tool === "cloud-init"),
+      4,
+      async (c) => {
+        const r = await exec("cloud-init", ["schema", "-c", c.file]).catch((e) => ({ stdout: "", stderr: String(e.stderr ?? e) }));
+        if (!/Valid cloud-config/.test(r.stdout)) failures.push(`${c.machine}: ${r.stderr}`);
+      },
+    );
     expect(failures).toEqual([]);
   });
 

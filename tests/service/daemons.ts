@@ -30,7 +30,10 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   if (!isRoot()) return undefined;
   if (!pgUid) {
     const { execFileSync } = require("child_process") as typeof import("child_process");
-    pgUid = { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) };
+    pgUid = {
+      uid: Number(execFileSync("id", ["-u", "postgres"]).toString()),
+      gid: Number(execFileSync("id", ["-g", "postgres"]).toString()),
+    };
   }
   return pgUid;
 }
@@ -51,7 +54,11 @@ export function writeOwned(path: string, content: string, mode = 0o600): void {
 }
 
 /** Runs a command as the postgres user when we are root, else as ourselves. */
-export async function runAsDaemonUser(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+export async function runAsDaemonUser(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string }> {
   const u = postgresUser();
   return exec(cmd, args, { env: { ...process.env, ...env }, uid: u?.uid, gid: u?.gid, cwd: "/tmp", maxBuffer: 64 * 1024 * 1024 });
 }
@@ -96,7 +103,8 @@ export interface PgServer {
 /** pg_ctl wrapper for a data directory. */
 export function pgServer(dir: string, port: number): PgServer {
   return {
-    dir, port,
+    dir,
+    port,
     async stop(mode = "fast") {
       await runAsDaemonUser(`${PG_BIN}/pg_ctl`, ["-D", dir, "-m", mode, "-w", "stop"]).catch(() => undefined);
     },
@@ -108,9 +116,29 @@ export function pgServer(dir: string, port: number): PgServer {
 
 /** psql as a superuser through the socket-less TCP path (trust is never used: passwords everywhere). */
 export async function psql(port: number, sql: string, opts: { user?: string; password?: string; db?: string } = {}): Promise<string> {
-  const { stdout } = await exec("psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", opts.user ?? "postgres", "-d", opts.db ?? "postgres", "-c", sql], {
-    env: { ...process.env, PGPASSWORD: opts.password ?? "", PGCONNECT_TIMEOUT: "5" },
-  });
+  const { stdout } = await exec(
+    "psql",
+    [
+      "-X",
+      "-A",
+      "-t",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-U",
+      opts.user ?? "postgres",
+      "-d",
+      opts.db ?? "postgres",
+      "-c",
+      sql,
+    ],
+    {
+      env: { ...process.env, PGPASSWORD: opts.password ?? "", PGCONNECT_TIMEOUT: "5" },
+    },
+  );
   return stdout.trim();
 }
 

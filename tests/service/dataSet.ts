@@ -18,9 +18,15 @@ export async function fill(url: string, documents: number): Promise<void> {
     const batch = 200_000;
     for (let start = 1; start <= documents; start += batch) {
       const end = Math.min(documents, start + batch - 1);
-      await c.query(`INSERT INTO documents (owner_id, title, body, sha256)
-        SELECT 1 + (i % 50000), 'Evidence ' || i, repeat(md5(i::text), 25), encode(sha256(i::text::bytea), 'hex') FROM generate_series($1::bigint, $2::bigint) i`, [start, end]);
-      await c.query(`INSERT INTO events (document_id, kind) SELECT i, CASE WHEN i % 3 = 0 THEN 'signed' ELSE 'stored' END FROM generate_series($1::bigint, $2::bigint) i`, [start, end]);
+      await c.query(
+        `INSERT INTO documents (owner_id, title, body, sha256)
+        SELECT 1 + (i % 50000), 'Evidence ' || i, repeat(md5(i::text), 25), encode(sha256(i::text::bytea), 'hex') FROM generate_series($1::bigint, $2::bigint) i`,
+        [start, end],
+      );
+      await c.query(
+        `INSERT INTO events (document_id, kind) SELECT i, CASE WHEN i % 3 = 0 THEN 'signed' ELSE 'stored' END FROM generate_series($1::bigint, $2::bigint) i`,
+        [start, end],
+      );
     }
     await c.query("ANALYZE");
   } finally {
@@ -51,13 +57,18 @@ export class Writer {
             c.on("error", () => undefined);
             await c.connect();
           }
-          const r = await c.query("INSERT INTO events (document_id, kind) VALUES (1 + floor(random() * 1000)::int, 'written-during-migration') RETURNING id");
+          const r = await c.query(
+            "INSERT INTO events (document_id, kind) VALUES (1 + floor(random() * 1000)::int, 'written-during-migration') RETURNING id",
+          );
           this.acknowledged.push(Number(r.rows[0].id));
           await c.query("UPDATE documents SET title = title || '.' WHERE id = $1", [1 + (this.acknowledged.length % 1000)]);
         } catch (err) {
           if (/read-only transaction|terminating connection|Connection terminated|not queryable|connection error/i.test(String(err))) {
             if (!this.firstRefusedAt) this.firstRefusedAt = Date.now();
-            if (/read-only/.test(String(err))) { this.stopped = true; break; }
+            if (/read-only/.test(String(err))) {
+              this.stopped = true;
+              break;
+            }
             await c?.end().catch(() => undefined);
             c = undefined;
             continue;

@@ -28,13 +28,23 @@ describe("HAProxy from the rendered configuration in front of three local backen
     const results: number[] = [];
     let i = 0;
     const loop = (async () => {
-      for (; i < 400; i++) results.push(await get(lb.port).then((r) => r.status, () => 0));
+      for (; i < 400; i++)
+        results.push(
+          await get(lb.port).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        );
     })();
     await waitUntil(() => i >= 50, 10_000, "traffic");
     await backends[1].stop();
     await loop;
     expect(results.filter((s) => s !== 200)).toEqual([]);
-    await waitUntil(async () => /backend2,[^\n]*,DOWN/.test((await get(lb.statsPort, "/stats;csv")).body), 10_000, "backend2 DOWN in the stats");
+    await waitUntil(
+      async () => /backend2,[^\n]*,DOWN/.test((await get(lb.statsPort, "/stats;csv")).body),
+      10_000,
+      "backend2 DOWN in the stats",
+    );
     const after = [];
     for (let k = 0; k < 6; k++) after.push((await get(lb.port)).body);
     expect(after).not.toContain("backend2");

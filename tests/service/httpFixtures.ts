@@ -8,7 +8,10 @@ import { renderHaproxyCfg } from "../../components/config/haproxy";
 import { freePort, waitUntil } from "./daemons";
 
 export interface Backend {
-  name: string; port: number; server: Server; hits: number;
+  name: string;
+  port: number;
+  server: Server;
+  hits: number;
   /** Requests (not health checks) by method. */
   methods: Record<string, number>;
   /** Status of the non-health responses; set it to 500 to make the backend fail its requests (health stays 200). */
@@ -19,7 +22,11 @@ export interface Backend {
 export async function startBackend(name: string): Promise<Backend> {
   const port = await freePort();
   const b: Backend = {
-    name, port, hits: 0, methods: {}, status: 200,
+    name,
+    port,
+    hits: 0,
+    methods: {},
+    status: 200,
     server: createServer((req: IncomingMessage, res: ServerResponse) => {
       const health = req.url === "/health";
       if (!health) {
@@ -32,7 +39,11 @@ export async function startBackend(name: string): Promise<Backend> {
         res.end(name);
       });
     }),
-    stop: () => new Promise((resolve) => { b.server.close(() => resolve()); b.server.closeAllConnections(); }),
+    stop: () =>
+      new Promise((resolve) => {
+        b.server.close(() => resolve());
+        b.server.closeAllConnections();
+      }),
   };
   await new Promise<void>((resolve) => b.server.listen(port, "127.0.0.1", resolve));
   return b;
@@ -50,7 +61,12 @@ export function get(port: number, path = "/", method = "GET"): Promise<{ status:
   });
 }
 
-export interface Haproxy { port: number; statsPort: number; adminPort: number; proc: ChildProcess }
+export interface Haproxy {
+  port: number;
+  statsPort: number;
+  adminPort: number;
+  proc: ChildProcess;
+}
 
 /** HAProxy from the rendered configuration (with the runtime API and the migration slot), on loopback ports. */
 export async function startHaproxy(backends: Backend[], checkIntervalMs = 200, fall = 2): Promise<Haproxy> {
@@ -59,11 +75,21 @@ export async function startHaproxy(backends: Backend[], checkIntervalMs = 200, f
   const adminPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "probatio-haproxy-"));
   const cfg = join(dir, "haproxy.cfg");
-  writeFileSync(cfg, renderHaproxyCfg({
-    http: { address: "127.0.0.1", port }, backends: backends.map((b) => ({ name: b.name, address: "127.0.0.1", port: b.port })),
-    healthPath: "/health", checkIntervalMs, fall, rise: 2, stats: { address: "127.0.0.1", port: statsPort }, maxconn: 1000,
-    runtimeApi: { address: "127.0.0.1", port: adminPort }, migrationSlot: {},
-  }));
+  writeFileSync(
+    cfg,
+    renderHaproxyCfg({
+      http: { address: "127.0.0.1", port },
+      backends: backends.map((b) => ({ name: b.name, address: "127.0.0.1", port: b.port })),
+      healthPath: "/health",
+      checkIntervalMs,
+      fall,
+      rise: 2,
+      stats: { address: "127.0.0.1", port: statsPort },
+      maxconn: 1000,
+      runtimeApi: { address: "127.0.0.1", port: adminPort },
+      migrationSlot: {},
+    }),
+  );
   const proc = spawn("haproxy", ["-db", "-f", cfg], { stdio: "ignore" });
   proc.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   await waitUntil(async () => (await get(port)).status === 200, 10_000, "haproxy");

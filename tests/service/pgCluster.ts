@@ -6,7 +6,7 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { renderPostgresConf } from "../../components/config/postgres";
-import { postgresNodeBundle, standbyName } from "../../components/postgresCluster";
+import { postgresNodeBundle, standbyName } from "../../components/config/postgresNode";
 import { daemonDir, freePort, PG_BIN, pgServer, PgServer, runAsDaemonUser, writeOwned } from "./daemons";
 
 export const passwords = { superuser: "Su-p3r-secret", app: "App-p4ss-word", replication: "Repl-s3cret-x" };
@@ -23,10 +23,24 @@ export interface PgNode {
 
 function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number, adminCidrs?: string[]) {
   return postgresNodeBundle({
-    kind, version: 15, stanza: "test", pgData: "/unused", confDir: "/unused", database: "app", appUser: "app",
-    maxConnections, sharedBuffers: "128MB", allowedCidrs: ["127.0.0.1/32"], backup: { cron: "0 3 * * *", retentionDays: 30 },
-    passwords, syncStandbys: sync, slots, s3: { bucket: "b", endpoint: "e", region: "r", key: "k", secret: "s" },
-    primaryHost: "127.0.0.1", standbyName: kind === "standby" ? "x" : undefined, adminCidrs,
+    kind,
+    version: 15,
+    stanza: "test",
+    pgData: "/unused",
+    confDir: "/unused",
+    database: "app",
+    appUser: "app",
+    maxConnections,
+    sharedBuffers: "128MB",
+    allowedCidrs: ["127.0.0.1/32"],
+    backup: { cron: "0 3 * * *", retentionDays: 30 },
+    passwords,
+    syncStandbys: sync,
+    slots,
+    s3: { bucket: "b", endpoint: "e", region: "r", key: "k", secret: "s" },
+    primaryHost: "127.0.0.1",
+    standbyName: kind === "standby" ? "x" : undefined,
+    adminCidrs,
   });
 }
 
@@ -39,35 +53,98 @@ function file(bundle: ReturnType<typeof postgresNodeBundle>, suffix: string): st
 function makeNode(name: string, dir: string, port: number): PgNode {
   const data = join(dir, "data");
   return {
-    name, dir, data, port, server: pgServer(data, port),
-    admin: async (sql, db = "postgres") => (await runAsDaemonUser("psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-d", db, "-c", sql])).stdout.trim(),
+    name,
+    dir,
+    data,
+    port,
+    server: pgServer(data, port),
+    admin: async (sql, db = "postgres") =>
+      (
+        await runAsDaemonUser("psql", [
+          "-X",
+          "-A",
+          "-t",
+          "-v",
+          "ON_ERROR_STOP=1",
+          "-h",
+          dir,
+          "-p",
+          String(port),
+          "-U",
+          "postgres",
+          "-d",
+          db,
+          "-c",
+          sql,
+        ])
+      ).stdout.trim(),
   };
 }
 
 function writeLocalConf(node: PgNode): void {
-  writeOwned(join(node.data, "local.conf"), `port = ${node.port}\nunix_socket_directories = '${node.dir}'\nlisten_addresses = '127.0.0.1'\nlogging_collector = off\n`, 0o644);
+  writeOwned(
+    join(node.data, "local.conf"),
+    `port = ${node.port}\nunix_socket_directories = '${node.dir}'\nlisten_addresses = '127.0.0.1'\nlogging_collector = off\n`,
+    0o644,
+  );
 }
 
-export async function startPrimary(opts: { standbys: ("sync" | "async")[]; maxConnections?: number; adminCidrs?: string[]; sharedBuffers?: string }): Promise<PgNode> {
+export async function startPrimary(opts: {
+  standbys: ("sync" | "async")[];
+  maxConnections?: number;
+  adminCidrs?: string[];
+  sharedBuffers?: string;
+}): Promise<PgNode> {
   const dir = daemonDir("pg-primary");
   const node = makeNode("primary", dir, await freePort());
   writeOwned(join(dir, "pwfile"), passwords.superuser + "\n");
-  await runAsDaemonUser(`${PG_BIN}/initdb`, ["-D", node.data, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${join(dir, "pwfile")}`, "-E", "UTF8", "--locale=C.UTF-8"]);
+  await runAsDaemonUser(`${PG_BIN}/initdb`, [
+    "-D",
+    node.data,
+    "-U",
+    "postgres",
+    "--auth=scram-sha-256",
+    `--pwfile=${join(dir, "pwfile")}`,
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+  ]);
   const slots = opts.standbys.map((_, i) => standbyName(i));
   const sync = opts.standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((x): x is string => !!x);
   const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200, opts.adminCidrs);
   // The rendered postgresql.conf fragment, with the port and listen address of this test.
-  writeOwned(join(node.data, "probatio.conf"), renderPostgresConf({
-    listenAddresses: "127.0.0.1", port: node.port, maxConnections: opts.maxConnections ?? 200, sharedBuffers: opts.sharedBuffers ?? "128MB",
-    synchronousStandbys: sync, standbyCount: Math.max(1, slots.length),
-  }), 0o644);
+  writeOwned(
+    join(node.data, "probatio.conf"),
+    renderPostgresConf({
+      listenAddresses: "127.0.0.1",
+      port: node.port,
+      maxConnections: opts.maxConnections ?? 200,
+      sharedBuffers: opts.sharedBuffers ?? "128MB",
+      synchronousStandbys: sync,
+      standbyCount: Math.max(1, slots.length),
+    }),
+    0o644,
+  );
   writeLocalConf(node);
   appendFileSync(join(node.data, "postgresql.conf"), "\ninclude 'probatio.conf'\ninclude_if_exists 'local.conf'\n");
   // The rendered pg_hba.conf, as it is.
   writeOwned(join(node.data, "pg_hba.conf"), file(bundle, "pg_hba.conf"));
   await node.server.start();
   writeOwned(join(dir, "bootstrap.sql"), file(bundle, "pg-bootstrap.sql"));
-  await runAsDaemonUser("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(node.port), "-U", "postgres", "-f", join(dir, "bootstrap.sql")]);
+  await runAsDaemonUser("psql", [
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-h",
+    dir,
+    "-p",
+    String(node.port),
+    "-U",
+    "postgres",
+    "-f",
+    join(dir, "bootstrap.sql"),
+  ]);
   return node;
 }
 
@@ -77,7 +154,11 @@ export async function startStandby(primary: PgNode, index: number): Promise<PgNo
   const dir = daemonDir(`pg-${name}`);
   const node = makeNode(name, dir, await freePort());
   writeOwned(join(dir, "pgpass"), `127.0.0.1:*:*:replicator:${passwords.replication}\n`);
-  await runAsDaemonUser(`${PG_BIN}/pg_basebackup`, ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "replicator", "-D", node.data, "-X", "stream", "-S", name], { PGPASSFILE: join(dir, "pgpass") });
+  await runAsDaemonUser(
+    `${PG_BIN}/pg_basebackup`,
+    ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "replicator", "-D", node.data, "-X", "stream", "-S", name],
+    { PGPASSFILE: join(dir, "pgpass") },
+  );
   followPrimary(node, primary.port, name);
   writeOwned(join(node.data, "standby.signal"), "");
   writeLocalConf(node);
@@ -87,11 +168,21 @@ export async function startStandby(primary: PgNode, index: number): Promise<PgNo
 
 /** Points a standby at a (new) primary: the rendered standby settings, then a reload. */
 export function followPrimary(node: PgNode, primaryPort: number, slot: string): void {
-  writeOwned(join(node.data, "probatio.conf"), renderPostgresConf({
-    listenAddresses: "127.0.0.1", port: node.port, maxConnections: 200, sharedBuffers: "128MB", synchronousStandbys: [], standbyCount: 1,
-    primaryConninfo: `host=127.0.0.1 port=${primaryPort} user=replicator passfile=${join(node.dir, "pgpass")}`,
-    primarySlotName: slot, applicationName: node.name,
-  }), 0o644);
+  writeOwned(
+    join(node.data, "probatio.conf"),
+    renderPostgresConf({
+      listenAddresses: "127.0.0.1",
+      port: node.port,
+      maxConnections: 200,
+      sharedBuffers: "128MB",
+      synchronousStandbys: [],
+      standbyCount: 1,
+      primaryConninfo: `host=127.0.0.1 port=${primaryPort} user=replicator passfile=${join(node.dir, "pgpass")}`,
+      primarySlotName: slot,
+      applicationName: node.name,
+    }),
+    0o644,
+  );
 }
 
 /** Stops the servers and removes their directories (a 1 GB test must not leave its data on the disk). */

@@ -15,12 +15,25 @@ describe("pgBouncer from the rendered configuration pools connections to the pri
     primary = await startPrimary({ standbys: [] });
     port = await freePort();
     writeOwned(join(primary.dir, "userlist.txt"), renderPgBouncerUserlist([{ name: "app", password: passwords.app }]));
-    writeOwned(join(primary.dir, "pgbouncer.ini"), renderPgBouncerIni({
-      listenAddress: "127.0.0.1", listenPort: port, databaseName: "app", backendHost: "127.0.0.1", backendPort: primary.port,
-      poolSize, maxClientConnections: 200, authFile: join(primary.dir, "userlist.txt"),
-    }) + `unix_socket_dir = ${primary.dir}\n`);
+    writeOwned(
+      join(primary.dir, "pgbouncer.ini"),
+      renderPgBouncerIni({
+        listenAddress: "127.0.0.1",
+        listenPort: port,
+        databaseName: "app",
+        backendHost: "127.0.0.1",
+        backendPort: primary.port,
+        poolSize,
+        maxClientConnections: 200,
+        authFile: join(primary.dir, "userlist.txt"),
+      }) + `unix_socket_dir = ${primary.dir}\n`,
+    );
     bouncer = spawnAsDaemonUser("/usr/sbin/pgbouncer", [join(primary.dir, "pgbouncer.ini")]);
-    await waitUntil(async () => (await psql(port, "SELECT 1", { user: "app", password: passwords.app, db: "app" })) === "1", 20_000, "pgbouncer");
+    await waitUntil(
+      async () => (await psql(port, "SELECT 1", { user: "app", password: passwords.app, db: "app" })) === "1",
+      20_000,
+      "pgbouncer",
+    );
   });
   afterAll(async () => {
     await stopProcess(bouncer);
@@ -32,13 +45,18 @@ describe("pgBouncer from the rendered configuration pools connections to the pri
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const n = Number(await primary.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' AND backend_type = 'client backend'"));
+        const n = Number(
+          await primary.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' AND backend_type = 'client backend'"),
+        );
         peak = Math.max(peak, n);
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-      psql(port, `SELECT ${i} FROM pg_sleep(0.2)`, { user: "app", password: passwords.app, db: "app" })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        psql(port, `SELECT ${i} FROM pg_sleep(0.2)`, { user: "app", password: passwords.app, db: "app" }),
+      ),
+    );
     sampling = false;
     await sampler;
     expect(results).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
@@ -47,6 +65,8 @@ describe("pgBouncer from the rendered configuration pools connections to the pri
   });
 
   test("a wrong password is refused by pgBouncer", async () => {
-    await expect(psql(port, "SELECT 1", { user: "app", password: "nope", db: "app" })).rejects.toThrow(/password authentication failed|SASL authentication failed/);
+    await expect(psql(port, "SELECT 1", { user: "app", password: "nope", db: "app" })).rejects.toThrow(
+      /password authentication failed|SASL authentication failed/,
+    );
   });
 });

@@ -12,7 +12,11 @@ describe("PostgreSQL primary + sync standby + async standby from the rendered co
     primary = await startPrimary({ standbys: ["sync", "async"] });
     s1 = await startStandby(primary, 0);
     s2 = await startStandby(primary, 1);
-    await waitUntil(async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) === "2", 30_000, "two streaming standbys");
+    await waitUntil(
+      async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) === "2",
+      30_000,
+      "two streaming standbys",
+    );
   });
   afterAll(async () => {
     await stopAll([s2, s1, primary]);
@@ -27,7 +31,9 @@ describe("PostgreSQL primary + sync standby + async standby from the rendered co
   test("pg_hba: the app user connects with its password over TCP; a wrong password and the superuser over TCP are refused", async () => {
     expect(await psql(primary.port, "SELECT current_user", app)).toBe("app");
     await expect(psql(primary.port, "SELECT 1", { ...app, password: "wrong" })).rejects.toThrow(/password authentication failed/);
-    await expect(psql(primary.port, "SELECT 1", { user: "postgres", password: passwords.superuser, db: "app" })).rejects.toThrow(/pg_hba.conf rejects|no pg_hba.conf entry/);
+    await expect(psql(primary.port, "SELECT 1", { user: "postgres", password: passwords.superuser, db: "app" })).rejects.toThrow(
+      /pg_hba.conf rejects|no pg_hba.conf entry/,
+    );
   });
 
   test("a committed write is on the sync standby before the commit returns; with the sync standby down, commits wait", async () => {
@@ -48,7 +54,11 @@ describe("PostgreSQL primary + sync standby + async standby from the rendered co
   });
 
   test("promoting the sync standby works and the async standby follows the new primary", async () => {
-    await waitUntil(async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE replay_lsn = pg_current_wal_lsn()")) === "2", 20_000, "both standbys caught up");
+    await waitUntil(
+      async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE replay_lsn = pg_current_wal_lsn()")) === "2",
+      20_000,
+      "both standbys caught up",
+    );
     await primary.server.stop("fast");
     expect(await s1.admin("SELECT pg_promote(true, 30)")).toBe("t");
     expect(await s1.admin("SELECT pg_is_in_recovery()")).toBe("f");
@@ -56,7 +66,11 @@ describe("PostgreSQL primary + sync standby + async standby from the rendered co
     followPrimary(s2, s1.port, "standby2");
     await s2.admin("SELECT pg_reload_conf()");
     await psql(s1.port, "INSERT INTO evidence (body) VALUES ('after-promotion')", app);
-    await waitUntil(async () => (await s2.admin("SELECT count(*) FROM evidence WHERE body = 'after-promotion'", "app")) === "1", 30_000, `standby2 following the new primary\n${serverLog(s2)}`);
+    await waitUntil(
+      async () => (await s2.admin("SELECT count(*) FROM evidence WHERE body = 'after-promotion'", "app")) === "1",
+      30_000,
+      `standby2 following the new primary\n${serverLog(s2)}`,
+    );
     expect(await s2.admin("SELECT count(*) FROM evidence", "app")).toBe("3");
   });
 });

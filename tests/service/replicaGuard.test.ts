@@ -35,9 +35,12 @@ describe("the target is a read-only replica for the application until the switch
     await startReplication(urls);
     await waitForSync(urls, 0);
     expect(await query(app(target), "SELECT count(*)::int AS n FROM documents")).toEqual([{ n: 2_000 }]);
-    await expect(query(app(target), "INSERT INTO users (email) VALUES ('early@example.org')")).rejects.toThrow("cannot execute INSERT in a read-only transaction");
+    await expect(query(app(target), "INSERT INTO users (email) VALUES ('early@example.org')")).rejects.toThrow(
+      "cannot execute INSERT in a read-only transaction",
+    );
     await query(app(source), "INSERT INTO users (email) VALUES ('late@example.org')");
-    const late = async () => ((await query(app(target), "SELECT count(*)::int AS n FROM users WHERE email = 'late@example.org'"))[0] as { n: number }).n;
+    const late = async () =>
+      ((await query(app(target), "SELECT count(*)::int AS n FROM users WHERE email = 'late@example.org'"))[0] as { n: number }).n;
     await waitUntil(async () => (await late()) === 1, 20_000, "the source's write on the target");
     const r = await cutover(urls);
     expect(r.checks.every((c) => c.equal)).toBe(true);
@@ -50,7 +53,9 @@ describe("the target is a read-only replica for the application until the switch
     const err = await startReplication({ source: admin(source), target: admin(target) }).catch((e) => e);
     expect(err).toBeInstanceOf(ProbatioError);
     expect(err.exitCode).toBe(ExitCode.refused);
-    expect(err.message).toBe("the target already holds rows (documents, events, users) and no replication is running: copying again would collide with them");
+    expect(err.message).toBe(
+      "the target already holds rows (documents, events, users) and no replication is running: copying again would collide with them",
+    );
     expect(await query(admin(target), "SELECT count(*)::int AS n FROM pg_subscription")).toEqual([{ n: 0 }]);
   });
 });

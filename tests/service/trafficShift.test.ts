@@ -17,7 +17,13 @@ function load(lb: Haproxy, withPosts: boolean) {
       seen.push({ method, ...r });
     }
   })();
-  return { seen, stop: async () => { running = false; await done; } };
+  return {
+    seen,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
 }
 
 async function bodies(lb: Haproxy, n: number, method = "GET"): Promise<string[]> {
@@ -32,7 +38,13 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
   let lb: Haproxy;
   let api: Endpoint;
   const options = (over: Partial<ShiftOptions> = {}): ShiftOptions => ({
-    lbs: [api], target: { host: "127.0.0.1", port: target.port }, stages: [10, 50, 100], observeMs: 1500, maxErrorRate: 0.01, healthTimeoutMs: 10_000, ...over,
+    lbs: [api],
+    target: { host: "127.0.0.1", port: target.port },
+    stages: [10, 50, 100],
+    observeMs: 1500,
+    maxErrorRate: 0.01,
+    healthTimeoutMs: 10_000,
+    ...over,
   });
   beforeAll(async () => {
     sources = [await startBackend("source1"), await startBackend("source2")];
@@ -51,7 +63,10 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
 
   test("before any migration the slot takes nothing: every request is served by the source", async () => {
     const slot = (await serverStats(api)).filter((s) => s.server === "next");
-    expect(slot.map((s) => [s.backend, s.status, s.weight])).toEqual([["app", "MAINT", 0], ["app_reads", "MAINT", 0]]);
+    expect(slot.map((s) => [s.backend, s.status, s.weight])).toEqual([
+      ["app", "MAINT", 0],
+      ["app_reads", "MAINT", 0],
+    ]);
     expect(new Set(await bodies(lb, 10))).toEqual(new Set(["source1", "source2"]));
   });
 
@@ -73,7 +88,10 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
     expect(new Set(await bodies(lb, 10))).toEqual(new Set(["target"]));
     expect(new Set(await bodies(lb, 10, "POST"))).toEqual(new Set(["source1", "source2"]));
     // The shares in between, measured over 200 reads each.
-    for (const [percent, low, high] of [[10, 14, 26], [50, 90, 110]]) {
+    for (const [percent, low, high] of [
+      [10, 14, 26],
+      [50, 90, 110],
+    ]) {
       await setShare(api, "app_reads", percent);
       const got = await bodies(lb, 200);
       const n = got.filter((b) => b === "target").length;
@@ -90,9 +108,14 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
     const err = await shiftReads(options({ stages: [50, 100], observeMs: 4000 })).catch((e) => e);
     await traffic.stop();
     expect(err).toBeInstanceOf(ProbatioError);
-    expect(err.message).toMatch(/^stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed \((9\d|100)\.\d % > 1\.0 %\); every request is back on the source$/);
+    expect(err.message).toMatch(
+      /^stage 50 % of the reads failed its health gate: \d+ of \d+ requests sent to the target failed \((9\d|100)\.\d % > 1\.0 %\); every request is back on the source$/,
+    );
     const slot = (await serverStats(api)).filter((s) => s.server === "next");
-    expect(slot.map((s) => [s.status, s.weight])).toEqual([["MAINT", 0], ["MAINT", 0]]);
+    expect(slot.map((s) => [s.status, s.weight])).toEqual([
+      ["MAINT", 0],
+      ["MAINT", 0],
+    ]);
     expect(new Set(await bodies(lb, 20))).toEqual(new Set(["source1", "source2"]));
   });
 

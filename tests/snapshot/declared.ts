@@ -6,9 +6,9 @@
  *
  * Regenerate deliberately with `npm run snapshot` and commit the diff with the change that caused it.
  */
-import { runUnderMocks } from "../../programs/mockRun";
+import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
-import { planSettings } from "../../programs/plan";
+import { planSettings } from "../../offline/plan";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
 
 export interface SnapshotCase {
@@ -32,7 +32,8 @@ export function snapshotCases(): SnapshotCase[] {
   );
 }
 
-export const snapshotFile = (c: SnapshotCase) => `${c.roadmap}-${c.phase}-${c.environment}${c.stack === c.environment ? "" : `-stack-${c.stack}`}.json`;
+export const snapshotFile = (c: SnapshotCase) =>
+  `${c.roadmap}-${c.phase}-${c.environment}${c.stack === c.environment ? "" : `-stack-${c.stack}`}.json`;
 
 export async function declaredSnapshot(c: SnapshotCase): Promise<string> {
   const settings = () => planSettings({ roadmap: c.roadmap, phase: c.phase, stack: c.stack, environment: c.environment });

@@ -31,14 +31,33 @@ function computed(urn: string, inputs: Record<string, unknown>): Record<string, 
   const h = createHash("sha256").update(urn).digest();
   const ip = `10.${h[0] % 200}.${h[1]}.${(h[2] % 250) + 2}`;
   switch (typeOf(urn)) {
-    case "openstack:compute/instance:Instance": return { accessIpV4: ip };
-    case "ovh:Vps/vps:Vps": return { serviceName: `vps-${h.toString("hex").slice(0, 8)}.vps.ovh.net` };
+    case "openstack:compute/instance:Instance":
+      return { accessIpV4: ip };
+    case "ovh:Vps/vps:Vps":
+      return { serviceName: `vps-${h.toString("hex").slice(0, 8)}.vps.ovh.net` };
     case "ovh:CloudProject/s3Credential:S3Credential":
-      return { accessKeyId: `AK${h.toString("hex").slice(0, 16)}`, secretAccessKey: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: h.toString("hex") } };
+      return {
+        accessKeyId: `AK${h.toString("hex").slice(0, 16)}`,
+        secretAccessKey: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: h.toString("hex") },
+      };
     case "ovh:CloudProject/database:Database":
-      return { endpoints: [{ component: "postgresql", domain: `postgresql-${h.toString("hex").slice(0, 6)}.database.cloud.ovh.net`, port: 20184, path: "", scheme: "postgresql", ssl: true, sslMode: "require" }] };
-    case "openstack:networking/port:Port": return { allFixedIps: [ip] };
-    default: return { name: inputs.name ?? nameOf(urn) };
+      return {
+        endpoints: [
+          {
+            component: "postgresql",
+            domain: `postgresql-${h.toString("hex").slice(0, 6)}.database.cloud.ovh.net`,
+            port: 20184,
+            path: "",
+            scheme: "postgresql",
+            ssl: true,
+            sslMode: "require",
+          },
+        ],
+      };
+    case "openstack:networking/port:Port":
+      return { allFixedIps: [ip] };
+    default:
+      return { name: inputs.name ?? nameOf(urn) };
   }
 }
 
@@ -58,7 +77,9 @@ const stub: provider.Provider = {
   },
   async diff(_id, urn, olds, news) {
     const previous = (olds.__inputs ?? {}) as Record<string, unknown>;
-    const changed = [...new Set([...Object.keys(previous), ...Object.keys(news)])].filter((k) => JSON.stringify(previous[k]) !== JSON.stringify(news[k]));
+    const changed = [...new Set([...Object.keys(previous), ...Object.keys(news)])].filter(
+      (k) => JSON.stringify(previous[k]) !== JSON.stringify(news[k]),
+    );
     // Like the real providers: an instance or a classic VPS cannot change its boot data, image or size in place.
     const forceNew = forceNewInputs[typeOf(urn)] ?? [];
     const replaces = changed.filter((k) => forceNew.includes(k));

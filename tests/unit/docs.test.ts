@@ -1,5 +1,5 @@
 import { join } from "path";
-import { phaseTable, updateReadme } from "../../programs/docs";
+import { phaseTable, updateReadme } from "../../offline/docs";
 
 test("the README's phase table and component arguments are the ones generated from the data (run `npm run docs`)", () => {
   expect(updateReadme(join(__dirname, "..", "..", ".."), true)).toBe(true);

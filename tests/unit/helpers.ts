@@ -1,5 +1,5 @@
-import { DeclaredResource } from "../../programs/mockRun";
-import { planPhase, PlanResult } from "../../programs/plan";
+import { DeclaredResource } from "../../offline/mockRun";
+import { planPhase, PlanResult } from "../../offline/plan";
 import { RoadmapId } from "../../programs/roadmaps";
 
 export async function plan(roadmap: RoadmapId, phase: number, stack = "prod", environment?: string): Promise<PlanResult> {

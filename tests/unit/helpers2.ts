@@ -1,4 +1,4 @@
-import { DeclaredResource, MockRunResult, runUnderMocks } from "../../programs/mockRun";
+import { DeclaredResource, MockRunResult, runUnderMocks } from "../../offline/mockRun";
 import { cloudInitFiles } from "./helpers";
 
 /** Runs a snippet that builds components under mocks, secrets revealed (for asserting rendered configs). */

@@ -6,7 +6,16 @@ describe("migration plans: how traffic moves", () => {
   test("3-to-4 moves the reads in stages through the source's HAProxy pair before the cutover", () => {
     const p = migrationPlan("probatio", "3-to-4");
     expect(p.traffic).toBe("haproxy-stages");
-    expect(p.steps.map((s) => s.name)).toEqual(["preflight", "state-backup", "provision-target", "replicate-data", "verify-data", "shift-reads", "cutover", "decommission-source"]);
+    expect(p.steps.map((s) => s.name)).toEqual([
+      "preflight",
+      "state-backup",
+      "provision-target",
+      "replicate-data",
+      "verify-data",
+      "shift-reads",
+      "cutover",
+      "decommission-source",
+    ]);
     expect(p.steps.find((s) => s.name === "shift-reads")).toMatchObject({ kind: "traffic", undoable: true });
     expect(p.steps.find((s) => s.name === "cutover")).toMatchObject({ undoable: false });
   });
@@ -14,8 +23,13 @@ describe("migration plans: how traffic moves", () => {
   test("sources without probatio's HAProxy switch by DNS; in-place migrations keep their entry point", () => {
     const byPair = Object.fromEntries(allMigrationPlans().map((p) => [`${p.roadmap}:${p.from}-to-${p.to}`, p.traffic]));
     expect(byPair).toEqual({
-      "probatio:0-to-1": "none", "probatio:1-to-2": "dns", "probatio:2-to-3": "none", "probatio:3-to-4": "haproxy-stages",
-      "koprogo:1-to-2": "dns", "koprogo:2-to-3": "dns", "koprogo:3-to-4": "dns",
+      "probatio:0-to-1": "none",
+      "probatio:1-to-2": "dns",
+      "probatio:2-to-3": "none",
+      "probatio:3-to-4": "haproxy-stages",
+      "koprogo:1-to-2": "dns",
+      "koprogo:2-to-3": "dns",
+      "koprogo:3-to-4": "dns",
     });
     expect(migrationPlan("probatio", "1-to-2").steps.map((s) => s.name)).not.toContain("shift-reads");
   });
@@ -57,8 +71,12 @@ describe("read shift settings", () => {
 describe("decommissioning waits for DNS", () => {
   test("the verdict: no source entry point left, and the target's among the addresses", () => {
     expect(dnsVerdict("api.example.eu", ["203.0.113.10"], ["198.51.100.7"], "203.0.113.10")).toBeUndefined();
-    expect(dnsVerdict("api.example.eu", ["198.51.100.7", "203.0.113.10"], ["198.51.100.7"], "203.0.113.10")).toBe("api.example.eu still resolves to the source's entry point 198.51.100.7");
-    expect(dnsVerdict("api.example.eu", ["192.0.2.1"], ["198.51.100.7"], "203.0.113.10")).toBe("api.example.eu resolves to 192.0.2.1, not to the target's entry point 203.0.113.10");
+    expect(dnsVerdict("api.example.eu", ["198.51.100.7", "203.0.113.10"], ["198.51.100.7"], "203.0.113.10")).toBe(
+      "api.example.eu still resolves to the source's entry point 198.51.100.7",
+    );
+    expect(dnsVerdict("api.example.eu", ["192.0.2.1"], ["198.51.100.7"], "203.0.113.10")).toBe(
+      "api.example.eu resolves to 192.0.2.1, not to the target's entry point 203.0.113.10",
+    );
     // No known target entry point (a phase without a load balancer): only the source's addresses are checked.
     expect(dnsVerdict("api.example.eu", ["192.0.2.1"], ["198.51.100.7"])).toBeUndefined();
   });
@@ -67,9 +85,13 @@ describe("decommissioning waits for DNS", () => {
     const stale = await checkDnsMoved("api.example.eu", ["198.51.100.7"], "203.0.113.10", async () => ["198.51.100.7"]).catch((e) => e);
     expect(stale).toBeInstanceOf(ProbatioError);
     expect(stale.exitCode).toBe(ExitCode.refused);
-    expect(stale.message).toBe("not decommissioning the source: api.example.eu still resolves to the source's entry point 198.51.100.7; removing it now would cut off the users DNS still sends there");
+    expect(stale.message).toBe(
+      "not decommissioning the source: api.example.eu still resolves to the source's entry point 198.51.100.7; removing it now would cut off the users DNS still sends there",
+    );
     expect(stale.hint).toContain("point api.example.eu at 203.0.113.10, wait for the record's TTL, then --resume");
-    const nx = await checkDnsMoved("api.example.eu", [], undefined, async () => { throw new Error("queryA ENOTFOUND api.example.eu"); }).catch((e) => e);
+    const nx = await checkDnsMoved("api.example.eu", [], undefined, async () => {
+      throw new Error("queryA ENOTFOUND api.example.eu");
+    }).catch((e) => e);
     expect(nx.message).toContain("cannot resolve api.example.eu");
     expect(nx.exitCode).toBe(ExitCode.refused);
     expect(await checkDnsMoved("api.example.eu", ["198.51.100.7"], "203.0.113.10", async () => ["203.0.113.10"])).toEqual(["203.0.113.10"]);

@@ -9,13 +9,19 @@ describe("PrivateNetwork", () => {
     const run = await mock(() => new PrivateNetwork("network", { stack: "prod", cloudProject: "proj" }));
     const subnets = byType(run, "openstack:networking/subnet:Subnet");
     expect(Object.fromEntries(subnets.map((s) => [s.inputs.name, s.inputs.cidr]))).toEqual({
-      "prod-public": "10.0.1.0/24", "prod-backend": "10.0.10.0/24", "prod-database": "10.0.20.0/24", "prod-hsm": "10.0.30.0/24",
+      "prod-public": "10.0.1.0/24",
+      "prod-backend": "10.0.10.0/24",
+      "prod-database": "10.0.20.0/24",
+      "prod-hsm": "10.0.30.0/24",
     });
     const gw = byType(run, "ovh:CloudProject/gateway:Gateway");
     expect(gw).toHaveLength(1);
     expect(gw[0].inputs).toMatchObject({ model: "s", region: "GRA11", subnetId: "network-public-id" });
-    expect(byType(run, "openstack:networking/routerInterface:RouterInterface").map((r) => r.inputs.subnetId).sort())
-      .toEqual(["network-backend-id", "network-database-id", "network-hsm-id"]);
+    expect(
+      byType(run, "openstack:networking/routerInterface:RouterInterface")
+        .map((r) => r.inputs.subnetId)
+        .sort(),
+    ).toEqual(["network-backend-id", "network-database-id", "network-hsm-id"]);
   });
 
   test.each([
@@ -31,7 +37,8 @@ describe("PrivateNetwork", () => {
 
 describe("SecurityGroups (zero trust)", () => {
   const rules = zeroTrustRules(tiers, []);
-  const of = (group: string, direction: string) => rules.filter((r) => r.group === group && r.direction === direction).map((r) => `${r.port}<-${r.remote}`);
+  const of = (group: string, direction: string) =>
+    rules.filter((r) => r.group === group && r.direction === direction).map((r) => `${r.port}<-${r.remote}`);
 
   test("backend: ingress 443 from the load balancer only and 9100 from monitoring; egress 5432/6379/9000/443 exactly as the seed", () => {
     expect(of("backend", "ingress")).toEqual(["443<-10.0.1.0/24", "9100<-10.0.10.0/24"]);
@@ -54,9 +61,12 @@ describe("SecurityGroups (zero trust)", () => {
     const withSsh = zeroTrustRules(tiers, ["203.0.113.7/32"]).filter((r) => r.port === 22);
     expect(withSsh.every((r) => r.remote === "203.0.113.7/32" && r.direction === "ingress")).toBe(true);
     expect(withSsh).toHaveLength(5);
-    expect(() => validateRules(zeroTrustRules(tiers, ["0.0.0.0/0"]), ["0.0.0.0/0"])).toThrow("argument 'sshAllowList' must not open SSH to the whole internet");
-    expect(() => validateRules([{ group: "database", direction: "ingress", protocol: "tcp", port: 5432, remote: "0.0.0.0/0", description: "" }], []))
-      .toThrow("only the load balancer's 80/443 may be open to 0.0.0.0/0 (got database 5432)");
+    expect(() => validateRules(zeroTrustRules(tiers, ["0.0.0.0/0"]), ["0.0.0.0/0"])).toThrow(
+      "argument 'sshAllowList' must not open SSH to the whole internet",
+    );
+    expect(() =>
+      validateRules([{ group: "database", direction: "ingress", protocol: "tcp", port: 5432, remote: "0.0.0.0/0", description: "" }], []),
+    ).toThrow("only the load balancer's 80/443 may be open to 0.0.0.0/0 (got database 5432)");
   });
 
   test("every group deletes OpenStack's default rules, so egress deny-all is real", async () => {
@@ -67,7 +77,11 @@ describe("SecurityGroups (zero trust)", () => {
     const ruleRes = byType(run, "openstack:networking/secGroupRule:SecGroupRule");
     expect(ruleRes).toHaveLength(15);
     expect(ruleRes.find((r) => r.inputs.portRangeMin === 5432 && r.inputs.direction === "ingress")!.inputs).toMatchObject({
-      securityGroupId: "sg-database-id", remoteIpPrefix: "10.0.10.0/24", protocol: "tcp", ethertype: "IPv4", portRangeMax: 5432,
+      securityGroupId: "sg-database-id",
+      remoteIpPrefix: "10.0.10.0/24",
+      protocol: "tcp",
+      ethertype: "IPv4",
+      portRangeMax: 5432,
     });
   });
 });

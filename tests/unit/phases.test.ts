@@ -1,22 +1,29 @@
 import { parse } from "yaml";
-import { planPhase, planSettings } from "../../programs/plan";
-import { diffPlans } from "../../programs/planDiff";
-import { runUnderMocks } from "../../programs/mockRun";
+import { planPhase, planSettings } from "../../offline/plan";
+import { diffPlans } from "../../offline/planDiff";
+import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
 import { cloudInitFiles, named, ofType, plan } from "./helpers";
 
 async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, stack = "prod"): Promise<Record<string, string>> {
-  const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap, phase, stack })) as never, { project: "probatio", stack, revealSecrets: true });
+  const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap, phase, stack })) as never, {
+    project: "probatio",
+    stack,
+    revealSecrets: true,
+  });
   const ud = run.componentOutputs[fleet]?.userData as string[] | undefined;
   if (!ud) throw new Error(`no fleet ${fleet}: ${Object.keys(run.componentOutputs).join(", ")}`);
   return cloudInitFiles(ud[i]);
 }
 
-const instances = (p: { resources: any[] }, prefix: string) => ofType(p, "openstack:compute/instance:Instance").filter((i) => String(i.inputs.name).startsWith(prefix));
+const instances = (p: { resources: any[] }, prefix: string) =>
+  ofType(p, "openstack:compute/instance:Instance").filter((i) => String(i.inputs.name).startsWith(prefix));
 
 describe("every phase of both roadmaps plans offline, on both stacks", () => {
-  const cases = Object.values(roadmaps).flatMap((r) => r.phases.flatMap((p) => ["dev", "prod"].map((stack) => [r.id, p.phase, stack] as const)));
+  const cases = Object.values(roadmaps).flatMap((r) =>
+    r.phases.flatMap((p) => ["dev", "prod"].map((stack) => [r.id, p.phase, stack] as const)),
+  );
   test.each(cases)("%s phase %d, stack %s", async (roadmap, phase, stack) => {
     const p = await planPhase({ roadmap, phase, stack });
     expect(p.resources.length).toBeGreaterThan(0);
@@ -32,7 +39,11 @@ describe("ProbatioVault against the seed", () => {
     expect(db["/etc/postgresql/15/main/conf.d/probatio.conf"]).toContain("max_connections = 200");
     expect(db["/etc/pgbouncer/pgbouncer.ini"]).toContain("default_pool_size = 50");
     const backend = await files("probatio", 1, "backend");
-    expect(JSON.parse(backend["/etc/probatio/pm2/backend.config.json"]).apps[0]).toMatchObject({ instances: "max", exec_mode: "cluster", autorestart: true });
+    expect(JSON.parse(backend["/etc/probatio/pm2/backend.config.json"]).apps[0]).toMatchObject({
+      instances: "max",
+      exec_mode: "cluster",
+      autorestart: true,
+    });
     const p = await plan("probatio", 1);
     expect(ofType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toContain("prod-cache-1");
     const mon = await files("probatio", 1, "monitoring");
@@ -67,19 +78,38 @@ describe("ProbatioVault against the seed", () => {
     expect(redis["/etc/redis/sentinel.conf"]).toContain("sentinel monitor prod-redis 10.1.0.20 6379 2");
     const mon = await files("probatio", 3, "monitoring");
     expect(mon["/etc/prometheus/alertmanager.yml"]).toContain("oncall@example.com");
-    expect(parse(mon["/etc/prometheus/rules/probatio.yml"]).groups[0].rules.map((r: any) => r.alert)).toEqual(
-      ["InstanceDown", "HighCpu", "HighMemory", "DiskFilling", "SlowRequests", "ErrorBudgetBurn"]);
-    expect(roadmaps.probatio.phases[3].environments.prod.scaling).toEqual({ min: 3, max: 10, scaleUpCpuPercent: 70, scaleUpForMinutes: 5, scaleDownCpuPercent: 30, scaleDownForMinutes: 10 });
+    expect(parse(mon["/etc/prometheus/rules/probatio.yml"]).groups[0].rules.map((r: any) => r.alert)).toEqual([
+      "InstanceDown",
+      "HighCpu",
+      "HighMemory",
+      "DiskFilling",
+      "SlowRequests",
+      "ErrorBudgetBurn",
+    ]);
+    expect(roadmaps.probatio.phases[3].environments.prod.scaling).toEqual({
+      min: 3,
+      max: 10,
+      scaleUpCpuPercent: 70,
+      scaleUpForMinutes: 5,
+      scaleDownCpuPercent: 30,
+      scaleDownForMinutes: 10,
+    });
   });
 
   test("phase 4: the VPC, zero-trust groups, managed PostgreSQL (3 nodes), Kubernetes HPA 3-50, Redis 3 nodes, HSM, WORM 10 years; ~595 EUR itemised", async () => {
     const p = await plan("probatio", 4);
     expect(named(p, "network-net").type).toBe("openstack:networking/network:Network");
-    expect(ofType(p, "openstack:networking/subnet:Subnet").map((s) => s.inputs.cidr).sort()).toEqual(["10.0.1.0/24", "10.0.10.0/24", "10.0.20.0/24", "10.0.30.0/24"]);
+    expect(
+      ofType(p, "openstack:networking/subnet:Subnet")
+        .map((s) => s.inputs.cidr)
+        .sort(),
+    ).toEqual(["10.0.1.0/24", "10.0.10.0/24", "10.0.20.0/24", "10.0.30.0/24"]);
     expect(ofType(p, "openstack:networking/secGroup:SecGroup").every((g) => g.inputs.deleteDefaultRules)).toBe(true);
     expect(named(p, "postgres-managed").inputs).toMatchObject({ engine: "postgresql", ipRestrictions: [{ ip: "10.0.10.0/24" }] });
     expect((named(p, "postgres-managed").inputs.nodes as unknown[]).length).toBe(3);
-    expect(ofType(p, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs).toMatchObject({ spec: { minReplicas: 3, maxReplicas: 50 } });
+    expect(ofType(p, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs).toMatchObject({
+      spec: { minReplicas: 3, maxReplicas: 50 },
+    });
     expect(instances(p, "prod-cache-").map((i) => i.inputs.securityGroups)).toEqual([["prod-cache"], ["prod-cache"], ["prod-cache"]]);
     expect(named(p, "worm-bucket").inputs).toMatchObject({ objectLock: { rule: { mode: "compliance", period: "P10Y" } } });
     expect(named(p, "hsm-master-key").protect).toBe(true);
@@ -118,8 +148,13 @@ describe("KoproGo against the seed", () => {
     expect(instances(staging, "staging-k3s-server-")).toHaveLength(1);
     expect(instances(staging, "staging-k3s-agent-")).toHaveLength(2);
     const manifests = (await files("koprogo", 3, "k8s-servers", 0, "dev"))["/var/lib/rancher/k3s/server/manifests/probatio.yaml"];
-    expect(manifests.split("---\n").map((d) => parse(d)).filter((d) => d.kind === "HelmChart").map((d) => d.metadata.name))
-      .toEqual(["postgresql-ha", "dragonfly", "kube-prometheus-stack"]);
+    expect(
+      manifests
+        .split("---\n")
+        .map((d) => parse(d))
+        .filter((d) => d.kind === "HelmChart")
+        .map((d) => d.metadata.name),
+    ).toEqual(["postgresql-ha", "dragonfly", "kube-prometheus-stack"]);
   });
 
   test("phase 4: K3s HA (3 servers + 3 workers of 8 vCPU/30 GB), OVH load balancer, protected backups bucket, Longhorn, network policies", async () => {
@@ -128,8 +163,17 @@ describe("KoproGo against the seed", () => {
     expect(instances(p, "prod-k3s-agent-").map((i) => i.inputs.flavorName)).toEqual(["b2-30", "b2-30", "b2-30"]);
     expect(ofType(p, "openstack:loadbalancer/loadBalancer:LoadBalancer")).toHaveLength(1);
     expect(named(p, "backups").protect).toBe(true);
-    const manifests = (await files("koprogo", 4, "k8s-servers"))["/var/lib/rancher/k3s/server/manifests/probatio.yaml"].split("---\n").map((d) => parse(d));
-    expect(manifests.filter((d) => d.kind === "HelmChart").map((d) => d.metadata.name)).toEqual(["postgresql-ha", "dragonfly", "longhorn", "kepler", "kube-prometheus-stack", "loki"]);
+    const manifests = (await files("koprogo", 4, "k8s-servers"))["/var/lib/rancher/k3s/server/manifests/probatio.yaml"]
+      .split("---\n")
+      .map((d) => parse(d));
+    expect(manifests.filter((d) => d.kind === "HelmChart").map((d) => d.metadata.name)).toEqual([
+      "postgresql-ha",
+      "dragonfly",
+      "longhorn",
+      "kepler",
+      "kube-prometheus-stack",
+      "loki",
+    ]);
     expect(manifests.some((d) => d.kind === "NetworkPolicy" && d.metadata.name === "default-deny-all")).toBe(true);
     expect(p.estimate.seedMonthlyEur).toBe(270);
   });

@@ -1,17 +1,21 @@
 import { cloudInitFiles, named, ofType, plan } from "./helpers";
-import { runUnderMocks } from "../../programs/mockRun";
+import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
-import { planSettings } from "../../programs/plan";
+import { planSettings } from "../../offline/plan";
 
 describe("ProbatioVault phase 0 under mocks", () => {
   test("prod: 4 separate classic VPS named <stack>-<role>-<n> with the seed's sizes", async () => {
     const p = await plan("probatio", 0, "prod");
     const vps = ofType(p, "ovh:Vps/vps:Vps");
     expect(vps.map((v) => v.inputs.displayName).sort()).toEqual(["prod-api-1", "prod-backend-1", "prod-ci-runner-1", "prod-database-1"]);
-    const plan0 = (name: string) => (named(p, name).inputs.plans as { planCode: string; configurations: { label: string; value: string }[] }[])[0];
+    const plan0 = (name: string) =>
+      (named(p, name).inputs.plans as { planCode: string; configurations: { label: string; value: string }[] }[])[0];
     expect(plan0("backend-1").planCode).toBe("vps-2025-model1");
     expect(plan0("ci-runner-1").planCode).toBe("vps-2025-model0");
-    expect(plan0("backend-1").configurations).toEqual([{ label: "vps_datacenter", value: "GRA" }, { label: "vps_os", value: "Debian 12" }]);
+    expect(plan0("backend-1").configurations).toEqual([
+      { label: "vps_datacenter", value: "GRA" },
+      { label: "vps_os", value: "Debian 12" },
+    ]);
   });
 
   test("prod: daily PostgreSQL backup to a protected, versioned, encrypted Object Storage bucket", async () => {
@@ -19,7 +23,12 @@ describe("ProbatioVault phase 0 under mocks", () => {
     const bucket = named(p, "postgres-backups");
     expect(bucket.type).toBe("ovh:CloudProject/storage:Storage");
     expect(bucket.protect).toBe(true);
-    expect(bucket.inputs).toMatchObject({ name: "prod-pg-backups", regionName: "GRA", versioning: { status: "enabled" }, encryption: { sseAlgorithm: "AES256" } });
+    expect(bucket.inputs).toMatchObject({
+      name: "prod-pg-backups",
+      regionName: "GRA",
+      versioning: { status: "enabled" },
+      encryption: { sseAlgorithm: "AES256" },
+    });
     expect(named(p, "postgres-primary-1").protect).toBe(true);
     expect(named(p, "backend-1").protect).toBe(false);
   });
@@ -45,7 +54,11 @@ describe("ProbatioVault phase 0 under mocks", () => {
   });
 
   test("the database machine's cloud-init carries the daily backup cron, pg_hba restricted to the private network, and the pgBackRest repo", async () => {
-    const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap: "probatio", phase: 0, stack: "prod" })) as never, { project: "probatio", stack: "prod", revealSecrets: true });
+    const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap: "probatio", phase: 0, stack: "prod" })) as never, {
+      project: "probatio",
+      stack: "prod",
+      revealSecrets: true,
+    });
     const userData = (run.componentOutputs["postgres-primary"].userData as string[])[0];
     const files = cloudInitFiles(userData);
     expect(files["/etc/cron.d/probatio-pg-backup"]).toContain("0 3 * * * postgres pgbackrest --stanza=prod --type=full backup");

@@ -1,21 +1,28 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runUnderMocks } from "../../programs/mockRun";
+import { runUnderMocks } from "../../offline/mockRun";
 import { validateVpsFleetArgs, VpsFleet } from "../../components/vpsFleet";
 
 const base = { role: "backend", count: 3, phase: 3, stack: "prod", offer: "b3-8" };
 
 describe("VpsFleet", () => {
   test("public-cloud: N instances with role/phase labels and an anti-affinity server group", async () => {
-    const run = await runUnderMocks(() => {
-      const f = new VpsFleet("backend", { ...base, networkId: "net-1", securityGroups: ["sg-backend"], userData: ["a", "b", "c"] });
-      return { names: f.names };
-    }, { project: "p", stack: "prod" });
+    const run = await runUnderMocks(
+      () => {
+        const f = new VpsFleet("backend", { ...base, networkId: "net-1", securityGroups: ["sg-backend"], userData: ["a", "b", "c"] });
+        return { names: f.names };
+      },
+      { project: "p", stack: "prod" },
+    );
     const instances = run.resources.filter((r) => r.type === "openstack:compute/instance:Instance");
     expect(instances.map((i) => i.inputs.name)).toEqual(["prod-backend-1", "prod-backend-2", "prod-backend-3"]);
     expect(instances[0].inputs).toMatchObject({
-      flavorName: "b3-8", imageName: "Debian 12", region: "GRA11",
+      flavorName: "b3-8",
+      imageName: "Debian 12",
+      region: "GRA11",
       metadata: { "probatio-role": "backend", "probatio-phase": "3", "probatio-stack": "prod" },
-      networks: [{ uuid: "net-1" }], securityGroups: ["sg-backend"], userData: "a",
+      networks: [{ uuid: "net-1" }],
+      securityGroups: ["sg-backend"],
+      userData: "a",
       schedulerHints: [{ group: "backend-anti-affinity-id" }],
     });
     const group = run.resources.find((r) => r.type === "openstack:compute/serverGroup:ServerGroup")!;
@@ -24,12 +31,27 @@ describe("VpsFleet", () => {
   });
 
   test("a single instance gets no server group", async () => {
-    const run = await runUnderMocks(() => ({ f: new VpsFleet("lb", { ...base, role: "lb", count: 1 }).names }), { project: "p", stack: "prod" });
+    const run = await runUnderMocks(() => ({ f: new VpsFleet("lb", { ...base, role: "lb", count: 1 }).names }), {
+      project: "p",
+      stack: "prod",
+    });
     expect(run.resources.filter((r) => r.type === "openstack:compute/serverGroup:ServerGroup")).toHaveLength(0);
   });
 
   test("ovh-vps: classic VPS orders with a display name per machine", async () => {
-    const run = await runUnderMocks(() => ({ f: new VpsFleet("api", { ...base, role: "api", count: 2, variant: "ovh-vps", offer: "vps-2025-model1", sshPublicKey: pulumi.output("ssh-ed25519 AAAA") }).names }), { project: "p", stack: "prod" });
+    const run = await runUnderMocks(
+      () => ({
+        f: new VpsFleet("api", {
+          ...base,
+          role: "api",
+          count: 2,
+          variant: "ovh-vps",
+          offer: "vps-2025-model1",
+          sshPublicKey: pulumi.output("ssh-ed25519 AAAA"),
+        }).names,
+      }),
+      { project: "p", stack: "prod" },
+    );
     const vps = run.resources.filter((r) => r.type === "ovh:Vps/vps:Vps");
     expect(vps.map((v) => v.inputs.displayName)).toEqual(["prod-api-1", "prod-api-2"]);
     expect(vps[0].inputs).toMatchObject({ ovhSubsidiary: "FR", publicSshKey: "ssh-ed25519 AAAA" });

@@ -1,4 +1,4 @@
-import { Phase, Topology } from "./roadmaps";
+import { Phase, Topology } from "../programs/roadmaps";
 
 export interface CostItem {
   readonly item: string;
@@ -51,8 +51,9 @@ export function estimatePhase(phase: Phase, environment: string): Estimate {
     seedMonthlyEur: seed,
     seedAsWritten: phase.targets.costAsWritten,
     deltaPercent: Math.round(((all - seed) / seed) * 100),
-    note: envCount > 1
-      ? `list-price assumptions from the roadmap data; the seed's figure covers the ${envCount} environments together`
-      : "list-price assumptions from the roadmap data, EUR excl. VAT",
+    note:
+      envCount > 1
+        ? `list-price assumptions from the roadmap data; the seed's figure covers the ${envCount} environments together`
+        : "list-price assumptions from the roadmap data, EUR excl. VAT",
   };
 }

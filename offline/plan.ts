@@ -1,9 +1,10 @@
+import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { estimatePhase, Estimate } from "./estimate";
 import { DeclaredResource, runUnderMocks } from "./mockRun";
-import { buildPhase } from "./phase";
-import { environmentFor, getPhase, RoadmapId } from "./roadmaps";
-import { PhaseSettings } from "./settings";
+import { buildPhase } from "../programs/phase";
+import { environmentFor, getPhase, RoadmapId } from "../programs/roadmaps";
+import { PhaseSettings } from "../programs/settings";
 
 export interface PlanRequest {
   readonly roadmap: RoadmapId;
@@ -32,7 +33,7 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     phase: req.phase,
     stack: req.stack,
     environment: req.environment,
-    region: "GRA11",
+    region: DEFAULT_REGION,
     cloudProject: "plan-cloud-project",
     sshAllowList: [],
     dbPassword: pulumi.secret("plan-placeholder-password"),
@@ -49,7 +50,9 @@ export async function planPhase(req: PlanRequest): Promise<PlanResult> {
   const phase = getPhase(req.roadmap, req.phase);
   const env = environmentFor(phase, req.stack, req.environment);
   const run = await runUnderMocks(() => buildPhase(planSettings(req)) as unknown as Record<string, unknown>, {
-    project: "probatio", stack: req.stack, revealSecrets: req.revealSecrets,
+    project: "probatio",
+    stack: req.stack,
+    revealSecrets: req.revealSecrets,
   });
   return {
     roadmap: phase.roadmap,

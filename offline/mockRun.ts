@@ -46,6 +46,24 @@ export function plainInputs(value: unknown, revealSecrets = false): unknown {
   return value;
 }
 
+/** The parts of the resource monitor's gRPC messages (generated classes without public types) that the recorder reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getObject(): { toJavaScript(): unknown } | undefined;
+  getProtect?(): boolean;
+  getRetainondelete?(): boolean;
+  getCustom(): boolean;
+}
+interface RegisterResponse {
+  getUrn?(): string;
+}
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): unknown } | undefined;
+}
+
 /** Deterministic stand-ins for values only the cloud knows, so that dependent inputs can be shown. */
 function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   const h = createHash("sha256").update(name).digest();
@@ -71,14 +89,19 @@ export async function runUnderMocks(
   program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
   opts: { project: string; stack: string; revealSecrets?: boolean },
 ): Promise<MockRunResult> {
-  await pulumi.runtime.setMocks({
-    newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } }),
-    call: (args) => args.inputs,
-  }, opts.project, opts.stack, false);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } }),
+      call: (args) => args.inputs,
+    },
+    opts.project,
+    opts.stack,
+    false,
+  );
 
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource: (req: any, cb: (err: unknown, res: unknown) => void) => void;
-    registerResourceOutputs: (req: any, cb: (err: unknown, res: unknown) => void) => void;
+    registerResource: (req: RegisterRequest, cb: (err: unknown, res: RegisterResponse | undefined) => void) => void;
+    registerResourceOutputs: (req: OutputsRequest, cb: (err: unknown, res: unknown) => void) => void;
   };
   const resources: DeclaredResource[] = [];
   const componentOutputs: Record<string, Record<string, unknown>> = {};
@@ -91,14 +114,14 @@ export async function runUnderMocks(
     const record: DeclaredResource = {
       type: req.getType(),
       name: req.getName(),
-      parent: parentUrn ? parentUrn.split("::").pop() ?? null : null,
+      parent: parentUrn ? (parentUrn.split("::").pop() ?? null) : null,
       inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>,
       protect: req.getProtect?.() === true,
       retainOnDelete: req.getRetainondelete?.() === true,
       custom: req.getCustom(),
     };
     resources.push(record);
-    origRegister(req, (err, res: any) => {
+    origRegister(req, (err, res) => {
       pending--;
       if (res?.getUrn) {
         record.urn = res.getUrn();
@@ -109,13 +132,18 @@ export async function runUnderMocks(
   };
   const origOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, cb) => {
-    const name = urnNames.get(req.getUrn()) ?? req.getUrn().split("::").pop();
+    const name = urnNames.get(req.getUrn()) ?? req.getUrn().split("::").pop() ?? req.getUrn();
     componentOutputs[name] = plainInputs(req.getOutputs()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>;
     origOutputs(req, cb);
   };
 
   const result = await program();
-  const outputs = await new Promise<unknown>((resolve) => pulumi.output(result).apply((v) => { resolve(v); return v; }));
+  const outputs = await new Promise<unknown>((resolve) =>
+    pulumi.output(result).apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
   // Resources created inside apply callbacks register after the outputs resolve: wait until nothing is in flight.
   let quiet = 0;
   while (quiet < 5) {

@@ -19,8 +19,9 @@ export function diffPlans(a: PlanResult, b: PlanResult): PlanDiff {
   for (const r of b.resources) {
     const old = before.get(key(r));
     if (!old) continue;
-    const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])]
-      .filter((k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(r.inputs[k]));
+    const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter(
+      (k) => JSON.stringify(old.inputs[k]) !== JSON.stringify(r.inputs[k]),
+    );
     if (keys.length > 0) changed.push({ type: r.type, name: r.name, keys });
   }
   return { added, removed, changed };

@@ -1,0 +1,56 @@
+/**
+ * Defaults defined once, used by the components, the phase programs, the CLI and the tests. Numbers that come from
+ * the seeds (sizes, counts, CIDRs, costs) live in the roadmap data (`programs/roadmaps`), not here: these are the
+ * values probatio chooses where the seeds are silent, and the well-known ports of the software it runs.
+ */
+
+/** OVH region of every roadmap (both seeds: Gravelines, France). */
+export const DEFAULT_REGION = "GRA11";
+
+/** The image every machine boots. */
+export const DEFAULT_IMAGE = "Debian 12";
+
+/** OVH subsidiary for classic VPS orders. */
+export const DEFAULT_OVH_SUBSIDIARY = "FR";
+
+/** Well-known ports of what probatio runs or reaches. */
+export const ports = {
+  ssh: 22,
+  http: 80,
+  https: 443,
+  postgres: 5432,
+  pgbouncer: 6432,
+  redis: 6379,
+  sentinel: 26379,
+  nodeExporter: 9100,
+  prometheus: 9090,
+  alertmanager: 9093,
+  /** OVHcloud KMS (HSM) endpoint. */
+  hsm: 9000,
+  /** HAProxy's runtime API, on each load balancer's loopback (migrations drive it through an SSH tunnel). */
+  haproxyRuntimeApi: 9999,
+  /** HAProxy's stats page, on the private network. */
+  haproxyStats: 8404,
+  /** The application's backend (PM2 on VPS, the container in Kubernetes). */
+  backend: 3000,
+  /** KoproGo's backend container behind Traefik (Docker Compose phases). */
+  composeBackend: 8080,
+} as const;
+
+/** HAProxy's health checks of the backends: every 2 s, out after 3 failures, back after 2 successes. */
+export const DEFAULT_HEALTH_CHECK = { intervalMs: 2000, fall: 3, rise: 2 } as const;
+
+/** keepalived's VRRP virtual router id (unique per broadcast domain). */
+export const DEFAULT_VRRP_ROUTER_ID = 51;
+
+/** PostgreSQL: the major version of Debian 12, and probatio's defaults where a phase does not say. */
+export const DEFAULT_POSTGRES = { version: 15, managedVersion: 16, maxConnections: 100, sharedBuffers: "256MB" } as const;
+
+/** pgBouncer when the roadmap names one without a size. */
+export const DEFAULT_PGBOUNCER = { poolSize: 50, port: ports.pgbouncer } as const;
+
+/** The application's database and user. */
+export const DEFAULT_DATABASE = { name: "app", user: "app" } as const;
+
+/** Prometheus's scrape and rule evaluation intervals, seconds. */
+export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;

@@ -1,0 +1,130 @@
+/**
+ * The one program behind every phase of both roadmaps: it turns a phase's data into components, one concern per
+ * file. Each concern returns what it declared (machines, scrape targets, outputs); nothing is shared by mutation.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceBundle } from "../../components/config/bundle";
+import { VpsFleet } from "../../components/vpsFleet";
+import { environmentFor, getPhase } from "../roadmaps";
+import { PhaseSettings } from "../settings";
+import { Declared, PhaseContext } from "./context";
+import { declareFleet } from "./fleets";
+import { declareHsm } from "./hsm";
+import { declareKubernetes, kubernetesClaims } from "./kubernetes";
+import { declareLoadBalancer, loadBalancerClaims } from "./loadBalancer";
+import { declareMonitoring, monitoringClaims } from "./monitoring";
+import { declareNetwork, networkOutput } from "./network";
+import * as postgres from "./postgres";
+import { declareRedis, redisClaims, redisOutput } from "./redis";
+import { declareBackupBucket, declareWorm } from "./storage";
+import { generationOpts, NextPhase, nextPhaseName } from "./transition";
+
+export { nextPhaseName } from "./transition";
+
+/** The stack outputs of a phase: what an operator needs next. */
+export interface PhaseOutputs {
+  readonly roadmap: string;
+  readonly phase: number;
+  readonly environment: string;
+  readonly machines: Record<string, pulumi.Input<string[]>>;
+  readonly database?: { endpoint: pulumi.Output<string>; port: pulumi.Output<number>; backupBucket?: pulumi.Output<string> };
+  readonly redis?: { endpoints: pulumi.Output<string>[]; masterName: string };
+  readonly loadBalancer?: pulumi.Output<string>;
+  readonly kubernetes?: { apiEndpoint: pulumi.Output<string>; kubeconfig?: pulumi.Output<string> };
+  readonly hsm?: { endpoint: pulumi.Output<string>; keyIds: Record<string, pulumi.Output<string>>; port: number };
+  readonly worm?: { bucket: pulumi.Output<string>; retentionYears: number; mode: string };
+  readonly network?: { networkId: pulumi.Input<string>; subnets: Readonly<Record<string, string>> };
+  readonly backupBucket?: pulumi.Output<string>;
+}
+
+/**
+ * Builds the stack's phase. During a side-by-side migration (stage "transitional") the stack holds both phases: the
+ * source as it is, and the target under a NextPhase component, with data stores named for the next generation so
+ * nothing collides. Once the source is decommissioned the target stays where it is, through its aliases.
+ */
+export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: PhaseOutputs; migration?: unknown } {
+  const generation = settings.generation ?? 1;
+  const m = settings.migration;
+  if (m && (m.stage === "transitional" || m.stage === "decommissioning")) {
+    // Decommissioning drops the source first (while the target keeps its NextPhase parent), so that the source's
+    // URNs are gone before the target moves to the root under its aliases.
+    const source = m.stage === "transitional" ? composePhase(settings, m.from, generation, generationOpts(generation)) : undefined;
+    const next = new NextPhase(nextPhaseName(generation + 1));
+    const target = composePhase(settings, m.to, generation + 1, { parent: next });
+    return { ...target, source, migration: m };
+  }
+  return { ...composePhase(settings, settings.phase, generation, generationOpts(generation)), migration: m };
+}
+
+/** One phase's components, in the order their dependencies need. */
+function composePhase(settings: PhaseSettings, phaseNo: number, generation: number, opts: pulumi.ComponentResourceOptions): PhaseOutputs {
+  const phase = getPhase(settings.roadmap, phaseNo);
+  const env = environmentFor(phase, settings.stack, settings.environment);
+  const ctx = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation);
+  const net = declareNetwork(ctx);
+
+  // PostgreSQL first where it lives on the application's machine (its bundle goes into that machine's user data).
+  const placement = postgres.postgresPlacement(ctx);
+  const colocated = postgres.declareColocatedPostgres(ctx, placement);
+  const extra = new Map<string, pulumi.Output<ServiceBundle>[]>();
+  const compose = postgres.composeBundleFor(ctx, placement);
+  if (compose && placement.kind === "compose") extra.set(placement.fleet.role, [compose]);
+  if (colocated && placement.kind === "colocated") extra.set(placement.fleet.role, [colocated.colocatedBundle!]);
+
+  // Application fleets: every role no component declares itself.
+  const claimed = new Set([
+    ...monitoringClaims,
+    ...postgres.postgresClaims(placement),
+    ...redisClaims(ctx),
+    ...loadBalancerClaims(ctx),
+    ...kubernetesClaims(ctx),
+    "pgbouncer",
+  ]);
+  const apps = new Map<string, VpsFleet>();
+  const declared: Declared[] = [];
+  for (const fleet of ctx.topology.fleets.filter((f) => !claimed.has(f.role))) {
+    // The machine that holds the Compose PostgreSQL holds data: protected like a database.
+    const holdsData = placement.kind === "compose" && fleet.role === placement.fleet.role;
+    const app = declareFleet(ctx, net, fleet, extra.get(fleet.role) ?? [], holdsData);
+    apps.set(fleet.role, app.fleet);
+    declared.push(app);
+  }
+
+  const separate = postgres.declareSeparatePostgres(ctx, net, placement, apps);
+  const cluster = colocated ?? separate.cluster;
+  const redis = declareRedis(ctx, net);
+  const lb = declareLoadBalancer(ctx, net, apps);
+  const k8s = declareKubernetes(ctx, net);
+  declared.push(separate, postgres.declarePgBouncer(ctx, net, placement, cluster), redis, lb, k8s);
+  const hsm = declareHsm(ctx);
+  const worm = declareWorm(ctx);
+  const backupBucket = declareBackupBucket(ctx);
+  // Monitoring last: it scrapes every machine declared before it.
+  declared.push(
+    declareMonitoring(
+      ctx,
+      net,
+      declared.flatMap((d) => d.scrape),
+    ),
+  );
+
+  return withoutUndefined({
+    roadmap: phase.roadmap,
+    phase: phase.phase,
+    environment: env.name,
+    machines: Object.assign({}, ...declared.map((d) => d.machines)),
+    network: networkOutput(ctx, net),
+    database: postgres.databaseOutput(cluster),
+    redis: redisOutput(redis.redis),
+    loadBalancer: lb.address,
+    kubernetes: k8s.output,
+    hsm,
+    worm,
+    backupBucket,
+  });
+}
+
+/** Outputs a phase does not have are absent from the stack, not present and empty. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import { K8sPlatform } from "../../components/k8sPlatform";
+import { ports } from "../../lib/defaults";
+import { K3sSpec, MksSpec } from "../roadmaps";
+import { deriveSecret } from "../settings";
+import { Declared, nothingDeclared, PhaseContext } from "./context";
+import { NetworkParts } from "./network";
+
+export interface DeclaredKubernetes extends Declared {
+  readonly output?: { apiEndpoint: pulumi.Output<string>; kubeconfig?: pulumi.Output<string> };
+}
+
+/** The roles whose fleets K3s declares itself. */
+export function kubernetesClaims(ctx: PhaseContext): string[] {
+  return ctx.topology.k8s?.kind === "k3s" ? ["k3s-server", "k3s-agent"] : [];
+}
+
+/** The application's workload: image, resources, autoscaling, and the flows its NetworkPolicies allow. */
+function workload(ctx: PhaseContext) {
+  const { topology, settings } = ctx;
+  const k = topology.k8s!;
+  const sub = topology.network?.subnets ?? {};
+  const egress = [
+    ...(sub.database ? [{ cidr: sub.database, port: ports.postgres, description: "PostgreSQL" }] : []),
+    ...(sub.backend ? [{ cidr: sub.backend, port: ports.redis, description: "Redis" }] : []),
+    ...(sub.hsm ? [{ cidr: sub.hsm, port: ports.hsm, description: "HSM" }] : []),
+    { cidr: "0.0.0.0/0", port: ports.https, description: "external APIs" },
+  ];
+  return {
+    namespace: ctx.phase.roadmap,
+    app: "backend",
+    image: settings.backendImage ?? ctx.fail("backendImage is not set"),
+    port: ports.backend,
+    replicas: k.hpa?.minPods ?? 2,
+    hpa: k.hpa,
+    resources: { cpuRequest: "250m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "512Mi" },
+    loadBalancer:
+      k.kind === "ovh-mks" && topology.loadBalancer?.kind === "managed" ? { flavor: topology.loadBalancer.flavor ?? "small" } : undefined,
+    allow: { ingressFrom: [sub.public ?? topology.network?.vpcCidr ?? "0.0.0.0/0"], egress },
+  };
+}
+
+export function declareKubernetes(ctx: PhaseContext, net: NetworkParts): DeclaredKubernetes {
+  const k = ctx.topology.k8s;
+  if (!k) return nothingDeclared;
+  switch (k.kind) {
+    case "ovh-mks":
+      return declareMks(ctx, net, k);
+    case "k3s":
+      return declareK3s(ctx, net, k);
+    default: {
+      const unreachable: never = k;
+      return ctx.fail(`unknown Kubernetes ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredKubernetes {
+  const network = net.network;
+  const platform = new K8sPlatform(
+    "k8s",
+    {
+      ...ctx.common,
+      variant: "ovh-mks",
+      cloudProject: ctx.settings.cloudProject,
+      network: network
+        ? { networkId: network.networkId, nodesSubnetId: network.subnetIds.backend, loadBalancersSubnetId: network.subnetIds.public }
+        : undefined,
+      nodePool: { flavor: k.nodeFlavor ?? "b3-16", minNodes: k.autoscale?.minNodes ?? 3, maxNodes: k.autoscale?.maxNodes ?? 3 },
+      workload: workload(ctx),
+      helmReleases: k.helmReleases,
+    },
+    ctx.rootOpts,
+  );
+  return { output: { apiEndpoint: platform.apiEndpoint, kubeconfig: platform.kubeconfig }, machines: {}, scrape: [] };
+}
+
+/** K3s: as many servers and agents as the `k3s-server` and `k3s-agent` fleets have machines. */
+function declareK3s(ctx: PhaseContext, net: NetworkParts, k: K3sSpec): DeclaredKubernetes {
+  const servers = ctx.requireFleet("k3s-server", "k3s");
+  const agents = ctx.fleet("k3s-agent");
+  const agentCount = agents?.count ?? 0;
+  const platform = new K8sPlatform(
+    "k8s",
+    {
+      ...ctx.common,
+      variant: "k3s",
+      network: net.network ? { networkId: net.network.networkId } : undefined,
+      k3s: {
+        servers: servers.count,
+        agents: agentCount,
+        serverFlavor: servers.offer,
+        agentFlavor: agents?.offer ?? servers.offer,
+        token: deriveSecret(ctx.settings.dbPassword, "k3s-token"),
+        serverIps: ctx.fixedIps("k3s-server", servers.count),
+        agentIps: agentCount > 0 ? ctx.fixedIps("k3s-agent", agentCount) : undefined,
+      },
+      workload: workload(ctx),
+      helmReleases: k.helmReleases,
+      sshPublicKey: ctx.settings.sshPublicKey,
+    },
+    ctx.rootOpts,
+  );
+  const machines: Record<string, string[]> = { "k3s-server": ctx.machineNames("k3s-server", servers.count) };
+  if (agents) machines["k3s-agent"] = ctx.machineNames("k3s-agent", agentCount);
+  return { output: { apiEndpoint: platform.apiEndpoint }, machines, scrape: [] };
+}

@@ -1,0 +1,188 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceBundle } from "../../components/config/bundle";
+import { composeBundle } from "../../components/config/compose";
+import { pgbouncerBundle } from "../../components/config/postgresNode";
+import { PostgresCluster } from "../../components/postgresCluster";
+import { VpsFleet } from "../../components/vpsFleet";
+import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
+import { FleetSpec, PostgresSpec } from "../roadmaps";
+import { deriveSecret } from "../settings";
+import { Declared, nothingDeclared, PhaseContext } from "./context";
+import { declareFleet } from "./fleets";
+import { machineOptions, NetworkParts } from "./network";
+
+/**
+ * Where PostgreSQL runs: on machines of its own ("dedicated"), beside the application on the same machine
+ * ("colocated", phase 0's all-in-one), in OVH's managed service, or as a Docker Compose service (KoproGo 1-2).
+ */
+export type PostgresPlacement =
+  | { readonly kind: "dedicated"; readonly spec: PostgresSpec; readonly fleet: FleetSpec }
+  | { readonly kind: "colocated"; readonly spec: PostgresSpec; readonly fleet: FleetSpec }
+  | { readonly kind: "managed"; readonly spec: PostgresSpec }
+  | { readonly kind: "compose"; readonly spec: PostgresSpec; readonly fleet: FleetSpec }
+  | { readonly kind: "none" };
+
+export function postgresPlacement(ctx: PhaseContext): PostgresPlacement {
+  const spec = ctx.topology.postgres;
+  if (!spec) return { kind: "none" };
+  switch (spec.mode) {
+    case "managed":
+      return { kind: "managed", spec };
+    case "compose":
+      return { kind: "compose", spec, fleet: ctx.requireFleet(spec.primaryRole ?? "", "postgres.primaryRole") };
+    case "self-managed": {
+      const fleet = ctx.requireFleet(spec.primaryRole ?? "", "postgres.primaryRole");
+      return { kind: fleet.services.some((x) => x !== "postgresql") ? "colocated" : "dedicated", spec, fleet };
+    }
+    default: {
+      const unreachable: never = spec.mode;
+      return ctx.fail(`unknown postgres mode '${unreachable}'`);
+    }
+  }
+}
+
+/** The role whose fleet PostgreSQL declares itself (no generic fleet for it). */
+export function postgresClaims(placement: PostgresPlacement): string[] {
+  return placement.kind === "dedicated" ? [placement.fleet.role] : [];
+}
+
+/** The Docker Compose stack (Traefik, the backend, PostgreSQL) KoproGo 1-2 run on their application machine. */
+export function composeBundleFor(ctx: PhaseContext, placement: PostgresPlacement): pulumi.Output<ServiceBundle> | undefined {
+  if (placement.kind !== "compose") return undefined;
+  const { settings, topology } = ctx;
+  const pg = placement.spec;
+  const image = settings.backendImage ?? ctx.fail("backendImage is not set");
+  const domain = settings.domain ?? ctx.fail("domain is not set");
+  return pulumi.output(settings.dbPassword).apply((password) =>
+    composeBundle({
+      domain,
+      acmeEmail: settings.alertEmail ?? `admin@${settings.domain}`,
+      backendImage: image,
+      backendPort: ports.composeBackend,
+      backendMemoryLimit: topology.compose?.backendMemoryLimit,
+      traefikMetrics: topology.compose?.traefikMetrics ?? false,
+      postgres: { version: pg.version, maxConnections: pg.maxConnections, sharedBuffers: pg.sharedBuffers, password },
+    }),
+  );
+}
+
+export interface DeclaredPostgres extends Declared {
+  readonly cluster?: PostgresCluster;
+}
+
+function passwords(ctx: PhaseContext) {
+  const app = ctx.settings.dbPassword;
+  return {
+    app,
+    superuser: deriveSecret(app, "postgres-superuser"),
+    replication: deriveSecret(app, "postgres-replication"),
+  };
+}
+
+function commonArgs(ctx: PhaseContext, pg: PostgresSpec, allowedCidrs: readonly pulumi.Input<string>[], pgbouncer: boolean) {
+  return {
+    ...ctx.common,
+    version: pg.version,
+    maxConnections: pg.maxConnections,
+    sharedBuffers: pg.sharedBuffers,
+    pgbouncer: pgbouncer ? pg.pgbouncer : undefined,
+    backup: { cron: pg.backupCron, retentionDays: pg.backupRetentionDays },
+    allowedCidrs,
+    passwords: passwords(ctx),
+    cloudProject: ctx.settings.cloudProject,
+    bucketName: ctx.generation > 1 ? `${ctx.settings.stack}-pg-backups-g${ctx.generation}` : undefined,
+  };
+}
+
+/** PostgreSQL on the application's own machine (phase 0): the cluster renders a bundle for that machine. */
+export function declareColocatedPostgres(ctx: PhaseContext, placement: PostgresPlacement): PostgresCluster | undefined {
+  if (placement.kind !== "colocated") return undefined;
+  const pg = placement.spec;
+  return new PostgresCluster(
+    "postgres",
+    { ...commonArgs(ctx, pg, ["127.0.0.1/32"], !ctx.fleet("pgbouncer")), variant: "colocated", role: placement.fleet.role },
+    ctx.rootOpts,
+  );
+}
+
+/**
+ * PostgreSQL on machines of its own or OVH's managed service, open to the application: the private subnets that are
+ * not a data tier, or (classic VPS without a private network) the application machines themselves.
+ */
+export function declareSeparatePostgres(
+  ctx: PhaseContext,
+  net: NetworkParts,
+  placement: PostgresPlacement,
+  apps: ReadonlyMap<string, VpsFleet>,
+): DeclaredPostgres {
+  if (placement.kind !== "dedicated" && placement.kind !== "managed") return nothingDeclared;
+  const pg = placement.spec;
+  const subnets = ctx.topology.network?.subnets;
+  const allowed: pulumi.Input<string>[] = subnets
+    ? Object.entries(subnets)
+        .filter(([k]) => k !== "public" && k !== "database" && k !== "hsm")
+        .map(([, v]) => v)
+    : [...apps.entries()]
+        .filter(([role]) => ctx.fleet(role)!.services.some((x) => x === "backend" || x === "api"))
+        .flatMap(([, f]) => f.addresses);
+  const common = commonArgs(ctx, pg, allowed, !ctx.fleet("pgbouncer"));
+  if (placement.kind === "managed") {
+    const cluster = new PostgresCluster(
+      "postgres",
+      {
+        ...common,
+        variant: "managed",
+        managed: {
+          plan: pg.managedPlan!,
+          flavor: pg.managedFlavor!,
+          nodes: pg.managedNodes!,
+          networkId: net.network?.networkId,
+          subnetId: net.network?.subnetIds.database,
+        },
+      },
+      ctx.rootOpts,
+    );
+    return { cluster, machines: {}, scrape: [] };
+  }
+  const fleet = placement.fleet;
+  if (fleet.count !== 1 + pg.standbys.length) {
+    ctx.fail(`the '${fleet.role}' fleet has ${fleet.count} machines but PostgreSQL needs ${1 + pg.standbys.length} (primary + standbys)`);
+  }
+  const cluster = new PostgresCluster(
+    "postgres",
+    {
+      ...common,
+      variant: "self-managed",
+      standbys: pg.standbys,
+      role: fleet.role,
+      machines: { ...machineOptions(ctx, net, fleet), fixedIps: ctx.fixedIps(fleet.role, fleet.count) },
+    },
+    ctx.rootOpts,
+  );
+  const names = [...ctx.machineNames(fleet.role, 1), ...ctx.machineNames(`${fleet.role}-standby`, fleet.count - 1)];
+  return { cluster, machines: { [fleet.role]: names }, scrape: [{ role: fleet.role, addresses: cluster.addresses }] };
+}
+
+/** pgBouncer on a machine of its own (phases 2-3), in front of the primary. */
+export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement: PostgresPlacement, cluster?: PostgresCluster): Declared {
+  const fleet = ctx.fleet("pgbouncer");
+  if (!fleet || placement.kind === "none" || !cluster) return nothingDeclared;
+  const pg = placement.spec;
+  const bundle = pulumi.all([ctx.settings.dbPassword, cluster.endpoint]).apply(([password, host]) =>
+    pgbouncerBundle({
+      poolSize: pg.pgbouncer?.poolSize ?? DEFAULT_PGBOUNCER.poolSize,
+      port: pg.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port,
+      database: DEFAULT_DATABASE.name,
+      appUser: DEFAULT_DATABASE.user,
+      appPassword: password,
+      backendHost: host,
+      maxConnections: pg.maxConnections,
+    }),
+  );
+  return declareFleet(ctx, net, fleet, [bundle]);
+}
+
+/** The stack output describing the database. */
+export function databaseOutput(cluster?: PostgresCluster) {
+  return cluster ? { endpoint: cluster.endpoint, port: cluster.port, backupBucket: cluster.backupBucket } : undefined;
+}
