@@ -1,4 +1,6 @@
+import chalk from "chalk";
 import { Command } from "commander";
+import { ui } from "../ui";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { getPhase, getRoadmap, Phase, RoadmapId } from "../../programs/roadmaps";
 
@@ -16,13 +18,14 @@ export interface CommonOptions {
 }
 
 export function withStackOptions(cmd: Command, stackRequired = true): Command {
-  return cmd
+  const withDirs = cmd
     .option("--backend <url>", "state backend URL (default $PULUMI_BACKEND_URL, else file://~/.probatio/state)")
     .option(
       "--dir <path>",
       "project directory holding Pulumi.yaml and Pulumi.<stack>.yaml (default: current directory if it has Pulumi.yaml, else probatio's own)",
-    )
-    [stackRequired ? "requiredOption" : "option"]("-s, --stack <name>", "stack name (e.g. dev, prod)");
+    );
+  const stack = ["-s, --stack <name>", "stack name (e.g. dev, prod)"] as const;
+  return stackRequired ? withDirs.requiredOption(...stack) : withDirs.option(...stack);
 }
 
 /** Parses --roadmap and --phase into a phase of the roadmap data; unknown values are usage errors. */
@@ -34,41 +37,22 @@ export function parsePhase(opts: { roadmap?: string; phase?: string }): Phase {
   return getPhase(roadmap as RoadmapId, Number(opts.phase));
 }
 
-/**
- * Runs `fn` with an AbortSignal that fires on Ctrl-C / SIGINT / SIGTERM. When stdin is a terminal, the engine
- * (in our process group) receives Ctrl-C itself and starts a clean cancel, so we do not send it a second one
- * (which would make it stop at once). A second Ctrl-C leaves at once.
- */
-export async function withInterrupt<T>(fn: (signal: AbortSignal, wasInterrupted: () => boolean) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) {
-      process.stderr.write("\nsecond interrupt: leaving now; run the same command again to recover\n");
-      process.exit(ExitCode.interrupted);
-    }
-    interrupted = true;
-    process.stderr.write(`\n${sig} received: cancelling cleanly (in-flight operations finish first; interrupt again to leave at once)\n`);
-    if (!(sig === "SIGINT" && process.stdin.isTTY)) controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    return await fn(controller.signal, () => interrupted);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+/** A command's handler, loaded when the command runs: start-up loads no engine, program or provider SDK. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes each command's own arguments
+export type Action = (...args: any[]) => Promise<void>;
+export function lazy(load: () => Action): Action {
+  return async (...args: unknown[]) => load()(...args);
 }
 
-/** One engine operation: Ctrl-C cancels it cleanly, and a failure becomes a message that says what to do. */
-export async function runEngine<T>(stackName: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const { translateEngineError } = await import("../automation");
-  return withInterrupt(async (signal, interrupted) => {
-    try {
-      return await op(signal);
-    } catch (err) {
-      throw translateEngineError(err, stackName, interrupted());
-    }
-  });
+export function describeChanges(changes: Record<string, number>): string {
+  const order = ["create", "update", "replace", "delete", "same"];
+  const parts = order.filter((k) => changes[k]).map((k) => `${changes[k]} ${k === "same" ? "unchanged" : k + "d"}`);
+  const changed = order.slice(0, 4).some((k) => changes[k]);
+  return changed ? parts.join(", ") : `no changes${changes.same ? ` (${changes.same} unchanged)` : ""}`;
+}
+
+export function printOutputs(outputs: Record<string, unknown>): void {
+  if (Object.keys(outputs).length === 0) return;
+  ui.info(chalk.bold("Outputs:"));
+  for (const [k, v] of Object.entries(outputs)) ui.info(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
 }

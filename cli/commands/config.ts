@@ -1,8 +1,23 @@
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { configKeys } from "../../programs/settings";
-import { openStack } from "../automation";
+import { configKeys } from "../../programs/stackConfig";
+import { openStack } from "../automation/workspace";
 import { printJson, ui } from "../ui";
-import { CommonOptions } from "./common";
+import { Command } from "commander";
+import { CommonOptions, lazy, withStackOptions } from "./common";
+
+export function register(program: Command): void {
+  const config = program.command("config").description("stack settings (cloud project, secrets, SSH allow-list)");
+  withStackOptions(config.command("set"))
+    .description("set a stack setting")
+    .argument("<key>", "setting name (see `probatio config list`)")
+    .argument("<value>", "value")
+    .option("--secret", "store encrypted (required for secrets)")
+    .action(lazy(() => configSetCommand));
+  withStackOptions(config.command("list"))
+    .description("list the stack's settings, secrets masked")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => configListCommand));
+}
 
 /** `probatio config set KEY VALUE`: sets a stack setting (secrets encrypted with the stack's passphrase). */
 export async function configSetCommand(key: string, value: string, opts: CommonOptions & { secret?: boolean }): Promise<void> {

@@ -1,25 +1,27 @@
 /** `probatio data`: the data step of a migration on its own (replicate, status, verify, cutover, rollback). */
 import { ExitCode, ProbatioError } from "../../lib/errors";
+import { databaseUrls } from "../migrations/databaseUrls";
+import { Command } from "commander";
 import { printJson, ui } from "../ui";
+import { lazy } from "./common";
+
+export function register(program: Command): void {
+  program
+    .command("data")
+    .description(
+      "the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)",
+    )
+    .argument("<action>", "replicate, status, verify, cutover or rollback")
+    .option("--max-lag <bytes>", "replicate: consider the target caught up under this lag", "1048576")
+    .option("--no-wait", "replicate: start and return without waiting")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => dataCommand));
+}
 
 export interface DataOptions {
   json?: boolean;
   maxLag?: string;
   wait?: boolean;
-}
-
-/** Database URLs come from the environment, so that passwords never show in `ps`. */
-export function databaseUrls(): { source: string; target: string; sourceFromTarget?: string } {
-  const source = process.env.PROBATIO_SOURCE_DB;
-  const target = process.env.PROBATIO_TARGET_DB;
-  if (!source || !target) {
-    throw new ProbatioError(
-      "PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set (postgres:// URLs of the source and target databases)",
-      "export PROBATIO_SOURCE_DB='postgres://owner:...@source-host:5432/app' PROBATIO_TARGET_DB='postgres://owner:...@target-host:5432/app'",
-      ExitCode.missingConfig,
-    );
-  }
-  return { source, target, sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET };
 }
 
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;

@@ -1,10 +1,31 @@
 import chalk from "chalk";
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { openStack, translateEngineError } from "../automation";
-import { getPhase } from "../../programs/roadmaps";
+import { Command } from "commander";
+import { translateEngineError } from "../automation/operation";
+import { checkRequiredConfig, recordedPhase } from "../automation/stackState";
+import { openStack } from "../automation/workspace";
+import { getPhase, getRoadmap } from "../../programs/roadmaps";
 import { confirm, printJson, ui } from "../ui";
-import { CommonOptions } from "./common";
-import { checkRequiredConfig, recordedPhase } from "./engine";
+import { CommonOptions, lazy, withStackOptions } from "./common";
+
+export function register(program: Command): void {
+  withStackOptions(program.command("migrate"))
+    .description(
+      "move a stack to the next phase: preflight, state backup, provision, data, verify, read shift (HAProxy sources), cutover, decommission",
+    )
+    .option("-r, --roadmap <name>", "roadmap: probatio or koprogo", "probatio")
+    .argument("<from-to-to>", "e.g. 0-to-1")
+    .option("--dry-run", "print the plan and what each step changes; change nothing")
+    .option("--resume", "continue a migration after a crash, Ctrl-C or a failed step")
+    .option("--rollback", "undo the completed steps in reverse, up to the cutover")
+    .option("--stages <percents>", "shift-reads: shares of the reads sent to the target, ascending, ending at 100", "5,25,50,100")
+    .option("--observe <seconds>", "shift-reads: how long each stage is watched before the next", "120")
+    .option("--max-error-rate <fraction>", "shift-reads: a stage fails above this share of 5xx responses from the target", "0.01")
+    .option("--skip-dns-check", "decommission even if the stack's domain does not resolve to the target yet")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => migrateCommand));
+}
 
 export interface MigrateOptions extends CommonOptions {
   dryRun?: boolean;
@@ -203,7 +224,9 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
     if (rec.phase !== plan.from) {
       throw new ProbatioError(
         `stack '${opts.stack}' is in phase ${rec.phase}, not ${plan.from}`,
-        rec.phase + 1 <= 4 ? `the next migration is ${rec.phase}-to-${rec.phase + 1}` : undefined,
+        rec.phase < Math.max(...getRoadmap(plan.roadmap).phases.map((p) => p.phase))
+          ? `the next migration is ${rec.phase}-to-${rec.phase + 1}`
+          : undefined,
         ExitCode.refused,
       );
     }

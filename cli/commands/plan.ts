@@ -1,7 +1,21 @@
 import chalk from "chalk";
 import type { PlanResult } from "../../offline/plan";
 import { printJson, ui } from "../ui";
-import { parsePhase } from "./common";
+import { Command } from "commander";
+import { lazy, parsePhase } from "./common";
+
+export function register(program: Command): void {
+  program
+    .command("plan")
+    .description("offline: what a phase declares (resources, protection) and what it costs; no engine, no credentials")
+    .option("-r, --roadmap <name>", "roadmap: probatio or koprogo", "probatio")
+    .requiredOption("-p, --phase <n>", "phase number")
+    .option("-s, --stack <name>", "stack name (default prod)")
+    .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
+    .option("--diff <n>", "show what moving from phase <n> to --phase adds, changes and removes")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => planCommand));
+}
 
 export interface PlanOptions {
   phase?: string;

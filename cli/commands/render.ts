@@ -2,7 +2,22 @@ import { existsSync, readdirSync } from "fs";
 import { resolve } from "path";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { printJson, ui } from "../ui";
-import { parsePhase } from "./common";
+import { Command } from "commander";
+import { lazy, parsePhase } from "./common";
+
+export function register(program: Command): void {
+  program
+    .command("render")
+    .description("offline: write every rendered file (cloud-init, haproxy, postgresql, ...) in one folder per machine")
+    .option("-r, --roadmap <name>", "roadmap: probatio or koprogo", "probatio")
+    .requiredOption("-p, --phase <n>", "phase number")
+    .requiredOption("-o, --out <dir>", "output directory (must be empty unless --force)")
+    .option("-s, --stack <name>", "stack name (default prod)")
+    .option("-e, --environment <name>", "environment of the phase (dev, test, staging, prod)")
+    .option("--force", "write into a non-empty directory")
+    .option("--json", "print one JSON object")
+    .action(lazy(() => renderCommand));
+}
 
 export interface RenderOptions {
   phase?: string;

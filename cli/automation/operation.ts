@@ -1,95 +1,11 @@
 /**
- * The only code that touches Pulumi's Automation API: workspace and stack, engine events, error translation.
+ * Running an engine operation: progress from engine events, Ctrl-C as a clean cancel, and engine failures
+ * translated into messages that say what happened and what to do.
  */
-import type { EngineEvent, LocalWorkspace as LocalWorkspaceT, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
 import chalk from "chalk";
-import { existsSync, mkdirSync } from "fs";
-import { homedir } from "os";
-import { join, resolve } from "path";
-import { ExitCode, ProbatioError } from "../lib/errors";
-import { findPulumiRoot } from "./engineBinary";
-import { ui } from "./ui";
-
-export interface StackOptions {
-  readonly stack: string;
-  /** Backend URL; default $PULUMI_BACKEND_URL, else a local file backend in ~/.probatio/state. */
-  readonly backend?: string;
-  /** Project directory (holds Pulumi.yaml and Pulumi.<stack>.yaml). */
-  readonly dir?: string;
-}
-
-export function projectDir(dir?: string): string {
-  if (dir) return resolve(dir);
-  if (existsSync(join(process.cwd(), "Pulumi.yaml"))) return process.cwd();
-  return resolve(__dirname, "..", "..");
-}
-
-export function backendUrl(explicit?: string): string {
-  if (explicit) return explicit;
-  if (process.env.PULUMI_BACKEND_URL) return process.env.PULUMI_BACKEND_URL;
-  const dir = join(homedir(), ".probatio", "state");
-  mkdirSync(dir, { recursive: true });
-  return `file://${dir}`;
-}
-
-function requirePassphrase(): void {
-  if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    throw new ProbatioError(
-      "no secrets passphrase: PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set",
-      "export PULUMI_CONFIG_PASSPHRASE='<the passphrase of this stack>' (it encrypts the stack's secrets; keep it in your password manager)",
-      ExitCode.missingConfig,
-    );
-  }
-}
-
-/**
- * The program the engine runs: the phase program, reading its settings from stack config; `override` replaces
- * some of them without touching the config (a migration's dry run previews its target this way).
- */
-function inlineProgram(override?: Partial<import("../programs/settings").PhaseSettings>): () => Promise<Record<string, unknown>> {
-  return async () => {
-    const { buildPhase } = await import("../programs/phase");
-    const { readSettings } = await import("../programs/settings");
-    return buildPhase({ ...readSettings(), ...override }) as unknown as Record<string, unknown>;
-  };
-}
-
-/** Selects the stack, creating it on first use. */
-export async function openStack(
-  opts: StackOptions,
-  create = true,
-  override?: Partial<import("../programs/settings").PhaseSettings>,
-): Promise<Stack> {
-  requirePassphrase();
-  const { LocalWorkspace, PulumiCommand, StackNotFoundError } = await import("@pulumi/pulumi/automation");
-  const root = findPulumiRoot();
-  const pulumiCommand = await PulumiCommand.get({ root });
-  const wsOpts = {
-    workDir: projectDir(opts.dir),
-    pulumiCommand,
-    secretsProvider: "passphrase",
-    envVars: {
-      PULUMI_BACKEND_URL: backendUrl(opts.backend),
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    },
-  };
-  const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
-  try {
-    return create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts);
-  } catch (err) {
-    if (err instanceof StackNotFoundError) {
-      throw new ProbatioError(
-        `stack '${opts.stack}' does not exist in ${wsOpts.envVars.PULUMI_BACKEND_URL}`,
-        "check --stack and --backend, or create it with `probatio up --phase N --stack " + opts.stack + "`",
-        ExitCode.usage,
-      );
-    }
-    throw translateEngineError(err, opts.stack);
-  }
-}
-
-export type Workspace = LocalWorkspaceT;
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { ui } from "../ui";
 
 /** Prints engine events resource by resource; counts what happened. */
 export class ProgressPrinter {
@@ -200,4 +116,42 @@ export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(outputs)) out[k] = v.secret ? "[secret]" : v.value;
   return out;
+}
+
+/**
+ * Runs `fn` with an AbortSignal that fires on Ctrl-C / SIGINT / SIGTERM. When stdin is a terminal, the engine
+ * (in our process group) receives Ctrl-C itself and starts a clean cancel, so we do not send it a second one
+ * (which would make it stop at once). A second Ctrl-C leaves at once.
+ */
+export async function withInterrupt<T>(fn: (signal: AbortSignal, wasInterrupted: () => boolean) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) {
+      process.stderr.write("\nsecond interrupt: leaving now; run the same command again to recover\n");
+      process.exit(ExitCode.interrupted);
+    }
+    interrupted = true;
+    process.stderr.write(`\n${sig} received: cancelling cleanly (in-flight operations finish first; interrupt again to leave at once)\n`);
+    if (!(sig === "SIGINT" && process.stdin.isTTY)) controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await fn(controller.signal, () => interrupted);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** One engine operation: Ctrl-C cancels it cleanly, and a failure becomes a message that says what to do. */
+export async function runEngine<T>(stackName: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withInterrupt(async (signal, interrupted) => {
+    try {
+      return await op(signal);
+    } catch (err) {
+      throw translateEngineError(err, stackName, interrupted());
+    }
+  });
 }

@@ -1,0 +1,185 @@
+/**
+ * What probatio reads from and writes to a stack besides its resources: the recorded phase and checks before the
+ * engine runs, the stack's settings file, the migration checkpoint, and releasing resources from the state.
+ */
+import type { Stack } from "@pulumi/pulumi/automation";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { join } from "path";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { environmentFor, Phase } from "../../programs/roadmaps";
+import { configKeys, MigrationState } from "../../programs/stackConfig";
+import { runEngine } from "./operation";
+
+/** What the stack's last successful update recorded: its roadmap and phase (from the outputs). */
+export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; phase: number } | undefined> {
+  const out = await stack.outputs();
+  if (out.phase === undefined || out.roadmap === undefined) return undefined;
+  return { roadmap: String(out.roadmap.value), phase: Number(out.phase.value) };
+}
+
+/** Refuses to change phase or roadmap with `up`: that is a migration's job. */
+export async function checkPhaseChange(stack: Stack, target: Phase): Promise<void> {
+  const migration = (await stack.outputs()).migration?.value as { from: number; to: number } | undefined;
+  if (migration) {
+    throw new ProbatioError(
+      `a migration ${migration.from}-to-${migration.to} is in progress on stack '${stack.name}'`,
+      `continue it with \`probatio migrate ${migration.from}-to-${migration.to} --stack ${stack.name} --resume\`, or undo it with --rollback`,
+      ExitCode.refused,
+    );
+  }
+  const current = await recordedPhase(stack);
+  if (!current) return;
+  if (current.roadmap !== target.roadmap) {
+    throw new ProbatioError(
+      `stack '${stack.name}' follows the ${current.roadmap} roadmap, not ${target.roadmap}`,
+      `use --roadmap ${current.roadmap}, or a new stack for the ${target.roadmap} roadmap`,
+      ExitCode.refused,
+    );
+  }
+  if (current.phase !== target.phase) {
+    const hint =
+      target.phase === current.phase + 1
+        ? `run \`probatio migrate ${current.phase}-to-${target.phase} --stack ${stack.name}${target.roadmap === "probatio" ? "" : " --roadmap " + target.roadmap}\``
+        : `phases move one step at a time: the next step is \`probatio migrate ${current.phase}-to-${current.phase + 1} --stack ${stack.name}\``;
+    throw new ProbatioError(
+      `stack '${stack.name}' is in phase ${current.phase}; moving it to phase ${target.phase} needs a migration, not \`up\``,
+      hint,
+      ExitCode.refused,
+    );
+  }
+}
+
+/** Checks the stack config before the engine runs, so a missing value never fails half-way through an update. */
+export async function checkRequiredConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
+  const config = await stack.getAllConfig();
+  const env = environmentFor(phase, stack.name, environment ?? config["probatio:environment"]?.value);
+  const missing = configKeys.filter((k) => {
+    if (!k.required && !k.requiredWhen?.(env.topology)) return false;
+    const v = config[`probatio:${k.key}`];
+    return !v || (!v.secret && /^REPLACE/.test(v.value));
+  });
+  if (missing.length > 0) {
+    throw new ProbatioError(
+      `stack '${stack.name}' is missing required configuration: ${missing.map((k) => `${k.key} (${k.description})`).join("; ")}`,
+      missing
+        .map((k) => `probatio config set --stack ${stack.name}${k.secret ? " --secret" : ""} ${k.key} ${k.example}`)
+        .join("\n            "),
+      ExitCode.missingConfig,
+    );
+  }
+}
+
+export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
+  // The WORM retention the stack already applies is a floor: the program refuses to shorten it.
+  const worm = (await stack.outputs()).worm?.value as { retentionYears?: number } | undefined;
+  if (worm?.retentionYears) await stack.setConfig("probatio:wormRetentionFloor", { value: String(worm.retentionYears) });
+  await stack.setAllConfig({
+    "probatio:roadmap": { value: phase.roadmap },
+    "probatio:phase": { value: String(phase.phase) },
+    ...(environment ? { "probatio:environment": { value: environment } } : {}),
+  });
+}
+
+/**
+ * Runs the engine's preview of the update and refuses (exit 6, nothing changed) when it would delete or replace
+ * anything: a new rendered configuration rebuilds machines (an instance's boot data cannot change in place), and
+ * that must be a decision, not a surprise. A stack with nothing deployed yet skips the preview.
+ */
+export async function refuseDeletions(stack: Stack): Promise<void> {
+  const state = await stack.exportStack();
+  if ((state.deployment?.resources ?? []).length <= 1) return;
+  const found = new Map<string, { name: string; type: string; op: string; keys: string[] }>();
+  await runEngine(stack.name, (signal) =>
+    stack.preview({
+      color: "never",
+      signal,
+      onEvent: (e) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
+        const prev = found.get(m.urn);
+        found.set(m.urn, {
+          name: m.urn.split("::").pop() ?? m.urn,
+          type: m.type,
+          op: prev?.op === "replace" ? "replace" : m.op === "delete-replaced" ? "replace" : m.op,
+          keys: m.diffs ?? m.keys ?? prev?.keys ?? [],
+        });
+      },
+    }),
+  );
+  if (found.size === 0) return;
+  const list = [...found.values()].map((r) => `${r.op} ${r.name} (${r.type}${r.keys.length ? `; ${r.keys.join(", ")} changed` : ""})`);
+  throw new ProbatioError(
+    `up would delete or replace ${found.size} resource(s) of stack '${stack.name}': ${list.join("; ")}. Nothing was changed`,
+    "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores are never deleted or replaced either way",
+    ExitCode.refused,
+  );
+}
+
+/** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */
+export function snapshotStackFile(stack: Stack): () => void {
+  const short = stack.name.split("/").pop();
+  const file =
+    ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f)) ??
+    join(stack.workspace.workDir, `Pulumi.${short}.yaml`);
+  const bytes = existsSync(file) ? readFileSync(file) : undefined;
+  return () => (bytes ? writeFileSync(file, bytes) : rmSync(file, { force: true }));
+}
+
+/** The checkpoint, as the last update exported it (authoritative: it is in the state backend). */
+export async function readCheckpoint(stack: Stack): Promise<MigrationState | undefined> {
+  const out = await stack.outputs();
+  const v = out.migration?.value;
+  return v && typeof v === "object" ? (v as MigrationState) : undefined;
+}
+
+export async function setMigration(stack: Stack, state: MigrationState | undefined): Promise<void> {
+  if (state) await stack.setConfig("probatio:migration", { value: JSON.stringify(state) });
+  else await stack.removeConfig("probatio:migration").catch(() => undefined);
+}
+
+/**
+ * Drops the given resources (and their descendants) from the state without deleting them in the cloud, and
+ * returns what was kept. Used so that decommissioning or rolling back never deletes a protected data store.
+ */
+export async function releaseFromState(
+  stack: Stack,
+  select: (r: { urn: string; type: string; protect?: boolean }) => boolean,
+): Promise<{ urn: string; type: string; id?: string }[]> {
+  const state = await stack.exportStack();
+  const resources: StateResource[] = state.deployment?.resources ?? [];
+  const chosen = new Set(resources.filter(select).map((r) => r.urn));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of resources)
+      if (r.parent && chosen.has(r.parent) && !chosen.has(r.urn)) {
+        chosen.add(r.urn);
+        grew = true;
+      }
+  }
+  if (chosen.size === 0) return [];
+  const kept = resources.filter((r) => chosen.has(r.urn)).map((r) => ({ urn: r.urn, type: r.type, id: r.id }));
+  const remaining = resources
+    .filter((r) => !chosen.has(r.urn))
+    .map((r) => ({
+      ...r,
+      dependencies: (r.dependencies ?? []).filter((u: string) => !chosen.has(u)),
+      propertyDependencies: Object.fromEntries(
+        Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, (v as string[]).filter((u) => !chosen.has(u))]),
+      ),
+    }));
+  state.deployment.resources = remaining;
+  await stack.importStack(state);
+  return kept;
+}
+
+/** A resource as an exported deployment lists it (the fields probatio reads). */
+interface StateResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly id?: string;
+  readonly parent?: string;
+  readonly protect?: boolean;
+  readonly dependencies?: string[];
+  readonly propertyDependencies?: Record<string, string[]>;
+}

@@ -1,0 +1,89 @@
+/**
+ * The Automation API's workspace: where the project and the state are, the passphrase, and the inline program the
+ * engine runs. With operation.ts and stackState.ts, the only code that imports @pulumi/pulumi/automation.
+ */
+import type { Stack } from "@pulumi/pulumi/automation";
+import { existsSync, mkdirSync } from "fs";
+import { homedir } from "os";
+import { join, resolve } from "path";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import type { PhaseSettings } from "../../programs/settings";
+import { findPulumiRoot } from "../engineBinary";
+import { translateEngineError } from "./operation";
+
+export type { Stack };
+
+export interface StackOptions {
+  readonly stack: string;
+  /** Backend URL; default $PULUMI_BACKEND_URL, else a local file backend in ~/.probatio/state. */
+  readonly backend?: string;
+  /** Project directory (holds Pulumi.yaml and Pulumi.<stack>.yaml). */
+  readonly dir?: string;
+}
+
+export function projectDir(dir?: string): string {
+  if (dir) return resolve(dir);
+  if (existsSync(join(process.cwd(), "Pulumi.yaml"))) return process.cwd();
+  return resolve(__dirname, "..", "..", "..");
+}
+
+export function backendUrl(explicit?: string): string {
+  if (explicit) return explicit;
+  if (process.env.PULUMI_BACKEND_URL) return process.env.PULUMI_BACKEND_URL;
+  const dir = join(homedir(), ".probatio", "state");
+  mkdirSync(dir, { recursive: true });
+  return `file://${dir}`;
+}
+
+function requirePassphrase(): void {
+  if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    throw new ProbatioError(
+      "no secrets passphrase: PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set",
+      "export PULUMI_CONFIG_PASSPHRASE='<the passphrase of this stack>' (it encrypts the stack's secrets; keep it in your password manager)",
+      ExitCode.missingConfig,
+    );
+  }
+}
+
+/**
+ * The program the engine runs: the phase program, reading its settings from stack config; `override` replaces
+ * some of them without touching the config (a migration's dry run previews its target this way).
+ */
+function inlineProgram(override?: Partial<PhaseSettings>): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const { buildPhase } = await import("../../programs/phase");
+    const { readSettings } = await import("../../programs/settings");
+    return buildPhase({ ...readSettings(), ...override }) as unknown as Record<string, unknown>;
+  };
+}
+
+/** Selects the stack, creating it on first use. */
+export async function openStack(opts: StackOptions, create = true, override?: Partial<PhaseSettings>): Promise<Stack> {
+  requirePassphrase();
+  const { LocalWorkspace, PulumiCommand, StackNotFoundError } = await import("@pulumi/pulumi/automation");
+  const root = findPulumiRoot();
+  const pulumiCommand = await PulumiCommand.get({ root });
+  const wsOpts = {
+    workDir: projectDir(opts.dir),
+    pulumiCommand,
+    secretsProvider: "passphrase",
+    envVars: {
+      PULUMI_BACKEND_URL: backendUrl(opts.backend),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    },
+  };
+  const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
+  try {
+    return create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts);
+  } catch (err) {
+    if (err instanceof StackNotFoundError) {
+      throw new ProbatioError(
+        `stack '${opts.stack}' does not exist in ${wsOpts.envVars.PULUMI_BACKEND_URL}`,
+        "check --stack and --backend, or create it with `probatio up --phase N --stack " + opts.stack + "`",
+        ExitCode.usage,
+      );
+    }
+    throw translateEngineError(err, opts.stack);
+  }
+}

@@ -1,0 +1,84 @@
+/** What every migration step reads, and the helpers they share: engine updates and checkpoints. */
+import type { Stack } from "../../automation/workspace";
+import { ExitCode, ProbatioError } from "../../../lib/errors";
+import type { MigrationState } from "../../../programs/stackConfig";
+import { ProgressPrinter, runEngine } from "../../automation/operation";
+import { setMigration } from "../../automation/stackState";
+import type { MigrationPlan, MigrationStep, StepKind } from "../plans";
+import * as traffic from "../traffic";
+
+export interface RunContext {
+  readonly stack: Stack;
+  readonly plan: MigrationPlan;
+  readonly json: boolean;
+  readonly log: (line: string) => void;
+  /** Stages of the read shift (percent), how long each is watched, and its 5xx gate. */
+  readonly traffic: { readonly stages: readonly number[]; readonly observeMs: number; readonly maxErrorRate: number };
+  /** The operator checked DNS themselves: decommission without resolving the stack's domain. */
+  readonly skipDnsCheck?: boolean;
+}
+
+/**
+ * Where the source's HAProxy runtime APIs and the target's entry point are, from the environment: the runtime APIs
+ * listen on each load balancer's loopback (reach them through SSH tunnels), the entry point is the target's load
+ * balancer as the source's HAProxy sees it.
+ */
+export function shiftOptions(ctx: RunContext): traffic.ShiftOptions {
+  const lbs = process.env.PROBATIO_SOURCE_LB_ADMIN;
+  const target = process.env.PROBATIO_TARGET_ENTRY;
+  if (!lbs || !target) {
+    throw new ProbatioError(
+      "PROBATIO_SOURCE_LB_ADMIN and PROBATIO_TARGET_ENTRY must be set (the source's HAProxy runtime APIs, HOST:PORT comma-separated, and the target's entry point, HOST:PORT)",
+      "e.g. ssh -N -L 9991:127.0.0.1:9999 lb-1 & ssh -N -L 9992:127.0.0.1:9999 lb-2 & export PROBATIO_SOURCE_LB_ADMIN=127.0.0.1:9991,127.0.0.1:9992 PROBATIO_TARGET_ENTRY=<target load balancer>:443",
+      ExitCode.missingConfig,
+    );
+  }
+  return {
+    lbs: lbs.split(",").map((x) => traffic.parseEndpoint(x, "PROBATIO_SOURCE_LB_ADMIN")),
+    target: traffic.parseEndpoint(target, "PROBATIO_TARGET_ENTRY"),
+    stages: ctx.traffic.stages,
+    observeMs: ctx.traffic.observeMs,
+    maxErrorRate: ctx.traffic.maxErrorRate,
+    log: (l) => ctx.log(`    ${l}`),
+  };
+}
+
+export async function engineUp(ctx: RunContext, what: string): Promise<Record<string, number>> {
+  const printer = new ProgressPrinter(ctx.json);
+  const r = await runEngine(ctx.stack.name, (signal) =>
+    ctx.stack.up({
+      onEvent: printer.onEvent,
+      color: "never",
+      signal,
+      message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}`,
+    }),
+  );
+  return r.summary.resourceChanges ?? {};
+}
+
+/** Records a completed step in the stack: config for the program, then an update so the state carries it. */
+export async function checkpoint(ctx: RunContext, state: MigrationState, step: string, alreadyUp = false): Promise<MigrationState> {
+  const next = { ...state, completed: [...state.completed, step] };
+  await setMigration(ctx.stack, next);
+  if (!alreadyUp) await engineUp(ctx, `checkpoint ${step}`);
+  return next;
+}
+
+export function isTargetUrn(urn: string): boolean {
+  return urn.includes("probatio:migration:NextPhase");
+}
+
+export interface StepOutcome {
+  readonly state: MigrationState;
+  readonly detail?: unknown;
+}
+
+/** One kind of migration step: what it does, and how `--rollback` undoes it (steps after the cutover cannot be undone). */
+export interface StepRunner {
+  readonly kind: StepKind;
+  run(ctx: RunContext, step: MigrationStep, state: MigrationState): Promise<StepOutcome>;
+  /** `--rollback` also undoes this step when it started but did not finish (its undo is safe to run either way). */
+  readonly undoUnfinished?: boolean;
+  /** Undoes the completed step; returns whether there was something to undo. */
+  undo?(ctx: RunContext, state: MigrationState): Promise<boolean>;
+}

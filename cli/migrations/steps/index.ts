@@ -1,0 +1,24 @@
+/** Every kind of migration step, by kind: the plans name steps, the runner runs and undoes them through this table. */
+import type { StepKind } from "../plans";
+import { StepRunner } from "./context";
+import { cutover } from "./cutover";
+import { decommission } from "./decommission";
+import { preflight } from "./preflight";
+import { provision } from "./provision";
+import { replicateData } from "./replicateData";
+import { shiftReads } from "./shiftReads";
+import { stateBackup } from "./stateBackup";
+import { verify } from "./verify";
+
+export const stepRunners: Readonly<Record<StepKind, StepRunner>> = {
+  preflight,
+  backup: stateBackup,
+  provision,
+  data: replicateData,
+  verify,
+  traffic: shiftReads,
+  cutover,
+  decommission,
+};
+
+export type { RunContext, StepRunner } from "./context";
