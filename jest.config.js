@@ -3,7 +3,7 @@ module.exports = {
   projects: [
     {
       displayName: "unit",
-      testMatch: ["<rootDir>/dist/tests/unit/**/*.test.js", "<rootDir>/dist/tests/snapshot/**/*.test.js"],
+      testMatch: ["components", "programs", "offline", "cli", "snapshot"].map((d) => `<rootDir>/dist/tests/${d}/**/*.test.js`),
       testEnvironment: "node",
     },
     { displayName: "service", testMatch: ["<rootDir>/dist/tests/service/**/*.test.js"], testEnvironment: "node" },

@@ -3,7 +3,7 @@
  * per argument (nested object fields as `parent.child`), its type, its default (`@default`, or "required") and its
  * meaning (the JSDoc text). A tagged union of Args gets one table per variant.
  */
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import { join } from "path";
 import * as ts from "typescript";
 
@@ -83,7 +83,9 @@ export interface ComponentDoc {
 }
 
 export function componentDoc(root: string, file: string): ComponentDoc {
-  const path = join(root, "components", `${file}.ts`);
+  // A component with variants keeps its Args in <file>Args.ts beside it.
+  const argsPath = join(root, "components", `${file}Args.ts`);
+  const path = existsSync(argsPath) ? argsPath : join(root, "components", `${file}.ts`);
   const source = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.ES2022, true);
   const decls = new Map<string, ts.InterfaceDeclaration | ts.TypeAliasDeclaration>();
   source.forEachChild((n) => {

@@ -4,12 +4,14 @@
  * Every function is idempotent: after a crash, Ctrl-C or SIGKILL, running it again continues where PostgreSQL is
  * (the replication state lives in the databases, not in this process).
  */
-import { execFile } from "child_process";
 import { Client } from "pg";
-import { promisify } from "util";
 import { ExitCode, ProbatioError } from "../../lib/errors";
+import { connect, conninfo, copySchema, tables, withClients } from "./pgConnection";
 
-const exec = promisify(execFile);
+export { redact } from "./pgConnection";
+export { verify, type TableCheck } from "./pgVerify";
+import { TableCheck, verify } from "./pgVerify";
+
 export const NAME = "probatio_migration";
 
 export interface PgMoveOptions {
@@ -27,86 +29,6 @@ export interface Progress {
   readonly rows: number;
   readonly bytes: number;
   readonly lagBytes: number;
-}
-
-export interface TableCheck {
-  readonly table: string;
-  readonly sourceRows: number;
-  readonly targetRows: number;
-  readonly sourceChecksum: string;
-  readonly targetChecksum: string;
-  readonly equal: boolean;
-}
-
-async function connect(url: string): Promise<Client> {
-  const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  try {
-    await c.connect();
-  } catch (err) {
-    throw new ProbatioError(
-      `cannot connect to ${redact(url)}: ${(err as Error).message}`,
-      "check the URL, the password and that this machine can reach the database",
-      ExitCode.failure,
-    );
-  }
-  return c;
-}
-
-export function redact(url: string): string {
-  return url.replace(/:\/\/([^:@/]+):[^@]*@/, "://$1:***@");
-}
-
-function conninfo(url: string): string {
-  const u = new URL(url);
-  const q = (v: string) => `'${decodeURIComponent(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  const parts = [`host=${q(u.hostname)}`, `port=${u.port || "5432"}`, `dbname=${q(u.pathname.slice(1))}`, `user=${q(u.username)}`];
-  if (u.password) parts.push(`password=${q(u.password)}`);
-  const ssl = u.searchParams.get("sslmode");
-  if (ssl) parts.push(`sslmode=${ssl}`);
-  return parts.join(" ");
-}
-
-async function withClients<T>(o: PgMoveOptions, fn: (src: Client, dst: Client) => Promise<T>): Promise<T> {
-  const src = await connect(o.source);
-  try {
-    const dst = await connect(o.target);
-    try {
-      return await fn(src, dst);
-    } finally {
-      await dst.end();
-    }
-  } finally {
-    await src.end();
-  }
-}
-
-function psqlScript(url: string, script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      "psql",
-      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (err, _out, stderr) =>
-        err
-          ? reject(
-              new ProbatioError(`copying the schema to the target failed: ${stderr.trim() || err.message}`, undefined, ExitCode.failure),
-            )
-          : resolve(),
-    );
-    child.stdin!.end(script);
-  });
-}
-
-/** User tables of the public schema, with their primary key columns. */
-async function tables(c: Client): Promise<{ name: string; pk: string[] }[]> {
-  const r = await c.query(`
-    SELECT c.relname AS name,
-           coalesce((SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey, a.attnum))
-                     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                     WHERE i.indrelid = c.oid AND i.indisprimary), '{}'::text[]) AS pk
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname`);
-  return r.rows.map((x) => ({ name: x.name as string, pk: x.pk as string[] }));
 }
 
 /**
@@ -150,10 +72,7 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
       // Schema only: pg_dump | psql. The rows come through the subscription.
       // psql, not the driver: current pg_dump output carries psql meta-commands (\\restrict).
       // Owners and grants are kept: the application role must own its tables on the target too.
-      const { stdout } = await exec("pg_dump", ["--schema-only", "--no-publications", "--no-subscriptions", o.source], {
-        maxBuffer: 256 * 1024 * 1024,
-      });
-      await psqlScript(o.target, stdout);
+      await copySchema(o.source, o.target);
     }
     const pub = await src.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [NAME]);
     if (pub.rowCount === 0) await src.query(`CREATE PUBLICATION ${NAME} FOR ALL TABLES`);
@@ -212,49 +131,6 @@ export async function waitForSync(
       );
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/** Row count and content checksum of every table, source and target, each in one consistent snapshot. */
-export async function verify(o: PgMoveOptions): Promise<TableCheck[]> {
-  return withClients(o, async (src, dst) => {
-    const list = await tables(src);
-    const sums = async (c: Client) => {
-      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const out = new Map<string, { rows: number; sum: string }>();
-      for (const t of list) {
-        // Order-independent 128-bit content checksum: two 64-bit hashes of every row, summed: no sort, so it fits
-        // inside the write freeze. hash_record_extended hashes the values without turning them into text; a column
-        // type without a hash function (json, xml, point) falls back to hashing the row's text.
-        const sql = (h: string) => `SELECT count(*)::bigint AS n,
-            coalesce(sum(${h.replace("$SEED", "0")}::numeric), 0)::text || ':' || coalesce(sum(${h.replace("$SEED", "1")}::numeric), 0)::text AS s
-          FROM "${t.name}" x`;
-        await c.query("SAVEPOINT checksum");
-        let r;
-        try {
-          r = await c.query(sql("hash_record_extended(x, $SEED)"));
-        } catch {
-          await c.query("ROLLBACK TO SAVEPOINT checksum");
-          r = await c.query(sql("hashtextextended(x::text, $SEED)"));
-        }
-        out.set(t.name, { rows: Number(r.rows[0].n), sum: r.rows[0].s });
-      }
-      await c.query("COMMIT");
-      return out;
-    };
-    const [a, b] = await Promise.all([sums(src), sums(dst)]);
-    return list.map((t) => {
-      const s = a.get(t.name)!;
-      const d = b.get(t.name) ?? { rows: -1, sum: "" };
-      return {
-        table: t.name,
-        sourceRows: s.rows,
-        targetRows: d.rows,
-        sourceChecksum: s.sum,
-        targetChecksum: d.sum,
-        equal: s.rows === d.rows && s.sum === d.sum,
-      };
-    });
-  });
 }
 
 export interface CutoverResult {

@@ -4,7 +4,7 @@ import { diffPlans } from "../../offline/planDiff";
 import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
-import { cloudInitFiles, named, ofType, plan } from "./helpers";
+import { cloudInitFiles, named, byType, plan } from "../helpers";
 
 async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, stack = "prod"): Promise<Record<string, string>> {
   const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap, phase, stack })) as never, {
@@ -18,7 +18,7 @@ async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, st
 }
 
 const instances = (p: { resources: any[] }, prefix: string) =>
-  ofType(p, "openstack:compute/instance:Instance").filter((i) => String(i.inputs.name).startsWith(prefix));
+  byType(p, "openstack:compute/instance:Instance").filter((i) => String(i.inputs.name).startsWith(prefix));
 
 describe("every phase of both roadmaps plans offline, on both stacks", () => {
   const cases = Object.values(roadmaps).flatMap((r) =>
@@ -45,7 +45,7 @@ describe("ProbatioVault against the seed", () => {
       autorestart: true,
     });
     const p = await plan("probatio", 1);
-    expect(ofType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toContain("prod-cache-1");
+    expect(byType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toContain("prod-cache-1");
     const mon = await files("probatio", 1, "monitoring");
     expect(mon["/etc/prometheus/prometheus.yml"]).toContain("job_name: node-backend");
     expect(p.estimate.seedMonthlyEur).toBe(90);
@@ -100,14 +100,14 @@ describe("ProbatioVault against the seed", () => {
     const p = await plan("probatio", 4);
     expect(named(p, "network-net").type).toBe("openstack:networking/network:Network");
     expect(
-      ofType(p, "openstack:networking/subnet:Subnet")
+      byType(p, "openstack:networking/subnet:Subnet")
         .map((s) => s.inputs.cidr)
         .sort(),
     ).toEqual(["10.0.1.0/24", "10.0.10.0/24", "10.0.20.0/24", "10.0.30.0/24"]);
-    expect(ofType(p, "openstack:networking/secGroup:SecGroup").every((g) => g.inputs.deleteDefaultRules)).toBe(true);
+    expect(byType(p, "openstack:networking/secGroup:SecGroup").every((g) => g.inputs.deleteDefaultRules)).toBe(true);
     expect(named(p, "postgres-managed").inputs).toMatchObject({ engine: "postgresql", ipRestrictions: [{ ip: "10.0.10.0/24" }] });
     expect((named(p, "postgres-managed").inputs.nodes as unknown[]).length).toBe(3);
-    expect(ofType(p, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs).toMatchObject({
+    expect(byType(p, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs).toMatchObject({
       spec: { minReplicas: 3, maxReplicas: 50 },
     });
     expect(instances(p, "prod-cache-").map((i) => i.inputs.securityGroups)).toEqual([["prod-cache"], ["prod-cache"], ["prod-cache"]]);
@@ -122,7 +122,7 @@ describe("ProbatioVault against the seed", () => {
 describe("KoproGo against the seed", () => {
   test("phase 1: one VPS (1 vCPU, 2 GB, 40 GB) running Docker Compose: Traefik, PostgreSQL 15, backend; ~5 EUR", async () => {
     const p = await plan("koprogo", 1);
-    const vps = ofType(p, "ovh:Vps/vps:Vps");
+    const vps = byType(p, "ovh:Vps/vps:Vps");
     expect(vps).toHaveLength(1);
     expect((vps[0].inputs.plans as any)[0].planCode).toBe("vps-value-1-2-40");
     expect(vps[0].protect).toBe(true);
@@ -161,7 +161,7 @@ describe("KoproGo against the seed", () => {
     const p = await plan("koprogo", 4);
     expect(instances(p, "prod-k3s-server-").map((i) => i.inputs.flavorName)).toEqual(["b2-30", "b2-30", "b2-30"]);
     expect(instances(p, "prod-k3s-agent-").map((i) => i.inputs.flavorName)).toEqual(["b2-30", "b2-30", "b2-30"]);
-    expect(ofType(p, "openstack:loadbalancer/loadBalancer:LoadBalancer")).toHaveLength(1);
+    expect(byType(p, "openstack:loadbalancer/loadBalancer:LoadBalancer")).toHaveLength(1);
     expect(named(p, "backups").protect).toBe(true);
     const manifests = (await files("koprogo", 4, "k8s-servers"))["/var/lib/rancher/k3s/server/manifests/probatio.yaml"]
       .split("---\n")

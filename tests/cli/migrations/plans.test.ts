@@ -1,6 +1,6 @@
-import { allMigrationPlans, migrationPlan } from "../../cli/migrations/plans";
-import { checkDnsMoved, dnsVerdict, parseEndpoint, parseStages, weightsFor } from "../../cli/migrations/traffic";
-import { ExitCode, ProbatioError } from "../../lib/errors";
+import { allMigrationPlans, migrationPlan } from "../../../cli/migrations/plans";
+import { checkDnsMoved, dnsVerdict, parseEndpoint, parseStages, weightsFor } from "../../../cli/migrations/traffic";
+import { ExitCode, ProbatioError } from "../../../lib/errors";
 
 describe("migration plans: how traffic moves", () => {
   test("3-to-4 moves the reads in stages through the source's HAProxy pair before the cutover", () => {

@@ -1,4 +1,4 @@
-import { cloudInitFiles, named, ofType, plan } from "./helpers";
+import { cloudInitFiles, named, byType, plan } from "../helpers";
 import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { planSettings } from "../../offline/plan";
@@ -6,7 +6,7 @@ import { planSettings } from "../../offline/plan";
 describe("ProbatioVault phase 0 under mocks", () => {
   test("prod: 4 separate classic VPS named <stack>-<role>-<n> with the seed's sizes", async () => {
     const p = await plan("probatio", 0, "prod");
-    const vps = ofType(p, "ovh:Vps/vps:Vps");
+    const vps = byType(p, "ovh:Vps/vps:Vps");
     expect(vps.map((v) => v.inputs.displayName).sort()).toEqual(["prod-api-1", "prod-backend-1", "prod-ci-runner-1", "prod-database-1"]);
     const plan0 = (name: string) =>
       (named(p, name).inputs.plans as { planCode: string; configurations: { label: string; value: string }[] }[])[0];
@@ -35,7 +35,7 @@ describe("ProbatioVault phase 0 under mocks", () => {
 
   test("dev: one all-in-one VPS of 6 vCores / 12 GB running backend, API, PostgreSQL, SonarQube and the GitLab Runner", async () => {
     const p = await plan("probatio", 0, "dev");
-    const vps = ofType(p, "ovh:Vps/vps:Vps");
+    const vps = byType(p, "ovh:Vps/vps:Vps");
     expect(vps).toHaveLength(1);
     expect(vps[0].inputs.displayName).toBe("dev-allinone-1");
     expect((vps[0].inputs.plans as { planCode: string }[])[0].planCode).toBe("vps-2025-model2");
@@ -44,7 +44,7 @@ describe("ProbatioVault phase 0 under mocks", () => {
 
   test("test: one VPS", async () => {
     const p = await plan("probatio", 0, "test");
-    expect(ofType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toEqual(["test-allinone-1"]);
+    expect(byType(p, "ovh:Vps/vps:Vps").map((v) => v.inputs.displayName)).toEqual(["test-allinone-1"]);
   });
 
   test("plan JSON masks secrets: the database password never appears", async () => {
