@@ -1,26 +1,12 @@
 import { DEFAULT_REGION, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
-import { FleetSpec, MachineSize, Roadmap, Topology } from "./types";
+import { cloud, fleet, VPS_12GB, VPS_2GB, VPS_4GB, VPS_8GB } from "./machines";
+import { PostgresSpec, Roadmap, Topology } from "./types";
 
 /**
  * ProbatioVault, phases 0-4 (seeds/000_f588d39bd41b9f66.txt). Sizes are the seed's; where it gives a range
  * ("VPS 4-8GB") production takes the top of the range and test the bottom. Prices are list-price assumptions
  * (EUR excl. VAT) chosen so that each phase's itemised estimate can be compared with the seed's figure.
  */
-
-const vps = (vcpu: number, ramGb: number, diskGb: number): MachineSize => ({ vcpu, ramGb, diskGb });
-const VPS_2GB = vps(1, 2, 40);
-const VPS_4GB = vps(2, 4, 80);
-const VPS_8GB = vps(4, 8, 160);
-const VPS_12GB = vps(6, 12, 200);
-
-function fleet(role: string, count: number, size: MachineSize, offer: string, monthlyEur: number, services: string[]): FleetSpec {
-  return { role, count, size, variant: "ovh-vps", offer, services, monthlyEur };
-}
-
-/** Phases 2-3 run on Public Cloud instances (VPS-sized "d2" flavours) so they can share a private network. */
-function cloud(role: string, count: number, size: MachineSize, offer: string, monthlyEur: number, services: string[]): FleetSpec {
-  return { role, count, size, variant: "public-cloud", offer, services, monthlyEur };
-}
 
 /** The small private network of the VPS phases (2-3); 10.1/16 so that it never overlaps phase 4's 10.0/16 VPC. */
 const vpsPhaseNetwork = { vpcCidr: "10.1.0.0/16", subnets: { private: "10.1.0.0/24" }, natGateway: true, zeroTrust: false } as const;
@@ -65,6 +51,10 @@ const phase1Prod: Topology = {
   ],
 };
 
+/** Phase 2: one asynchronous standby; phase 3 adds a synchronous one (the database fleets follow). */
+const phase2Standbys: PostgresSpec["standbys"] = ["async"];
+const phase3Standbys: PostgresSpec["standbys"] = ["sync", "async"];
+
 const phase2Prod: Topology = {
   network: vpsPhaseNetwork,
   fleets: [
@@ -72,7 +62,8 @@ const phase2Prod: Topology = {
     cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
     cloud("cache", 1, VPS_2GB, "d2-2", 6, ["redis"]),
     cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
-    cloud("database", 2, VPS_8GB, "d2-8", 12, ["postgresql"]),
+    // The primary and one machine per standby.
+    cloud("database", 1 + phase2Standbys.length, VPS_8GB, "d2-8", 12, ["postgresql"]),
     cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
     cloud("monitoring", 1, VPS_4GB, "d2-4", 6, ["prometheus", "grafana"]),
   ],
@@ -80,7 +71,7 @@ const phase2Prod: Topology = {
     mode: "self-managed",
     version: 15,
     primaryRole: "database",
-    standbys: ["async"],
+    standbys: phase2Standbys,
     maxConnections: 200,
     pgbouncer: { poolSize: 50, port: 6432 },
     backupCron: EVERY_6H,
@@ -104,11 +95,11 @@ const phase3Prod: Topology = {
     cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
     cloud("cache", 3, VPS_2GB, "d2-2", 6, ["redis", "redis-sentinel"]),
     cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
-    cloud("database", 3, VPS_8GB, "d2-8", 12, ["postgresql"]),
+    cloud("database", 1 + phase3Standbys.length, VPS_8GB, "d2-8", 12, ["postgresql"]),
     cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
     cloud("monitoring", 1, VPS_8GB, "d2-8", 9, ["prometheus", "grafana", "alertmanager"]),
   ],
-  postgres: { ...phase2Prod.postgres!, standbys: ["sync", "async"] },
+  postgres: { ...phase2Prod.postgres!, standbys: phase3Standbys },
   redis: { sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
   loadBalancer: { kind: "haproxy", role: "lb", backendRole: "backend", backendPort: 3000, vrrpRouterId: DEFAULT_VRRP_ROUTER_ID },
   scaling: { min: 3, max: 10, scaleUpCpuPercent: 70, scaleUpForMinutes: 5, scaleDownCpuPercent: 30, scaleDownForMinutes: 10 },
