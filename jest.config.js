@@ -8,6 +8,7 @@ module.exports = {
     },
     { displayName: "service", testMatch: ["<rootDir>/dist/tests/service/**/*.test.js"], testEnvironment: "node" },
     { displayName: "migration", testMatch: ["<rootDir>/dist/tests/migration/**/*.test.js"], testEnvironment: "node" },
+    { displayName: "boot", testMatch: ["<rootDir>/dist/tests/boot/**/*.test.js"], testEnvironment: "node" },
     { displayName: "engine", testMatch: ["<rootDir>/dist/tests/engine/**/*.test.js"], testEnvironment: "node" },
   ],
 };

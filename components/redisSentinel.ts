@@ -151,7 +151,7 @@ export function redisNodeBundle(s: RedisNodeSettings): ServiceBundle {
     });
     commands.push("systemctl restart redis-sentinel");
   }
-  return { packages, files, commands };
+  return { packages, files, commands, services: s.sentinel ? ["redis-server", "redis-sentinel"] : ["redis-server"] };
 }
 
 /** Redis: one node, or a master and replicas watched by Sentinel (quorum 2 of 3). */

@@ -13,6 +13,8 @@ export interface PlanRequest {
   readonly environment?: string;
   /** Show secret values instead of "[secret]" (only `render` does, for the files it writes). */
   readonly revealSecrets?: boolean;
+  /** Settings a stack would set (e.g. mirrors of the vendors' sources), over the offline ones. */
+  readonly overrides?: Partial<PhaseSettings>;
 }
 
 export interface PlanResult {
@@ -42,6 +44,7 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     alertEmail: "oncall@example.com",
     domain: "api.example.com",
     hsmIdentityUrn: "urn:v1:eu:identity:account:plan-ovh",
+    ...req.overrides,
   };
 }
 

@@ -6,6 +6,8 @@ import { planPhase, PlanRequest } from "./plan";
 export interface RenderedMachine {
   readonly machine: string;
   readonly role: string;
+  /** The machine's address as the plan knows it: its private address, or a classic VPS's service name. */
+  readonly address?: string;
   readonly cloudInit: string;
   /** Files cloud-init writes, by absolute path. */
   readonly files: Record<string, string>;
@@ -28,12 +30,19 @@ export async function renderPhase(req: Omit<PlanRequest, "revealSecrets">): Prom
     const outs = plan.componentOutputs[r.name] ?? {};
     const names = (outs.names as string[] | undefined) ?? [];
     const userData = (outs.userData as string[] | undefined) ?? [];
+    const addresses = (outs.addresses as string[] | undefined) ?? [];
     names.forEach((machine, i) => {
       const cloudInit = userData[i];
       if (!cloudInit) return;
       const doc = parse(cloudInit.replace(/^#cloud-config\n/, ""));
       const files = Object.fromEntries((doc.write_files ?? []).map((f: { path: string; content: string }) => [f.path, f.content]));
-      machines.push({ machine, role: machine.replace(new RegExp(`^${req.stack}-`), "").replace(/-\d+$/, ""), cloudInit, files });
+      machines.push({
+        machine,
+        address: addresses[i],
+        role: machine.replace(new RegExp(`^${req.stack}-`), "").replace(/-\d+$/, ""),
+        cloudInit,
+        files,
+      });
     });
   }
   const kubernetes: Record<string, unknown> = {};

@@ -1,3 +1,4 @@
+import { VENDOR_SOURCES, VendorSources } from "../components/config/vendor";
 import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { createHmac } from "crypto";
@@ -38,6 +39,8 @@ export interface PhaseSettings {
   readonly hsmIdentityUrn?: string;
   /** How many side-by-side migrations built this stack's current machines (data store names carry it). Default 1. */
   readonly generation?: number;
+  /** Where software from outside Debian comes from (vendors' repositories, the npm registry). Default the vendors'. */
+  readonly vendors?: VendorSources;
   /** A migration in progress (written by `probatio migrate`; its checkpoint is exported as a stack output). */
   readonly migration?: MigrationState;
 }
@@ -77,5 +80,6 @@ export function readSettings(): PhaseSettings {
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
     generation: config.getNumber("generation"),
     migration: config.getObject<MigrationState>("migration"),
+    vendors: { ...VENDOR_SOURCES, ...config.getObject<Partial<VendorSources>>("vendorSources") },
   };
 }

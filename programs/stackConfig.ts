@@ -101,6 +101,14 @@ export const configKeys: readonly ConfigKey[] = [
     example: "oncall@example.com",
   },
   {
+    key: "vendorSources",
+    secret: false,
+    required: false,
+    description:
+      "JSON: mirrors of the software probatio installs from outside Debian (gitlabRunner, grafana: apt repositories; npmRegistry)",
+    example: `'{"npmRegistry":"https://npm.example.com/"}'`,
+  },
+  {
     key: "hsmIdentityUrn",
     secret: false,
     required: false,

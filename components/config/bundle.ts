@@ -5,7 +5,12 @@ export interface ServiceBundle {
   readonly packages: readonly string[];
   readonly files: readonly CloudInitFile[];
   readonly commands: readonly string[];
+  /** systemd units that must be active and enabled once the machine is up (listed on it in /etc/probatio/services). */
+  readonly services?: readonly string[];
 }
+
+/** Where a machine lists the systemd units probatio declares for it. */
+export const SERVICES_FILE = "/etc/probatio/services";
 
 /** Merges bundles in order; two bundles writing the same path is a bug in probatio, so it throws. */
 export function mergeBundles(bundles: readonly ServiceBundle[]): ServiceBundle {
@@ -22,9 +27,13 @@ export function mergeBundles(bundles: readonly ServiceBundle[]): ServiceBundle {
     packages: [...new Set(bundles.flatMap((b) => b.packages))],
     files,
     commands: bundles.flatMap((b) => b.commands),
+    services: [...new Set(bundles.flatMap((b) => b.services ?? []))],
   };
 }
 
 export function bundleToCloudInit(hostname: string, bundle: ServiceBundle, sshAuthorizedKeys?: readonly string[]): string {
-  return renderCloudInit({ hostname, packages: bundle.packages, files: bundle.files, commands: bundle.commands, sshAuthorizedKeys });
+  const services = bundle.services ?? [];
+  // The machine's own record of what must run on it: the boot tests and `probatio status` read it.
+  const files = services.length > 0 ? [...bundle.files, { path: SERVICES_FILE, content: services.join("\n") + "\n" }] : bundle.files;
+  return renderCloudInit({ hostname, packages: bundle.packages, files, commands: bundle.commands, sshAuthorizedKeys });
 }

@@ -29,9 +29,15 @@ export function renderCloudInit(s: CloudInitSettings): string {
       content: f.content,
       permissions: f.permissions ?? "0644",
       owner: f.owner ?? "root:root",
+      // Written in the final stage, after the packages are installed: a file may then belong to a package's user
+      // (postgres, redis), and replaces the package's default instead of being in place before it (which makes
+      // dpkg keep a conffile or pg_createcluster refuse an existing pg_hba.conf).
+      defer: true,
     }));
   }
-  if (s.commands.length > 0) doc.runcmd = [...s.commands];
+  // The commands run as one shell script: stop at the first that fails, so that cloud-init reports it (a script
+  // goes on after a failure and reports only its last command's status).
+  if (s.commands.length > 0) doc.runcmd = ["set -eu", ...s.commands];
   if (s.sshAuthorizedKeys && s.sshAuthorizedKeys.length > 0) {
     doc.ssh_authorized_keys = [...s.sshAuthorizedKeys];
   }

@@ -91,5 +91,6 @@ export function composeBundle(s: ComposeSettings): ServiceBundle {
       },
     ],
     commands: ["systemctl enable --now docker", "docker compose -f /opt/koprogo/docker-compose.yml up -d"],
+    services: ["docker"],
   };
 }

@@ -68,5 +68,5 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
     });
     commands.push("systemctl restart keepalived");
   }
-  return { packages, files, commands };
+  return { packages, files, commands, services: s.vrrp ? ["haproxy", "keepalived"] : ["haproxy"] };
 }

@@ -38,5 +38,6 @@ export function k3sNodeBundle(s: K3sNodeSettings): ServiceBundle {
     packages: ["curl"],
     files: [...files, { path: "/etc/probatio/k3s.env", permissions: "0600", content: env.join("\n") + "\n" }],
     commands: [`set -a; . /etc/probatio/k3s.env; set +a; curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='${exec}' sh -`],
+    services: [s.kind === "server" ? "k3s" : "k3s-agent"],
   };
 }

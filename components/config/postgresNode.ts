@@ -122,10 +122,12 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
         ],
         commands: [
           "systemctl restart postgresql",
-          "sudo -u postgres psql -v ON_ERROR_STOP=1 -f /etc/probatio/pg-bootstrap.sql && shred -u /etc/probatio/pg-bootstrap.sql",
+          "sudo -u postgres psql -v ON_ERROR_STOP=1 -f /etc/probatio/pg-bootstrap.sql",
+          "shred -u /etc/probatio/pg-bootstrap.sql",
           `sudo -u postgres pgbackrest --stanza=${s.stanza} stanza-create`,
           `sudo -u postgres pgbackrest --stanza=${s.stanza} --type=full backup`,
         ],
+        services: [`postgresql@${s.version}-main`, "cron"],
       },
     ];
     if (s.pgbouncer)
@@ -150,6 +152,7 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
       `sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} -R`,
       "systemctl start postgresql",
     ],
+    services: [`postgresql@${s.version}-main`],
   };
 }
 
@@ -188,5 +191,6 @@ export function pgbouncerBundle(s: {
       },
     ],
     commands: ["systemctl enable --now pgbouncer", "systemctl restart pgbouncer"],
+    services: ["pgbouncer"],
   };
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bundleToCloudInit, mergeBundles, ServiceBundle } from "../../components/config/bundle";
-import { appServices } from "../../components/config/services";
+import { appServices, pm2Apps, pm2Runtime, pm2Save } from "../../components/config/services";
+import { VENDOR_SOURCES } from "../../components/config/vendor";
 import { machineName } from "../../components/labels";
 import { VpsFleet } from "../../components/vpsFleet";
 import { FleetSpec } from "../roadmaps";
@@ -23,6 +24,14 @@ const componentServices = new Set([
   "alertmanager",
 ]);
 
+/** Prometheus's node exporter, on every machine of a monitored phase. */
+export const nodeExporter: ServiceBundle = {
+  packages: ["prometheus-node-exporter"],
+  files: [],
+  commands: [],
+  services: ["prometheus-node-exporter"],
+};
+
 export interface DeclaredFleet extends Declared {
   readonly fleet: VpsFleet;
 }
@@ -39,13 +48,21 @@ export function declareFleet(
   protect = false,
 ): DeclaredFleet {
   const { settings, topology } = ctx;
-  const own: ServiceBundle[] = fleet.services
+  const serviceCtx = {
+    role: fleet.role,
+    stack: settings.stack,
+    pm2Instances: topology.pm2?.instances,
+    vendors: settings.vendors ?? VENDOR_SOURCES,
+  };
+  const apps = fleet.services
     .filter((x) => !componentServices.has(x))
     .map((x) => {
       const make = appServices[x] ?? ctx.fail(`no bundle for service '${x}' of role '${fleet.role}'`);
-      return make({ role: fleet.role, stack: settings.stack, pm2Instances: topology.pm2?.instances });
+      return make(serviceCtx);
     });
-  if (topology.monitoring) own.push({ packages: ["prometheus-node-exporter"], files: [], commands: [] });
+  const underPm2 = fleet.services.some((x) => pm2Apps.has(x));
+  const own: ServiceBundle[] = underPm2 ? [pm2Runtime(serviceCtx), ...apps, pm2Save] : apps;
+  if (topology.monitoring) own.push(nodeExporter);
   const keys = settings.sshPublicKey ? [settings.sshPublicKey] : undefined;
   const fixedIps = fleet.variant === "public-cloud" ? ctx.fixedIps(fleet.role, fleet.count) : undefined;
   const vps = new VpsFleet(

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceBundle } from "../../components/config/bundle";
+import { APT_REPOSITORY_PACKAGES, aptRepositoryCommands, VENDOR_SOURCES } from "../../components/config/vendor";
 import { renderAlertmanagerYml, renderAlertRules, renderPrometheusYml } from "../../components/config/monitoring";
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, ports } from "../../lib/defaults";
 import { getRoadmap } from "../roadmaps";
@@ -53,6 +54,7 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
     ];
     const packages = ["prometheus", "prometheus-node-exporter"];
     const commands = ["systemctl restart prometheus"];
+    const services = ["prometheus", "prometheus-node-exporter"];
     if (topology.monitoring?.alertmanager) {
       packages.push("prometheus-alertmanager");
       files.push({
@@ -64,15 +66,16 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
         }),
       });
       commands.push("systemctl restart prometheus-alertmanager");
+      services.push("prometheus-alertmanager");
     }
     if (topology.monitoring?.grafana) {
       commands.push(
-        "install -d -m 0755 /etc/apt/keyrings && curl -fsSL https://apt.grafana.com/gpg.key | gpg --dearmor -o /etc/apt/keyrings/grafana.gpg",
-        "echo 'deb [signed-by=/etc/apt/keyrings/grafana.gpg] https://apt.grafana.com stable main' > /etc/apt/sources.list.d/grafana.list",
-        "apt-get update && apt-get install -y grafana && systemctl enable --now grafana-server",
+        ...aptRepositoryCommands("grafana", settings.vendors?.grafana ?? VENDOR_SOURCES.grafana, ["grafana"]),
+        "systemctl enable --now grafana-server",
       );
-      packages.push("curl", "gpg");
+      packages.push(...APT_REPOSITORY_PACKAGES);
+      services.push("grafana-server");
     }
-    return { packages, files, commands };
+    return { packages, files, commands, services };
   });
 }

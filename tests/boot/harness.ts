@@ -1,0 +1,430 @@
+/**
+ * The boot harness: a phase's machines as the cloud runs them. Each machine is a copy (an overlay) of the Debian 12
+ * image that scripts/boot-image.sh builds, booted by systemd-nspawn with the NoCloud datasource seeded with its user
+ * data byte for byte as probatio gives it to the cloud, and the network configuration the cloud's metadata would give
+ * (its address on its network). The machines of a phase share one private network: a bridge in a network namespace
+ * of our own, where dnsmasq answers forward and reverse DNS for them. Packages come from Debian's mirror through
+ * apt-cacher-ng on this host's loopback, reached from the namespace through a Unix socket (socat): no address outside
+ * the namespace is used. Everything started here is stopped and removed by `destroy()`.
+ */
+import { ChildProcess, execFile, spawn } from "child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { join } from "path";
+import { promisify } from "util";
+import { S3_NAMES, Standins } from "./standins";
+
+const execP = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The port of the vendors' STAND-IN server on the gateway. */
+export const STANDIN_PORT = 8080;
+
+/** The S3 stand-in's credentials: the ones `probatio render` puts in the machines' pgBackRest configuration. */
+export const S3_STANDIN_CREDENTIALS = { key: "plan-access-key", secret: "plan-secret-key" } as const;
+
+/** Where the machines' copies and the daemons' files live while a test runs (removed after). */
+export const BOOT_WORK_PREFIX = "/var/tmp/probatio-boot-";
+const cache = process.env.PROBATIO_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "probatio");
+
+export interface BootMachineSpec {
+  /** Host name (the machine's name in the plan). */
+  readonly name: string;
+  /** Its address on the test network. */
+  readonly address: string;
+  /** The user data, byte for byte what probatio gives the cloud. */
+  readonly userData: string;
+  /** Other names DNS gives this address (forward and reverse), e.g. a classic VPS's service name. */
+  readonly aliases?: readonly string[];
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface Running {
+  readonly spec: BootMachineSpec;
+  readonly dir: string;
+  readonly netns: string;
+  nspawn?: ChildProcess;
+  console: string;
+}
+
+async function sh(cmd: string, args: string[], timeoutMs = 120_000): Promise<ExecResult> {
+  try {
+    const r = await execP(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? e.message };
+  }
+}
+
+async function must(cmd: string, args: string[]): Promise<string> {
+  const r = await sh(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** The Debian 12 image (built once, cached outside the repository). */
+export async function bootImage(): Promise<string> {
+  const out = await must("bash", [join(__dirname, "..", "..", "..", "scripts", "boot-image.sh")]);
+  return out.trim().split("\n").pop()!;
+}
+
+/** apt-cacher-ng on this host's loopback, shared by every network of the process, its cache outside the repository. */
+class AptCache {
+  private static instance?: AptCache;
+  private readonly procs: ChildProcess[] = [];
+  private constructor(readonly socket: string) {}
+
+  static async start(workDir: string): Promise<AptCache> {
+    if (AptCache.instance) return AptCache.instance;
+    const dir = join(cache, "apt-cacher-ng");
+    mkdirSync(dir, { recursive: true });
+    const port = 3142 + Math.floor(Math.random() * 1000);
+    const acng = spawn(
+      "/usr/sbin/apt-cacher-ng",
+      [
+        "ForeGround=1",
+        `CacheDir=${dir}`,
+        `LogDir=${workDir}`,
+        `Port=${port}`,
+        "BindAddress=127.0.0.1",
+        `PidFile=${workDir}/acng.pid`,
+        "ExThreshold=365",
+      ],
+      { stdio: "ignore" },
+    );
+    const socket = join(workDir, "apt.sock");
+    const bridge = spawn("socat", [`UNIX-LISTEN:${socket},fork,unlink-early`, `TCP:127.0.0.1:${port}`], { stdio: "ignore" });
+    const cacheInstance = new AptCache(socket);
+    cacheInstance.procs.push(acng, bridge);
+    for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(100);
+    AptCache.instance = cacheInstance;
+    return cacheInstance;
+  }
+
+  static stop(): void {
+    for (const p of AptCache.instance?.procs ?? []) p.kill("SIGTERM");
+    AptCache.instance = undefined;
+  }
+}
+
+/** One private network and the machines booted on it. */
+export class BootNetwork {
+  private readonly machines = new Map<string, Running>();
+  private readonly daemons: ChildProcess[] = [];
+  private destroyed = false;
+  private trustedCa = "";
+
+  private constructor(
+    /** Name of the test's network namespace: probes run there. */
+    readonly netns: string,
+    readonly gateway: string,
+    readonly prefixLength: number,
+    readonly workDir: string,
+    private readonly image: string,
+  ) {}
+
+  /**
+   * A bridge `br0` with `gateway/prefixLength` in a new network namespace, dnsmasq on the gateway for the machines'
+   * names, and the apt cache on the gateway's port 3142.
+   */
+  static async create(
+    name: string,
+    gateway: string,
+    prefixLength: number,
+    machines: readonly BootMachineSpec[],
+    standins: Standins,
+  ): Promise<BootNetwork> {
+    const image = await bootImage();
+    const workDir = `${BOOT_WORK_PREFIX}${name}`;
+    await BootNetwork.cleanup(name);
+    mkdirSync(workDir, { recursive: true });
+    const netns = `pbt-${name}`;
+    await must("ip", ["netns", "add", netns]);
+    const net = new BootNetwork(netns, gateway, prefixLength, workDir, image);
+    const ns = (...args: string[]) => must("ip", ["-n", netns, ...args]);
+    await ns("link", "set", "lo", "up");
+    await ns("link", "add", "br0", "type", "bridge");
+    await ns("addr", "add", `${gateway}/${prefixLength}`, "dev", "br0");
+    await ns("link", "set", "br0", "up");
+    const hosts = [
+      ...machines.map((m) => `--host-record=${[m.name, ...(m.aliases ?? [])].join(",")},${m.address}`),
+      // The S3 stand-in answers under OVH Object Storage's name, on the gateway.
+      `--host-record=${S3_NAMES.join(",")},${gateway}`,
+    ];
+    net.daemons.push(
+      spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          netns,
+          "dnsmasq",
+          "--keep-in-foreground",
+          "--no-resolv",
+          "--no-hosts",
+          "--bind-interfaces",
+          `--listen-address=${gateway}`,
+          "--port=53",
+          "--pid-file=",
+          ...hosts,
+        ],
+        { stdio: "ignore" },
+      ),
+    );
+    const apt = await AptCache.start(workDir);
+    net.daemons.push(
+      spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:3142,bind=${gateway},fork,reuseaddr`, `UNIX-CONNECT:${apt.socket}`], {
+        stdio: "ignore",
+      }),
+    );
+    net.trustedCa = standins.caCert;
+    // The vendors' STAND-IN server (apt repository, npm registry) on the gateway's port 8080.
+    net.daemons.push(
+      spawn("ip", ["netns", "exec", netns, "node", join(__dirname, "standinServer.js"), standins.webRoot, gateway, String(STANDIN_PORT)], {
+        stdio: "ignore",
+      }),
+    );
+    await net.startS3(standins);
+    return net;
+  }
+
+  /** MinIO over TLS on the gateway's 443, as OVH Object Storage, with an empty bucket for each name given later. */
+  private async startS3(standins: Standins): Promise<void> {
+    const certs = join(this.workDir, "s3-certs");
+    mkdirSync(join(certs, "CAs"), { recursive: true });
+    writeFileSync(join(certs, "public.crt"), readFileSync(standins.s3Cert));
+    writeFileSync(join(certs, "private.key"), readFileSync(standins.s3Key));
+    const data = join(this.workDir, "s3-data");
+    mkdirSync(data, { recursive: true });
+    this.daemons.push(
+      spawn(
+        "ip",
+        ["netns", "exec", this.netns, standins.minio, "server", data, "--address", `${this.gateway}:443`, "--certs-dir", certs, "--quiet"],
+        {
+          stdio: "ignore",
+          env: {
+            ...process.env,
+            MINIO_ROOT_USER: S3_STANDIN_CREDENTIALS.key,
+            MINIO_ROOT_PASSWORD: S3_STANDIN_CREDENTIALS.secret,
+            MINIO_BROWSER: "off",
+          },
+        },
+      ),
+    );
+    for (let i = 0; i < 100; i++) {
+      const r = await this.probe(
+        `curl -s -o /dev/null -w '%{http_code}' --cacert ${standins.caCert} https://${S3_NAMES[0]}/minio/health/live --resolve ${S3_NAMES[0]}:443:${this.gateway}`,
+      );
+      if (r.stdout === "200") return;
+      await sleep(200);
+    }
+    throw new Error("the S3 stand-in (MinIO) did not start");
+  }
+
+  /** Creates a bucket on the S3 stand-in (as `up` creates it in OVH Object Storage). */
+  async createBucket(bucket: string): Promise<void> {
+    const { key, secret } = S3_STANDIN_CREDENTIALS;
+    const r = await this.probe(
+      `curl -sS -f -X PUT --aws-sigv4 'aws:amz:gra:s3' --user '${key}:${secret}' --cacert ${this.trustedCa} --resolve ${S3_NAMES[0]}:443:${this.gateway} https://${S3_NAMES[0]}/${bucket}`,
+    );
+    if (r.code !== 0) throw new Error(`cannot create bucket ${bucket} on the S3 stand-in: ${r.stderr}`);
+  }
+
+  /** Removes what an interrupted run of the same network left behind. */
+  static async cleanup(name: string): Promise<void> {
+    const workDir = `${BOOT_WORK_PREFIX}${name}`;
+    const netns = `pbt-${name}`;
+    await sh("bash", ["-c", `pkill -f 'nspawn.*${workDir}/' ; sleep 1; pkill -9 -f 'nspawn.*${workDir}/'; true`]);
+    // Every overlay mounted under the work directory (machines' roots), innermost first.
+    const mounts = readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1])
+      .filter((m) => m?.startsWith(`${workDir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) await sh("umount", ["-l", m]);
+    for (const n of (await sh("ip", ["netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0])) {
+      if (n === netns || n.startsWith(`${netns}-`)) {
+        await sh("bash", ["-c", `ip netns pids ${n} | xargs -r kill -9`]);
+        await sh("ip", ["netns", "del", n]);
+      }
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  /** Seeds and boots the machines (all at once). */
+  async boot(specs: readonly BootMachineSpec[]): Promise<void> {
+    await Promise.all(specs.map((s, i) => this.bootOne(s, i)));
+  }
+
+  private async bootOne(spec: BootMachineSpec, index: number): Promise<void> {
+    const dir = join(this.workDir, spec.name);
+    const root = join(dir, "root");
+    for (const d of ["upper", "work", "root"]) mkdirSync(join(dir, d), { recursive: true });
+    await must("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${this.image},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
+    // The internet's public CAs are in a cloud image; the test network's CA (for the S3 stand-in) stands in for them.
+    mkdirSync(join(root, "usr/local/share/ca-certificates"), { recursive: true });
+    writeFileSync(join(root, "usr/local/share/ca-certificates/probatio-boot-tests.crt"), readFileSync(this.trustedCa));
+    await must("chroot", [root, "update-ca-certificates"]);
+    // The image's own mirror setting, as a cloud image carries its provider's mirror.
+    // Only Debian's archive goes through the cache: the vendors' (stand-in) sources are reached directly.
+    writeFileSync(
+      join(root, "etc/apt/apt.conf.d/01probatio-boot-mirror"),
+      `Acquire::http::Proxy::deb.debian.org "http://${this.gateway}:3142";\n`,
+    );
+    const seed = join(root, "var/lib/cloud/seed/nocloud");
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(join(seed, "user-data"), spec.userData);
+    writeFileSync(join(seed, "meta-data"), `instance-id: ${spec.name}\nlocal-hostname: ${spec.name}\n`);
+    writeFileSync(
+      join(seed, "network-config"),
+      [
+        "version: 2",
+        "ethernets:",
+        "  ens3:",
+        `    addresses: [${spec.address}/${this.prefixLength}]`,
+        `    routes: [{to: 0.0.0.0/0, via: ${this.gateway}}]`,
+        `    nameservers: {addresses: [${this.gateway}]}`,
+        "",
+      ].join("\n"),
+    );
+    // Each machine in a namespace of its own with an `ens3` (the interface name of OVH's machines), its peer on the bridge.
+    const machineNs = `${this.netns}-${index}`;
+    await must("ip", ["netns", "add", machineNs]);
+    await must("ip", ["-n", this.netns, "link", "add", `vm${index}`, "type", "veth", "peer", "name", "ens3", "netns", machineNs]);
+    await must("ip", ["-n", this.netns, "link", "set", `vm${index}`, "master", "br0", "up"]);
+    const running: Running = { spec, dir, netns: machineNs, console: "" };
+    this.machines.set(spec.name, running);
+    this.start(running);
+  }
+
+  private start(m: Running): void {
+    const p = spawn(
+      "systemd-nspawn",
+      [
+        "-D",
+        join(m.dir, "root"),
+        "--boot",
+        "--register=no",
+        "--keep-unit",
+        `--network-namespace-path=/run/netns/${m.netns}`,
+        // The machine owns its network namespace: it configures its interface, and keepalived sends VRRP.
+        "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
+        // Its own clock zone and resolver, as on a cloud machine (not the host's bind-mounted files).
+        "--timezone=off",
+        "--resolv-conf=off",
+        `-M`,
+        m.spec.name,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    p.stdout!.on("data", (d) => (m.console += d.toString()));
+    p.stderr!.on("data", (d) => (m.console += d.toString()));
+    m.nspawn = p;
+  }
+
+  private machine(name: string): Running {
+    const m = this.machines.get(name);
+    if (!m) throw new Error(`no machine ${name}; have ${[...this.machines.keys()].join(", ")}`);
+    return m;
+  }
+
+  /** PID (in this host's PID namespace) of the machine's init. */
+  private async initPid(m: Running): Promise<number> {
+    for (let i = 0; i < 100; i++) {
+      const r = await sh("pgrep", ["-P", String(m.nspawn?.pid)]);
+      const pid = Number(r.stdout.trim().split("\n")[0]);
+      if (pid > 0) return pid;
+      await sleep(100);
+    }
+    throw new Error(`${m.spec.name} has no init process; console:\n${m.console.slice(-2000)}`);
+  }
+
+  /** Runs a command inside a machine, as root. */
+  async exec(name: string, command: string, timeoutMs = 120_000): Promise<ExecResult> {
+    const pid = await this.initPid(this.machine(name));
+    return sh("nsenter", ["-t", String(pid), "-m", "-u", "-i", "-n", "-p", "--", "/bin/bash", "-c", command], timeoutMs);
+  }
+
+  /** Runs a command in the network's namespace (where a client of the phase stands). */
+  probe(command: string, timeoutMs = 60_000): Promise<ExecResult> {
+    return sh("ip", ["netns", "exec", this.netns, "bash", "-c", command], timeoutMs);
+  }
+
+  /** Waits for cloud-init to finish on the machine; returns its status and the errors it recorded. */
+  async cloudInit(name: string, timeoutMs = 600_000): Promise<{ status: string; errors: string[]; log: string }> {
+    const t0 = Date.now();
+    let status = "";
+    while (Date.now() - t0 < timeoutMs) {
+      const r = await this.exec(name, "cloud-init status --long 2>&1 || true");
+      status = r.stdout;
+      if (/status: (done|error|disabled)/.test(status)) break;
+      await sleep(2000);
+    }
+    const result = await this.exec(name, "cat /run/cloud-init/result.json 2>/dev/null || echo '{}'");
+    const parsed = JSON.parse(result.stdout || "{}") as { v1?: { errors?: string[] } };
+    const log = (await this.exec(name, "cat /var/log/cloud-init-output.log 2>/dev/null")).stdout;
+    const warnings = log.split("\n").filter((l) => /\[WARNING\].*(failed|Failed)|Failed to|E: /.test(l));
+    return { status: status.trim(), errors: [...(parsed.v1?.errors ?? []), ...warnings], log };
+  }
+
+  /** Stops a machine as a crash would (SIGKILL to its container), or cleanly (poweroff). */
+  async stop(name: string, hard = false): Promise<void> {
+    const m = this.machine(name);
+    if (!m.nspawn || m.nspawn.exitCode !== null) return;
+    const exited = new Promise((r) => m.nspawn!.once("exit", r));
+    // SIGTERM makes systemd-nspawn ask the machine's init to power off cleanly; SIGKILL is a crash.
+    m.nspawn.kill(hard ? "SIGKILL" : "SIGTERM");
+    await Promise.race([exited, sleep(60_000)]);
+  }
+
+  /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged). */
+  async restart(name: string): Promise<void> {
+    const m = this.machine(name);
+    await this.stop(name);
+    this.start(m);
+    await this.initPid(m);
+  }
+
+  console(name: string): string {
+    return this.machine(name).console;
+  }
+
+  /** Memory the machines' processes use (resident), MiB: every process in each machine's PID namespace. */
+  async memoryMiB(): Promise<number> {
+    const namespaces = new Set<string>();
+    for (const m of this.machines.values()) {
+      const pid = await this.initPid(m).catch(() => 0);
+      if (pid) namespaces.add((await sh("ps", ["-o", "pidns=", "-p", String(pid)])).stdout.trim());
+    }
+    const rows = (await sh("ps", ["-e", "-o", "pidns=,rss="])).stdout.trim().split("\n");
+    const kib = rows
+      .map((r) => r.trim().split(/\s+/))
+      .filter(([ns]) => namespaces.has(ns))
+      .reduce((sum, [, rss]) => sum + Number(rss), 0);
+    return Math.round(kib / 1024);
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    if (process.env.PROBATIO_BOOT_KEEP === "1") {
+      process.stderr.write(`PROBATIO_BOOT_KEEP=1: ${this.netns} and ${this.workDir} kept for inspection\n`);
+      return;
+    }
+    this.destroyed = true;
+    await Promise.all([...this.machines.keys()].map((n) => this.stop(n).catch(() => this.stop(n, true))));
+    for (const d of this.daemons) d.kill("SIGTERM");
+    AptCache.stop();
+    await BootNetwork.cleanup(this.netns.replace(/^pbt-/, ""));
+  }
+}
+
+/** The text of a file of the machine's disk, read from the host. */
+export function machineFile(net: BootNetwork, name: string, path: string): string | undefined {
+  const p = join(net.workDir, name, "root", path);
+  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
+}

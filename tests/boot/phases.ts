@@ -1,0 +1,53 @@
+/**
+ * A phase's machines for the boot harness: probatio's rendered user data, byte for byte, and the addresses the cloud
+ * would give them. Classic VPS phases get public-side addresses of a test network of their own (TEST-NET-1), and
+ * DNS that knows each VPS by its host name and its OVH service name (pg_hba names machines by host name there);
+ * Public Cloud phases keep the plan's private addresses. The stack's vendor sources point at the test network's
+ * STAND-IN server, as a stack without the internet would point them at its mirrors.
+ */
+import { VendorSources } from "../../components/config/vendor";
+import { hostAddress } from "../../components/cidr";
+import { renderPhase } from "../../offline/render";
+import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
+import { BootMachineSpec, STANDIN_PORT } from "./harness";
+
+export interface BootPlan {
+  readonly gateway: string;
+  readonly prefixLength: number;
+  readonly machines: readonly (BootMachineSpec & { readonly role: string })[];
+}
+
+const isIp = (a?: string) => !!a && /^\d+\.\d+\.\d+\.\d+$/.test(a);
+
+/** The mirrors a stack in the test network sets: every vendor source on the stand-in server. */
+export function standinVendors(gateway: string): VendorSources {
+  const web = `http://${gateway}:${STANDIN_PORT}`;
+  const apt = { url: `${web}/apt`, component: "main", keyUrl: `${web}/apt/key.asc` };
+  return { gitlabRunner: { ...apt, suite: "bookworm" }, grafana: { ...apt, suite: "stable" }, npmRegistry: `${web}/npm/` };
+}
+
+export async function bootPlan(roadmap: RoadmapId, phase: number, stack = "prod"): Promise<BootPlan> {
+  const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
+  const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
+  const gateway = subnet ? hostAddress(subnet, 1) : "192.0.2.1";
+  const rendered = await renderPhase({ roadmap, phase, stack, overrides: { vendors: standinVendors(gateway) } });
+  if (subnet) {
+    return {
+      gateway,
+      prefixLength: Number(subnet.split("/")[1]),
+      machines: rendered.machines.map((m) => ({ name: m.machine, role: m.role, address: m.address!, userData: m.cloudInit })),
+    };
+  }
+  // Classic VPS: 192.0.2.0/24 (TEST-NET-1), one address each from .11, in the plan's order.
+  return {
+    gateway,
+    prefixLength: 24,
+    machines: rendered.machines.map((m, i) => ({
+      name: m.machine,
+      role: m.role,
+      address: `192.0.2.${11 + i}`,
+      userData: m.cloudInit,
+      aliases: m.address && !isIp(m.address) ? [m.address] : [],
+    })),
+  };
+}
