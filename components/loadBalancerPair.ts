@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_HEALTH_CHECK, DEFAULT_REGION, ports } from "../lib/defaults";
+import { DEFAULT_HAPROXY_MAXCONN, DEFAULT_HEALTH_CHECK, DEFAULT_REGION, ports } from "../lib/defaults";
 import { bundleToCloudInit } from "./config/bundle";
+import { withNodeExporter } from "./config/nodeExporter";
 import { haproxyNodeBundle } from "./config/haproxyNode";
 import { machineName } from "./labels";
 import {
@@ -175,24 +176,28 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
           pulumi.all([backendAddresses, args.vrrp?.authPass ?? ""]).apply(([addrs, authPass]) =>
             bundleToCloudInit(
               machineName(args.stack, role, i),
-              haproxyNodeBundle({
-                index: i,
-                backends: args.backends.map((b, j) => ({ name: b.name, address: addrs[j], port: b.port })),
-                healthPath,
-                healthCheck,
-                statsAddress: args.nodeIps?.[i] ?? statsAddress ?? "127.0.0.1",
-                domain: args.domain,
-                vrrp:
-                  nodes === 2
-                    ? {
-                        routerId: args.vrrp!.routerId,
-                        authPass,
-                        virtualIp: args.virtualIp!,
-                        prefixLength: Number(args.network!.cidr.split("/")[1]),
-                        nodeIps: args.nodeIps!,
-                      }
-                    : undefined,
-              }),
+              withNodeExporter(
+                haproxyNodeBundle({
+                  index: i,
+                  backends: args.backends.map((b, j) => ({ name: b.name, address: addrs[j], port: b.port })),
+                  healthPath,
+                  healthCheck,
+                  maxConnections: args.maxConnections ?? DEFAULT_HAPROXY_MAXCONN,
+                  statsAddress: args.nodeIps?.[i] ?? statsAddress ?? "127.0.0.1",
+                  domain: args.domain,
+                  vrrp:
+                    nodes === 2
+                      ? {
+                          routerId: args.vrrp!.routerId,
+                          authPass,
+                          virtualIp: args.virtualIp!,
+                          prefixLength: Number(args.network!.cidr.split("/")[1]),
+                          nodeIps: args.nodeIps!,
+                        }
+                      : undefined,
+                }),
+                args.nodeExporter,
+              ),
             ),
           ),
         ),

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_HEALTH_CHECK } from "../lib/defaults";
 import { parseCidr } from "./cidr";
 import { MachineOptions } from "./machines";
-import { ArgumentError } from "./validation";
+import { ArgumentError, requirePositiveInteger } from "./validation";
 
 /** A backend server (its address may be an output). */
 export interface LoadBalancerBackend {
@@ -74,6 +74,16 @@ export interface HaproxyLoadBalancerArgs extends LoadBalancerCommonArgs {
    */
   readonly vrrp?: { readonly routerId: number; readonly authPass: pulumi.Input<string> };
   /**
+   * Concurrent client connections each HAProxy node accepts (global maxconn).
+   * @default 20000
+   */
+  readonly maxConnections?: number;
+  /**
+   * Prometheus's node exporter on the machines (the phase is monitored).
+   * @default false
+   */
+  readonly nodeExporter?: boolean;
+  /**
    * Role label of the nodes.
    * @default "lb"
    */
@@ -126,6 +136,7 @@ function validateHaproxy(args: HaproxyLoadBalancerArgs): void {
   if (!Number.isInteger(check.intervalMs) || check.intervalMs < 100) {
     throw new ArgumentError("LoadBalancerPair", "healthCheck.intervalMs", `must be at least 100 ms (got ${check.intervalMs})`);
   }
+  if (args.maxConnections !== undefined) requirePositiveInteger("LoadBalancerPair", "maxConnections", args.maxConnections, 1_000_000);
   if (nodes === 2) {
     if (!args.network) throw new ArgumentError("LoadBalancerPair", "network", "is required for a VRRP pair");
     if (!args.vrrp) throw new ArgumentError("LoadBalancerPair", "vrrp", "is required for a VRRP pair");

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_DATABASE, DEFAULT_POSTGRES, DEFAULT_REGION, ports } from "../lib/defaults";
 import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
+import { withNodeExporter } from "./config/nodeExporter";
 import { postgresNodeBundle, PostgresNodeSettings, standbyName } from "./config/postgresNode";
 import { machineName } from "./labels";
 import {
@@ -165,13 +166,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
       },
     });
     const primaryBundle = secrets.apply((values) =>
-      postgresNodeBundle({
-        ...nodeSettings(values),
-        kind: "primary",
-        syncStandbys: standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((n): n is string => !!n),
-        slots: standbys.map((_, i) => standbyName(i)),
-        pgbouncer: args.pgbouncer,
-      }),
+      withNodeExporter(
+        postgresNodeBundle({
+          ...nodeSettings(values),
+          kind: "primary",
+          syncStandbys: standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((n): n is string => !!n),
+          slots: standbys.map((_, i) => standbyName(i)),
+          pgbouncer: args.pgbouncer,
+        }),
+        args.nodeExporter,
+      ),
     );
     const pgPort = pulumi.output(args.pgbouncer?.port ?? ports.postgres);
     if (args.variant === "colocated") {
@@ -218,7 +222,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
             pulumi
               .all([secrets, primaryHost])
               .apply(([values, host]) =>
-                bundleToCloudInit(machineName(args.stack, `${role}-standby`, i), postgresNodeBundle(standbyBundle(values, host, i))),
+                bundleToCloudInit(
+                  machineName(args.stack, `${role}-standby`, i),
+                  withNodeExporter(postgresNodeBundle(standbyBundle(values, host, i)), args.nodeExporter),
+                ),
               ),
           ),
         },

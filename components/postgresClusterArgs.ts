@@ -67,6 +67,11 @@ interface PostgresCommonArgs {
    */
   readonly bucketName?: string;
   /**
+   * Prometheus's node exporter on the machines (the phase is monitored).
+   * @default false
+   */
+  readonly nodeExporter?: boolean;
+  /**
    * Protect data-bearing resources (machines, bucket, database) from deletion.
    * @default true
    */

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
+import { withNodeExporter } from "./config/nodeExporter";
 import { renderRedisConf, renderSentinelConf } from "./config/redis";
 import { ports } from "../lib/defaults";
 import { machineName } from "./labels";
@@ -43,6 +44,11 @@ export interface RedisSentinelArgs {
    * @default "allkeys-lru" (cache); use "noeviction" for queues (BullMQ)
    */
   readonly maxmemoryPolicy?: string;
+  /**
+   * Prometheus's node exporter on the machines (the phase is monitored).
+   * @default false
+   */
+  readonly nodeExporter?: boolean;
   /** Machines: variant, offer, network. `fixedIps` (one per node) are required for more than one node. */
   readonly machines: MachineOptions;
   /**
@@ -184,17 +190,24 @@ export class RedisSentinel extends pulumi.ComponentResource {
           pulumi.output(args.password).apply((password) =>
             bundleToCloudInit(
               machineName(args.stack, role, i),
-              redisNodeBundle({
-                index: i,
-                addresses,
-                password,
-                maxmemory: args.maxmemory ?? "1gb",
-                maxmemoryPolicy: args.maxmemoryPolicy ?? "allkeys-lru",
-                masterName: this.masterName,
-                sentinel: args.sentinel
-                  ? { quorum: args.quorum ?? 2, downAfterMs: args.downAfterMs ?? 1500, failoverTimeoutMs: args.failoverTimeoutMs ?? 60000 }
-                  : undefined,
-              }),
+              withNodeExporter(
+                redisNodeBundle({
+                  index: i,
+                  addresses,
+                  password,
+                  maxmemory: args.maxmemory ?? "1gb",
+                  maxmemoryPolicy: args.maxmemoryPolicy ?? "allkeys-lru",
+                  masterName: this.masterName,
+                  sentinel: args.sentinel
+                    ? {
+                        quorum: args.quorum ?? 2,
+                        downAfterMs: args.downAfterMs ?? 1500,
+                        failoverTimeoutMs: args.failoverTimeoutMs ?? 60000,
+                      }
+                    : undefined,
+                }),
+                args.nodeExporter,
+              ),
             ),
           ),
         ),

@@ -8,6 +8,8 @@ export interface HaproxyNodeSettings {
   readonly backends: readonly HaproxyBackend[];
   readonly healthPath: string;
   readonly statsAddress: string;
+  /** Concurrent client connections HAProxy accepts (it needs twice as many file descriptors). */
+  readonly maxConnections: number;
   /** Health checks of the backends. */
   readonly healthCheck: { readonly intervalMs: number; readonly fall: number; readonly rise: number };
   readonly domain?: string;
@@ -35,7 +37,7 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
         fall: s.healthCheck.fall,
         rise: s.healthCheck.rise,
         stats: { address: s.statsAddress, port: ports.haproxyStats },
-        maxconn: 20000,
+        maxconn: s.maxConnections,
         runtimeApi: { address: "127.0.0.1", port: ports.haproxyRuntimeApi },
         migrationSlot: { tls: { sni: s.domain } },
       }),

@@ -11,6 +11,8 @@ import {
   renderPostgresConf,
 } from "./postgres";
 
+const LOOPBACK = "127.0.0.1/32";
+
 /** Standby i's name as the primary knows it (application_name and replication slot). */
 export function standbyName(i: number): string {
   return `standby${i + 1}`;
@@ -67,7 +69,8 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
     {
       path: `${s.confDir}/pg_hba.conf`,
       content: renderPgHba({
-        allowedCidrs: s.allowedCidrs,
+        // pgBouncer beside the primary connects over loopback.
+        allowedCidrs: s.pgbouncer && !s.allowedCidrs.includes(LOOPBACK) ? [LOOPBACK, ...s.allowedCidrs] : s.allowedCidrs,
         replicationUser: REPLICATION_USER,
         appUser: s.appUser,
         database: s.database,
@@ -149,7 +152,10 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
     commands: [
       "systemctl stop postgresql",
       `rm -rf ${s.pgData}`,
-      `sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} -R`,
+      // The primary boots at the same time and creates the replication role and slots on its first boot: retry
+      // (for up to 15 minutes) until it can serve the base backup, then check one was taken.
+      `for i in $(seq 1 90); do sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} -R && break; rm -rf ${s.pgData}; sleep 10; done`,
+      `test -f ${s.pgData}/standby.signal`,
       "systemctl start postgresql",
     ],
     services: [`postgresql@${s.version}-main`],

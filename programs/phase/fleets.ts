@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bundleToCloudInit, mergeBundles, ServiceBundle } from "../../components/config/bundle";
+import { nodeExporterBundle } from "../../components/config/nodeExporter";
 import { appServices, pm2Apps, pm2Runtime, pm2Save } from "../../components/config/services";
 import { VENDOR_SOURCES } from "../../components/config/vendor";
 import { machineName } from "../../components/labels";
@@ -62,7 +63,7 @@ export function declareFleet(
     });
   const underPm2 = fleet.services.some((x) => pm2Apps.has(x));
   const own: ServiceBundle[] = underPm2 ? [pm2Runtime(serviceCtx), ...apps, pm2Save] : apps;
-  if (topology.monitoring) own.push(nodeExporter);
+  if (topology.monitoring) own.push(nodeExporterBundle);
   const keys = settings.sshPublicKey ? [settings.sshPublicKey] : undefined;
   const fixedIps = fleet.variant === "public-cloud" ? ctx.fixedIps(fleet.role, fleet.count) : undefined;
   const vps = new VpsFleet(

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LoadBalancerPair } from "../../components/loadBalancerPair";
 import { VpsFleet } from "../../components/vpsFleet";
-import { DEFAULT_HEALTH_CHECK, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
+import { DEFAULT_HAPROXY_MAXCONN, DEFAULT_HEALTH_CHECK, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
 import { roleAddresses } from "../addressPlan";
-import { HaproxyLoadBalancerSpec, ManagedLoadBalancerSpec } from "../roadmaps";
+import { getRoadmap, HaproxyLoadBalancerSpec, ManagedLoadBalancerSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { NetworkParts } from "./network";
@@ -65,6 +65,8 @@ function declareHaproxy(
         : undefined,
       machines: { offer: fleet.offer, sshPublicKey: ctx.settings.sshPublicKey },
       domain: ctx.settings.domain,
+      nodeExporter: !!ctx.topology.monitoring,
+      maxConnections: maxConnections(ctx),
     },
     ctx.rootOpts,
   );
@@ -73,6 +75,15 @@ function declareHaproxy(
     machines: { [fleet.role]: ctx.machineNames(fleet.role, fleet.count) },
     scrape: [{ role: fleet.role, addresses: nodeIps ?? [] }],
   };
+}
+
+/**
+ * HAProxy's connection limit from the phase's targets (Little's law): the top of the seed's request rate times the
+ * time a request may take before the roadmap's latency alert fires. Where the phase gives no rate, the default.
+ */
+function maxConnections(ctx: PhaseContext): number {
+  const rate = ctx.phase.targets.requestsPerSecond?.max;
+  return rate ? Math.ceil(rate * getRoadmap(ctx.phase.roadmap).alerts.latencySeconds) : DEFAULT_HAPROXY_MAXCONN;
 }
 
 function declareManaged(ctx: PhaseContext, net: NetworkParts, lb: ManagedLoadBalancerSpec): DeclaredLoadBalancer {

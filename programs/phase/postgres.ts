@@ -91,6 +91,7 @@ function commonArgs(ctx: PhaseContext, pg: PostgresSpec, allowedCidrs: readonly 
     passwords: passwords(ctx),
     cloudProject: ctx.settings.cloudProject,
     bucketName: ctx.generation > 1 ? `${ctx.settings.stack}-pg-backups-g${ctx.generation}` : undefined,
+    nodeExporter: !!ctx.topology.monitoring,
   };
 }
 

@@ -31,6 +31,7 @@ export function declareRedis(ctx: PhaseContext, net: NetworkParts): DeclaredRedi
       // Redis keeps 40 % of the machine for the system, fork-on-save and the node exporter.
       maxmemory: `${Math.max(1, Math.floor(fleet.size.ramGb * 0.6))}gb`,
       maxmemoryPolicy: spec.maxmemoryPolicy,
+      nodeExporter: !!ctx.topology.monitoring,
       machines: { ...machineOptions(ctx, net, fleet), fixedIps: ctx.fixedIps(fleet.role, fleet.count) },
     },
     ctx.rootOpts,

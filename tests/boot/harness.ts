@@ -316,6 +316,8 @@ export class BootNetwork {
         "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
         // Its own clock zone and resolver, as on a cloud machine (not the host's bind-mounted files).
         "--timezone=off",
+        // A machine's systemd lets services raise their open-file limit to 524288 (what HAProxy's maxconn needs).
+        "--rlimit=RLIMIT_NOFILE=1024:524288",
         "--resolv-conf=off",
         `-M`,
         m.spec.name,
@@ -382,12 +384,25 @@ export class BootNetwork {
     await Promise.race([exited, sleep(60_000)]);
   }
 
-  /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged). */
+  /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged), and waits until it is up. */
   async restart(name: string): Promise<void> {
     const m = this.machine(name);
     await this.stop(name);
     this.start(m);
     await this.initPid(m);
+    await this.waitBooted(name);
+  }
+
+  /** Waits until the machine's systemd has finished starting units ("running", or "degraded" if one failed). */
+  async waitBooted(name: string, timeoutMs = 180_000): Promise<string> {
+    const t0 = Date.now();
+    let state = "";
+    while (Date.now() - t0 < timeoutMs) {
+      state = (await this.exec(name, "systemctl is-system-running 2>/dev/null")).stdout.trim();
+      if (state === "running" || state === "degraded") return state;
+      await sleep(1000);
+    }
+    return state;
   }
 
   console(name: string): string {

@@ -1,0 +1,105 @@
+/**
+ * The boot test of one phase: its machines booted once from their exact user data, then every probe against the
+ * same machines (cloud-init, declared services, reboot, Prometheus targets, and the phase's own probes).
+ */
+import { BootNetwork } from "./harness";
+import { bootPlan, BootPlan } from "./phases";
+import { buildStandins } from "./standins";
+import { RoadmapId } from "../../programs/roadmaps";
+
+export interface BootedPhase {
+  readonly net: BootNetwork;
+  readonly plan: BootPlan;
+}
+
+/** Declares the phase's boot suite; `more` adds the phase's own probes (they run after the common ones). */
+export function describeBootedPhase(
+  roadmap: RoadmapId,
+  phase: number,
+  buckets: readonly string[],
+  more?: (booted: () => BootedPhase) => void,
+): void {
+  describe(`${roadmap} phase ${phase}, booted from its user data`, () => {
+    let net: BootNetwork;
+    let plan: BootPlan;
+    const t0 = Date.now();
+    const log = (line: string) => process.stderr.write(`[boot ${roadmap} ${phase}] ${line}\n`);
+
+    beforeAll(async () => {
+      plan = await bootPlan(roadmap, phase);
+      net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, buildStandins());
+      // What `up` creates beside the machines (OVH Object Storage buckets).
+      for (const b of buckets) await net.createBucket(b);
+      await net.boot(plan.machines);
+    }, 10 * 60_000);
+
+    afterAll(async () => {
+      await net?.destroy();
+    }, 5 * 60_000);
+
+    const units = async (name: string) =>
+      (await net.exec(name, "cat /etc/probatio/services 2>/dev/null")).stdout.split("\n").filter(Boolean);
+
+    test(
+      "every machine's cloud-init finishes with no error, and every service probatio declares for it is active and enabled",
+      async () => {
+        const failures: Record<string, string[]> = {};
+        for (const m of plan.machines) {
+          const r = await net.cloudInit(m.name);
+          log(`${m.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
+          const down: string[] = [];
+          for (const unit of await units(m.name)) {
+            const s = (await net.exec(m.name, `systemctl is-active ${unit}; systemctl is-enabled ${unit}`)).stdout
+              .trim()
+              .split("\n")
+              .join(" ");
+            // PostgreSQL's cluster units are enabled by Debian's generator at each boot ("enabled-runtime").
+            if (!/^active enabled(-runtime)?$/.test(s)) down.push(`${unit}: ${s}`);
+          }
+          if (r.errors.length > 0 || !/status: done/.test(r.status) || down.length > 0) failures[m.name] = [r.status, ...r.errors, ...down];
+        }
+        log(`${plan.machines.length} machines booted in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${await net.memoryMiB()} MiB resident`);
+        expect(failures).toEqual({});
+      },
+      15 * 60_000,
+    );
+
+    more?.(() => ({ net, plan }));
+
+    test(
+      "after a reboot, every declared service is active again",
+      async () => {
+        const down: string[] = [];
+        for (const m of plan.machines) {
+          await net.restart(m.name);
+          // systemd brings the machine up: wait for it to settle, then every unit must be active.
+          await net.exec(m.name, "timeout 120 systemctl is-system-running --wait >/dev/null 2>&1; true", 180_000);
+          for (const unit of await units(m.name)) {
+            const s = (await net.exec(m.name, `systemctl is-active ${unit}`)).stdout.trim();
+            if (s !== "active") down.push(`${m.name} ${unit}: ${s}`);
+          }
+        }
+        expect(down).toEqual([]);
+      },
+      15 * 60_000,
+    );
+  });
+}
+
+/** Prometheus's view of its scrape targets, from the network (the monitoring machine's port 9090). */
+export async function prometheusTargets(
+  net: BootNetwork,
+  monitoring: string,
+): Promise<{ job: string; instance: string; health: string }[]> {
+  for (let i = 0; i < 60; i++) {
+    const r = await net.probe(`curl -s -m 5 http://${monitoring}:9090/api/v1/targets`);
+    if (r.code === 0 && r.stdout) {
+      const targets = (JSON.parse(r.stdout).data?.activeTargets ?? []) as { labels: { job: string; instance: string }; health: string }[];
+      const list = targets.map((t) => ({ job: t.labels.job, instance: t.labels.instance, health: t.health }));
+      // Prometheus scrapes every 15 s: wait until every target has been scraped once.
+      if (list.length > 0 && list.every((t) => t.health !== "unknown")) return list;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return [];
+}
