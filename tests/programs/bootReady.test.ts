@@ -1,0 +1,58 @@
+/**
+ * What the boot tests found, asserted on the rendered user data (so that a regression shows in the unit suite too):
+ * files written after the packages, a runcmd that stops at the first failure, a node exporter on every machine of a
+ * monitored phase, loopback in pg_hba for a colocated pgBouncer, HAProxy's connection limit from the seed.
+ */
+import { parse } from "yaml";
+import { renderPhase } from "../../offline/render";
+
+const phase = (roadmap: "probatio" | "koprogo", n: number) => renderPhase({ roadmap, phase: n, stack: "prod" });
+const doc = (cloudInit: string) => parse(cloudInit.replace(/^#cloud-config\n/, ""));
+
+test("every file is written after the packages are installed, and the first failing command stops the script", async () => {
+  for (const n of [0, 1, 2, 3]) {
+    for (const m of (await phase("probatio", n)).machines) {
+      const d = doc(m.cloudInit);
+      expect((d.write_files ?? []).filter((f: { defer?: boolean }) => f.defer !== true)).toEqual([]);
+      if (d.runcmd) expect(d.runcmd[0]).toBe("set -eu");
+    }
+  }
+});
+
+test("in a monitored phase, every machine runs the node exporter Prometheus scrapes, and declares it", async () => {
+  for (const n of [1, 2, 3]) {
+    for (const m of (await phase("probatio", n)).machines) {
+      expect({ machine: m.machine, exporter: doc(m.cloudInit).packages.includes("prometheus-node-exporter") }).toEqual({
+        machine: m.machine,
+        exporter: true,
+      });
+      expect(m.files["/etc/probatio/services"]).toContain("prometheus-node-exporter\n");
+    }
+  }
+});
+
+test("phase 1's pgBouncer beside the primary may connect over loopback", async () => {
+  const db = (await phase("probatio", 1)).machines.find((m) => m.machine === "prod-database-1")!;
+  expect(db.files["/etc/postgresql/15/main/pg_hba.conf"]).toMatch(/^host\s+app\s+app\s+127\.0\.0\.1\/32\s+scram-sha-256$/m);
+  expect(db.files["/etc/pgbouncer/pgbouncer.ini"]).toContain("app = host=127.0.0.1 port=5432 dbname=app");
+});
+
+test("HAProxy accepts the seed's top request rate for the roadmap's 1 s latency budget (phase 2: 8000, phase 3: 30000)", async () => {
+  const maxconn = async (n: number) =>
+    (await phase("probatio", n)).machines
+      .find((m) => m.machine === "prod-lb-1")!
+      .files["/etc/haproxy/haproxy.cfg"].match(/^\s+maxconn (\d+)$/m)![1];
+  expect(await maxconn(2)).toBe("8000");
+  expect(await maxconn(3)).toBe("30000");
+});
+
+test("PM2 is pinned, installed from the vendor source setting, started by systemd, and starts no application before a release", async () => {
+  const backend = (await phase("probatio", 0)).machines.find((m) => m.machine === "prod-backend-1")!;
+  const runcmd: string[] = doc(backend.cloudInit).runcmd;
+  expect(runcmd).toContain("npm install -g --registry=https://registry.npmjs.org/ pm2@5.4.3");
+  expect(runcmd).toContain("pm2 startup systemd -u root --hp /root");
+  expect(runcmd.find((c) => c.includes("pm2 start /etc/probatio/pm2/backend.config.json"))).toMatch(
+    /^if \[ -f \/opt\/probatio\/backend\/app\.js \]/,
+  );
+  expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\n");
+});
