@@ -93,6 +93,9 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
       [50, 90, 110],
     ]) {
       await setShare(api, "app_reads", percent);
+      // A changed weight governs the round-robin from the next scheduling round: one round (the weights' sum, 20
+      // requests) is served before the measurement, so that the 200 measured reads are all under the new shares.
+      await bodies(lb, 20);
       const got = await bodies(lb, 200);
       const n = got.filter((b) => b === "target").length;
       const weights = (await serverStats(api)).filter((x) => x.backend === "app_reads").map((x) => `${x.server} ${x.status} ${x.weight}`);
