@@ -169,6 +169,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
         ports,
         publicNetwork: nodes === 1,
         sshPublicKey: m.sshPublicKey,
+        sshJump: m.sshJump,
         networkId: nodes === 1 ? args.network?.networkId : undefined,
         fixedIps: nodes === 1 && args.network && args.nodeIps ? [args.nodeIps[0]] : undefined,
         securityGroups: nodes === 1 ? m.securityGroups : undefined,

@@ -33,6 +33,11 @@ export interface MachineOptions {
    */
   readonly fixedIps?: readonly string[];
   /**
+   * The jump host through which machines with no public interface receive their configuration over SSH.
+   * @default none
+   */
+  readonly sshJump?: pulumi.Input<string>;
+  /**
    * Security group names (public-cloud).
    * @default none
    */

@@ -186,6 +186,7 @@ export class RedisSentinel extends pulumi.ComponentResource {
         fixedIps: args.machines.fixedIps,
         securityGroups: args.machines.securityGroups,
         sshPublicKey: args.machines.sshPublicKey,
+        sshJump: args.machines.sshJump,
         userData: Array.from({ length: nodes }, (_, i) =>
           pulumi.output(args.password).apply((password) =>
             bundleToCloudInit(

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGE, DEFAULT_OVH_SUBSIDIARY, DEFAULT_REGION } from "../lib/defaults";
+import { withAuthorizedKey } from "./config/cloudinit";
+import { MachineConfig } from "./delivery/machineConfig";
 import { machineLabels, machineName } from "./labels";
 import { MachineVariant } from "./machines";
 import { ArgumentError, requireName, requirePositiveInteger } from "./validation";
@@ -68,6 +70,11 @@ export interface VpsFleetArgs {
    */
   readonly securityGroups?: readonly pulumi.Input<string>[];
   /**
+   * The jump host through which machines with no public interface receive their configuration (SSH's ProxyJump).
+   * @default none (machines with no public interface then get their configuration at creation only)
+   */
+  readonly sshJump?: pulumi.Input<string>;
+  /**
    * OVH subsidiary for VPS orders.
    * @default "FR"
    */
@@ -105,6 +112,10 @@ export class VpsFleet extends pulumi.ComponentResource {
   public readonly names: string[];
   /** Address of each machine: IPv4 (public-cloud) or the VPS service hostname (ovh-vps). */
   public readonly addresses: pulumi.Output<string>[];
+  /** Address on the public network of each machine (its VPS service name, or its Ext-Net address); none when private only. */
+  public readonly publicAddresses: pulumi.Output<string>[];
+  /** Each machine's configuration, delivered over SSH and kept up to date in place (one per machine with user data). */
+  public readonly configs: MachineConfig[];
   public readonly role: string;
 
   constructor(name: string, args: VpsFleetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -116,6 +127,28 @@ export class VpsFleet extends pulumi.ComponentResource {
     const region = args.region ?? DEFAULT_REGION;
     this.names = [];
     this.addresses = [];
+    this.publicAddresses = [];
+    this.configs = [];
+    // Every machine's configuration lets the operator's key in: the delivery's way in, kept up to date like the rest.
+    const userData = args.userData?.map((u) =>
+      args.sshPublicKey ? pulumi.all([u, args.sshPublicKey]).apply(([text, key]) => withAuthorizedKey(text, key)) : pulumi.output(u),
+    );
+    const deliver = (i: number, host: pulumi.Input<string>, jump?: pulumi.Input<string>) => {
+      const machineUserData = userData?.[i];
+      if (!machineUserData) return;
+      this.configs.push(
+        new MachineConfig(
+          `${name}-${i + 1}-config`,
+          {
+            machine: this.names[i],
+            host,
+            userData: machineUserData,
+            jump: jump ? pulumi.output(jump).apply((h) => ({ host: h })) : undefined,
+          },
+          { parent: this },
+        ),
+      );
+    };
 
     if ((args.variant ?? "public-cloud") === "ovh-vps") {
       // Loaded here, not at the top: the CLI must not pay for provider SDKs it does not use.
@@ -144,6 +177,9 @@ export class VpsFleet extends pulumi.ComponentResource {
         );
         this.names.push(displayName);
         this.addresses.push(vps.serviceName);
+        this.publicAddresses.push(vps.serviceName);
+        // A classic VPS has no user-data API: its configuration goes over SSH once it answers.
+        deliver(i, vps.serviceName);
       }
     } else {
       const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
@@ -159,11 +195,11 @@ export class VpsFleet extends pulumi.ComponentResource {
               { parent: this },
             )
           : undefined;
+      const publicNetwork = args.publicNetwork ?? !(args.networkId || args.ports);
       for (let i = 0; i < args.count; i++) {
         const instanceName = machineName(args.stack, args.role, i);
         const networks: { name?: string; uuid?: pulumi.Input<string>; fixedIpV4?: string; port?: pulumi.Input<string> }[] = [];
-        const hasPrivate = !!(args.networkId || args.ports);
-        if (args.publicNetwork ?? !hasPrivate) networks.push({ name: "Ext-Net" });
+        if (publicNetwork) networks.push({ name: "Ext-Net" });
         if (args.ports) networks.push({ port: args.ports[i] });
         else if (args.networkId)
           networks.push(args.fixedIps ? { uuid: args.networkId, fixedIpV4: args.fixedIps[i] } : { uuid: args.networkId });
@@ -178,17 +214,26 @@ export class VpsFleet extends pulumi.ComponentResource {
             metadata: labels,
             networks,
             securityGroups: args.securityGroups ? [...args.securityGroups] : undefined,
-            userData: args.userData?.[i],
+            userData: userData?.[i],
             schedulerHints: group ? [{ group: group.id }] : undefined,
           },
-          { parent: this },
+          // The user data is the instance's first boot only: a later change is delivered in place (MachineConfig), never
+          // by rebuilding the machine (the real provider replaces an instance whose user data changes).
+          { parent: this, ignoreChanges: ["userData"] },
         );
         this.names.push(instanceName);
-        this.addresses.push(args.fixedIps ? pulumi.output(args.fixedIps[i]) : instance.accessIpV4);
+        const address = args.fixedIps ? pulumi.output(args.fixedIps[i]) : instance.accessIpV4;
+        this.addresses.push(address);
+        if (publicNetwork) {
+          this.publicAddresses.push(instance.accessIpV4);
+          deliver(i, instance.accessIpV4);
+        } else if (args.sshJump) {
+          deliver(i, address, args.sshJump);
+        }
       }
     }
     // The cloud-init of each machine is an output too: `probatio render` reads it, and classic VPS (which have no
     // user-data API) are configured from it.
-    this.registerOutputs({ names: this.names, addresses: this.addresses, userData: args.userData ? [...args.userData] : [] });
+    this.registerOutputs({ names: this.names, addresses: this.addresses, userData: userData ?? [] });
   }
 }

@@ -40,7 +40,8 @@ export function plainInputs(value: unknown, revealSecrets = false): unknown {
       return "value" in o ? plainInputs(o.value, revealSecrets) : "[unknown]";
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = plainInputs(v, revealSecrets);
+    // A dynamic resource's serialized provider is code, not configuration: named, not copied into plans and snapshots.
+    for (const [k, v] of Object.entries(o)) out[k] = k === "__provider" ? "[dynamic provider code]" : plainInputs(v, revealSecrets);
     return out;
   }
   return value;

@@ -5,13 +5,16 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { existsSync, mkdirSync } from "fs";
 import { homedir } from "os";
-import { join, resolve } from "path";
+import { delimiter, join, resolve } from "path";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import type { PhaseSettings } from "../../programs/settings";
 import { findPulumiRoot } from "../engineBinary";
 import { translateEngineError } from "./operation";
 
 export type { Stack };
+
+/** probatio's engine plugins: Pulumi's Node.js dynamic-provider host. */
+const PLUGINS_DIR = resolve(__dirname, "..", "..", "..", "bin", "plugins");
 
 export interface StackOptions {
   readonly stack: string;
@@ -71,6 +74,9 @@ export async function openStack(opts: StackOptions, create = true, override?: Pa
       PULUMI_BACKEND_URL: backendUrl(opts.backend),
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+      // The dynamic-provider host of MachineConfig (bin/plugins), and the delivery code of this probatio.
+      PATH: [PLUGINS_DIR, process.env.PATH ?? ""].join(delimiter),
+      PROBATIO_DELIVERY_MODULE: join(__dirname, "..", "..", "components", "delivery", "deliver.js"),
     },
   };
   const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };

@@ -31,9 +31,9 @@ export function mergeBundles(bundles: readonly ServiceBundle[]): ServiceBundle {
   };
 }
 
-export function bundleToCloudInit(hostname: string, bundle: ServiceBundle, sshAuthorizedKeys?: readonly string[]): string {
+export function bundleToCloudInit(hostname: string, bundle: ServiceBundle): string {
   const services = bundle.services ?? [];
   // The machine's own record of what must run on it: the boot tests and `probatio status` read it.
   const files = services.length > 0 ? [...bundle.files, { path: SERVICES_FILE, content: services.join("\n") + "\n" }] : bundle.files;
-  return renderCloudInit({ hostname, packages: bundle.packages, files, commands: bundle.commands, sshAuthorizedKeys });
+  return renderCloudInit({ hostname, packages: bundle.packages, files, commands: bundle.commands });
 }

@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
 /** A file cloud-init writes on first boot. */
 export interface CloudInitFile {
@@ -15,8 +15,11 @@ export interface CloudInitSettings {
   readonly files: readonly CloudInitFile[];
   /** Commands run once, in order, after packages and files. */
   readonly commands: readonly string[];
-  readonly sshAuthorizedKeys?: readonly string[];
 }
+
+/** The default user of OVH's Debian images, whom the operator's key lets in (root through sudo). */
+export const DEFAULT_SSH_USER = "debian";
+export const AUTHORIZED_KEYS_FILE = `/home/${DEFAULT_SSH_USER}/.ssh/authorized_keys`;
 
 /** Renders `#cloud-config` user data. Pure: same settings, same text. */
 export function renderCloudInit(s: CloudInitSettings): string {
@@ -38,8 +41,22 @@ export function renderCloudInit(s: CloudInitSettings): string {
   // The commands run as one shell script: stop at the first that fails, so that cloud-init reports it (a script
   // goes on after a failure and reports only its last command's status).
   if (s.commands.length > 0) doc.runcmd = ["set -eu", ...s.commands];
-  if (s.sshAuthorizedKeys && s.sshAuthorizedKeys.length > 0) {
-    doc.ssh_authorized_keys = [...s.sshAuthorizedKeys];
-  }
   return "#cloud-config\n" + stringify(doc, { lineWidth: 0 });
+}
+
+/**
+ * Adds the operator's SSH key to a user data, as a file of the configuration (not cloud-init's once-only
+ * `ssh_authorized_keys`): a new key is then delivered in place like any other change, with no machine rebuilt.
+ */
+export function withAuthorizedKey(userData: string, key: string): string {
+  const doc = parse(userData.replace(/^#cloud-config\n/, "")) as Record<string, unknown>;
+  const files = ((doc.write_files as { path: string }[] | undefined) ?? []).filter((f) => f.path !== AUTHORIZED_KEYS_FILE);
+  files.push({
+    path: AUTHORIZED_KEYS_FILE,
+    content: key.trim() + "\n",
+    permissions: "0600",
+    owner: `${DEFAULT_SSH_USER}:${DEFAULT_SSH_USER}`,
+    defer: true,
+  } as { path: string });
+  return "#cloud-config\n" + stringify({ ...doc, write_files: files }, { lineWidth: 0 });
 }

@@ -36,9 +36,19 @@ export class PhaseContext {
     readonly rootOpts: pulumi.ComponentResourceOptions,
     /** How many side-by-side migrations built this stack (data stores are named per generation). */
     readonly generation: number,
+    /**
+     * The SSH jump host of the phase's private machines (their configuration goes through it): the first application
+     * machine with a public interface. Known once the application fleets are declared.
+     */
+    readonly sshJump?: pulumi.Input<string>,
   ) {
     this.fleets = new Map(topology.fleets.map((f) => [f.role, f]));
     this.common = { phase: settings.phase, stack: settings.stack, region: settings.region };
+  }
+
+  /** The same context, with the SSH gateway of the phase's private machines. */
+  withSshJump(sshJump: pulumi.Input<string>): PhaseContext {
+    return new PhaseContext(this.settings, this.phase, this.environment, this.topology, this.rootOpts, this.generation, sshJump);
   }
 
   /** A failure of the roadmap data itself, named by roadmap, phase and environment. */

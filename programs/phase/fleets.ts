@@ -64,7 +64,6 @@ export function declareFleet(
   const underPm2 = fleet.services.some((x) => pm2Apps.has(x));
   const own: ServiceBundle[] = underPm2 ? [pm2Runtime(serviceCtx), ...apps, pm2Save] : apps;
   if (topology.monitoring) own.push(nodeExporterBundle);
-  const keys = settings.sshPublicKey ? [settings.sshPublicKey] : undefined;
   const fixedIps = fleet.variant === "public-cloud" ? ctx.fixedIps(fleet.role, fleet.count) : undefined;
   const vps = new VpsFleet(
     fleet.role,
@@ -78,7 +77,7 @@ export function declareFleet(
       userData: Array.from({ length: fleet.count }, (_, i) =>
         pulumi
           .all([...extra])
-          .apply((bundles) => bundleToCloudInit(machineName(settings.stack, fleet.role, i), mergeBundles([...own, ...bundles]), keys)),
+          .apply((bundles) => bundleToCloudInit(machineName(settings.stack, fleet.role, i), mergeBundles([...own, ...bundles]))),
       ),
     },
     { ...ctx.rootOpts, protect },

@@ -60,7 +60,20 @@ export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: P
 function composePhase(settings: PhaseSettings, phaseNo: number, generation: number, opts: pulumi.ComponentResourceOptions): PhaseOutputs {
   const phase = getPhase(settings.roadmap, phaseNo);
   const env = environmentFor(phase, settings.stack, settings.environment);
-  const ctx = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation);
+  const base = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation);
+  // Application fleets: every role no component declares itself. The first with a public interface is the SSH gateway
+  // of the private machines (known once declared: deferred); a phase without one delivers to them at creation only.
+  const claimed = new Set([
+    ...monitoringClaims,
+    ...postgres.postgresClaims(postgres.postgresPlacement(base)),
+    ...redisClaims(base),
+    ...loadBalancerClaims(base),
+    ...kubernetesClaims(base),
+    "pgbouncer",
+  ]);
+  const appFleets = base.topology.fleets.filter((f) => !claimed.has(f.role));
+  const jump = deferred();
+  const ctx = appFleets.length > 0 ? base.withSshJump(jump.output) : base;
   const net = declareNetwork(ctx);
 
   // PostgreSQL first where it lives on the application's machine (its bundle goes into that machine's user data).
@@ -71,24 +84,17 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
   if (compose && placement.kind === "compose") extra.set(placement.fleet.role, [compose]);
   if (colocated && placement.kind === "colocated") extra.set(placement.fleet.role, [colocated.colocatedBundle!]);
 
-  // Application fleets: every role no component declares itself.
-  const claimed = new Set([
-    ...monitoringClaims,
-    ...postgres.postgresClaims(placement),
-    ...redisClaims(ctx),
-    ...loadBalancerClaims(ctx),
-    ...kubernetesClaims(ctx),
-    "pgbouncer",
-  ]);
   const apps = new Map<string, VpsFleet>();
   const declared: Declared[] = [];
-  for (const fleet of ctx.topology.fleets.filter((f) => !claimed.has(f.role))) {
+  for (const fleet of appFleets) {
     // The machine that holds the Compose PostgreSQL holds data: protected like a database.
     const holdsData = placement.kind === "compose" && fleet.role === placement.fleet.role;
     const app = declareFleet(ctx, net, fleet, extra.get(fleet.role) ?? [], holdsData);
     apps.set(fleet.role, app.fleet);
     declared.push(app);
   }
+
+  jump.settle(sshGateway(apps));
 
   const separate = postgres.declareSeparatePostgres(ctx, net, placement, apps);
   const cluster = colocated ?? separate.cluster;
@@ -122,6 +128,24 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
     worm,
     backupBucket,
   });
+}
+
+/**
+ * The SSH gateway of a phase's private machines: its first application machine with a public interface (a backend in
+ * phases 2–3). It reaches the private network already, holds no data, and SSH to it is fenced by the allow-list.
+ * Empty when the phase has none (then a private machine's delivery says so).
+ */
+function sshGateway(apps: ReadonlyMap<string, VpsFleet>): pulumi.Input<string> {
+  for (const fleet of apps.values()) if (fleet.publicAddresses.length > 0) return fleet.publicAddresses[0];
+  return "";
+}
+
+/** A string known later in the program (settled once, before the program ends). */
+function deferred(): { output: pulumi.Output<string>; settle: (v: pulumi.Input<string>) => void } {
+  let resolve!: (v: pulumi.Input<string>) => void;
+  // Settled with the Output itself (not its value): an unknown value in a preview stays unknown instead of never coming.
+  const promise = new Promise<pulumi.Input<string>>((res) => (resolve = res));
+  return { output: pulumi.output(promise) as pulumi.Output<string>, settle: (v) => resolve(v) };
 }
 
 /** Outputs a phase does not have are absent from the stack, not present and empty. */

@@ -63,7 +63,7 @@ function declareHaproxy(
       vrrp: pair
         ? { routerId: lb.vrrpRouterId ?? DEFAULT_VRRP_ROUTER_ID, authPass: deriveSecret(ctx.settings.dbPassword, "vrrp") }
         : undefined,
-      machines: { offer: fleet.offer, sshPublicKey: ctx.settings.sshPublicKey },
+      machines: { offer: fleet.offer, sshPublicKey: ctx.settings.sshPublicKey, sshJump: ctx.sshJump },
       domain: ctx.settings.domain,
       nodeExporter: !!ctx.topology.monitoring,
       maxConnections: maxConnections(ctx),

@@ -49,6 +49,7 @@ export function machineOptions(ctx: PhaseContext, net: NetworkParts, fleet: Flee
     variant: fleet.variant,
     offer: fleet.offer,
     sshPublicKey: ctx.settings.sshPublicKey,
+    sshJump: ctx.sshJump,
     networkId: fleet.variant === "public-cloud" && net.network ? net.network.networkId : undefined,
     securityGroups: net.groups && tier ? [groupName(net.groups.names)] : undefined,
   };

@@ -63,6 +63,8 @@ export function makeSandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE: "engine-test-passphrase",
     PROBATIO_STUB_CLOUD: cloud,
+    // The stub cloud's machines do not exist: configuration deliveries go to STAND-IN machines (one directory each).
+    PROBATIO_DELIVERY_STANDIN: join(root, "machines"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     FORCE_COLOR: "0",
     ...extraEnv,

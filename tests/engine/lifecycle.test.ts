@@ -34,7 +34,7 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ command: "preview", phase: 0, roadmap: "probatio" });
-    expect(out.changes.create).toBe(13);
+    expect(out.changes.create).toBe(17);
     expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
     expect(cloudObjects(sb)).toEqual([]);
     expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
@@ -46,7 +46,7 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.result).toBe("succeeded");
-    expect(out.changes.create).toBe(13);
+    expect(out.changes.create).toBe(17);
     expect(out.outputs.phase).toBe(0);
     expect(out.outputs.machines).toEqual({
       backend: ["prod-backend-1"],
@@ -76,14 +76,14 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     expect(out.changes.create ?? 0).toBe(0);
     expect(out.changes.update ?? 0).toBe(0);
     expect(out.changes.delete ?? 0).toBe(0);
-    expect(out.changes.same).toBe(13);
+    expect(out.changes.same).toBe(17);
   });
 
   test("status shows the phase, the resources and the outputs", async () => {
     const r = await runCli(sb, ["status", "--stack", "prod", "--json"]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ stack: "prod", roadmap: "probatio", phase: 0, environment: "prod", resources: 12 });
+    expect(s).toMatchObject({ stack: "prod", roadmap: "probatio", phase: 0, environment: "prod", resources: 16 });
     expect(s.lastUpdate).toMatchObject({ kind: "update", result: "succeeded" });
     expect(s.outputs.database.backupBucket).toBe("prod-pg-backups");
     const human = await runCli(sb, ["status", "--stack", "prod"]);
@@ -124,7 +124,7 @@ describe("probatio phase 0 lifecycle against the real engine (STUB cloud provide
     expect(u.code).toBe(0);
     const r = await runCli(sb, ["destroy", "--stack", "prod", "--yes", "--json"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).changes.delete).toBe(13);
+    expect(JSON.parse(r.stdout).changes.delete).toBe(17);
     expect(cloudObjects(sb)).toEqual([]);
     expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
   });
@@ -156,7 +156,7 @@ describe("concurrency and interruption against the real engine (STUB cloud provi
     expect(stateResources(sb, "prod").filter((x) => x.type === "ovh:Vps/vps:Vps")).toHaveLength(4);
     const again = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes", "--json"]);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).changes.same).toBe(13);
+    expect(JSON.parse(again.stdout).changes.same).toBe(17);
   });
 
   test("SIGINT during an up cancels cleanly: exit 130, no stale lock, and the next up finishes the job", async () => {
@@ -180,8 +180,8 @@ describe("concurrency and interruption against the real engine (STUB cloud provi
   });
 });
 
-describe("up never deletes or replaces by surprise (real engine, STUB cloud providers)", () => {
-  test("a change that would rebuild machines is refused with the list, nothing changed; --allow-deletions goes ahead", async () => {
+describe("a configuration change reaches running machines in place (real engine, STUB cloud providers, STAND-IN machines)", () => {
+  test("a new SSH key rebuilds no machine: each machine's configuration is delivered again, only the key's file changes", async () => {
     const sb = makeSandbox();
     await configure(sb, "prod");
     expect((await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"])).code).toBe(0);
@@ -192,39 +192,44 @@ describe("up never deletes or replaces by surprise (real engine, STUB cloud prov
         .sort();
     const before = instances();
     expect(before).toHaveLength(10);
-    // A new SSH key changes every machine's cloud-init user data: OpenStack rebuilds an instance for that.
-    expect(
-      (
-        await runCli(sb, [
-          "config",
-          "set",
-          "--stack",
-          "prod",
-          "sshPublicKey",
-          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn3wQ2 ops@example.org",
-        ])
-      ).code,
-    ).toBe(0);
-    const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
-    const refused = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"]);
-    expect(refused.code).toBe(6);
-    const listed = /up would delete or replace (\d+) resource\(s\) of stack 'prod': (.*)\. Nothing was changed/.exec(refused.stderr);
-    expect(listed).not.toBeNull();
-    // The machines whose cloud-init carries the key: the backends, pgBouncer, monitoring, the CI runner.
-    const replaced = [...listed![2].matchAll(/replace (\S+) \(openstack:compute\/instance:Instance; userData changed\)/g)]
-      .map((m) => m[1])
-      .sort();
-    expect(replaced).toEqual(["backend-1", "backend-2", "backend-3", "ci-runner-1", "monitoring-1", "pgbouncer-1"]);
-    expect(Number(listed![1])).toBe(6);
-    expect(refused.stderr).toContain("run again with --allow-deletions");
+    // Until session 4 this test expected six instances rebuilt (their user data carried the key, and OpenStack rebuilds
+    // an instance whose user data changes). The key is now a file of every machine's configuration, delivered in place.
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn3wQ2 ops@example.org";
+    expect((await runCli(sb, ["config", "set", "--stack", "prod", "sshPublicKey", key])).code).toBe(0);
+    const r = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
+    expect(r.code).toBe(0);
+    const changes = JSON.parse(r.stdout).changes;
+    expect(changes.replace ?? 0).toBe(0);
+    expect(changes.delete ?? 0).toBe(0);
+    expect(changes.update).toBe(10);
     expect(instances()).toEqual(before);
-    expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
-    const allowed = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json", "--allow-deletions"]);
-    expect(allowed.code).toBe(0);
-    expect(JSON.parse(allowed.stdout).changes.replace).toBe(6);
-    // Rebuilt with the new key: the next up has nothing to delete or replace, so it needs no flag.
+    // Every machine, the private ones through the gateway (backend-1), got one delta: the key's file, no service touched.
+    const delivered = readdirSync(join(sb.root, "machines")).flatMap((host) =>
+      readFileSync(join(sb.root, "machines", host, "deliveries.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    );
+    const deltas = delivered.filter((d) => d.plan === "delta");
+    expect(deltas.map((d) => d.machine).sort()).toEqual(
+      [
+        "backend-1",
+        "backend-2",
+        "backend-3",
+        "ci-runner-1",
+        "database-1",
+        "database-standby-1",
+        "lb-1",
+        "monitoring-1",
+        "pgbouncer-1",
+        "cache-1",
+      ]
+        .map((m) => `prod-${m}`)
+        .sort(),
+    );
+    for (const d of deltas) expect(d.summary).toBe("1 file(s) rewritten: /home/debian/.ssh/authorized_keys; no service restarted");
     const again = await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).changes.replace ?? 0).toBe(0);
+    expect(JSON.parse(again.stdout).changes.update ?? 0).toBe(0);
   });
 });

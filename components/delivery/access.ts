@@ -1,0 +1,152 @@
+/**
+ * How a delivery reaches a machine: SSH (directly, or through a jump host for machines with no public interface),
+ * with each host key pinned on first contact and checked on every later one. The credentials are read at run time
+ * (an ssh-agent, or PROBATIO_SSH_KEY naming a private key file), never stored in the stack's state.
+ */
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import type { Client, ClientChannel, ConnectConfig } from "ssh2";
+
+export interface SshEndpoint {
+  readonly host: string;
+  /** @default 22 */
+  readonly port?: number;
+  /** @default "debian" (the default user of OVH's Debian images; root through sudo) */
+  readonly user?: string;
+}
+
+export interface SshTarget extends SshEndpoint {
+  /** A machine with no public interface is reached through this one (SSH's ProxyJump). */
+  readonly jump?: SshEndpoint;
+}
+
+/** Host keys as OpenSSH prints them ("SHA256:..."); absent on first contact. */
+export interface HostKeyPins {
+  readonly target?: string;
+  readonly jump?: string;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** An open connection to a machine. */
+export interface MachineSession {
+  /** The host keys seen (to pin). */
+  readonly hostKeys: Required<HostKeyPins>;
+  /** Runs a script as root (through `sudo` unless the user is root), the script on standard input. */
+  run(script: string): Promise<ExecResult>;
+  close(): void;
+}
+
+export class HostKeyMismatchError extends Error {}
+
+export const fingerprint = (key: Buffer): string => "SHA256:" + createHash("sha256").update(key).digest("base64").replace(/=+$/, "");
+
+/** The operator's SSH credentials, from the environment of the process that runs the delivery. */
+function credentials(): Pick<ConnectConfig, "agent" | "privateKey"> {
+  const keyFile = process.env.PROBATIO_SSH_KEY;
+  if (keyFile) return { privateKey: readFileSync(keyFile) };
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  throw new Error(
+    "no SSH credentials: set PROBATIO_SSH_KEY to the private key of the stack's sshPublicKey, or run an ssh-agent holding it",
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: string) => void, sock?: ClientChannel): Promise<Client> {
+  const { Client } = require("ssh2") as typeof import("ssh2");
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let mismatch: HostKeyMismatchError | undefined;
+    client
+      .on("ready", () => resolve(client))
+      .on("error", (err) => reject(mismatch ?? err))
+      .connect({
+        host: endpoint.host,
+        port: endpoint.port ?? 22,
+        username: endpoint.user ?? "debian",
+        sock,
+        readyTimeout: 20_000,
+        ...credentials(),
+        hostVerifier: (key: Buffer) => {
+          const fp = fingerprint(key);
+          seen(fp);
+          if (pin && pin !== fp) {
+            mismatch = new HostKeyMismatchError(
+              `the SSH host key of ${endpoint.host} changed: pinned ${pin}, offered ${fp}. If the machine was rebuilt, ` +
+                `replace its configuration resource (\`probatio up --stack <stack> --replace-config <machine>\`); otherwise ` +
+                "someone may be between you and the machine: do not go on",
+            );
+            return false;
+          }
+          return true;
+        },
+      });
+  });
+}
+
+/** Connects, retrying while the machine boots (up to `timeoutMs`); a host key mismatch is never retried. */
+async function connect(
+  endpoint: SshEndpoint,
+  pin: string | undefined,
+  seen: (fp: string) => void,
+  timeoutMs: number,
+  via?: Client,
+): Promise<Client> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const sock = via ? await forward(via, endpoint) : undefined;
+      return await connectOnce(endpoint, pin, seen, sock);
+    } catch (err) {
+      if (err instanceof HostKeyMismatchError || Date.now() - t0 > timeoutMs) {
+        if (err instanceof HostKeyMismatchError) throw err;
+        throw new Error(`cannot reach ${endpoint.host}:${endpoint.port ?? 22} over SSH: ${(err as Error).message}`);
+      }
+      await sleep(3000);
+    }
+  }
+}
+
+function forward(via: Client, to: SshEndpoint): Promise<ClientChannel> {
+  return new Promise((resolve, reject) =>
+    via.forwardOut("127.0.0.1", 0, to.host, to.port ?? 22, (err, stream) => (err ? reject(err) : resolve(stream))),
+  );
+}
+
+/** Opens a session on the target (through its jump host), checking the pinned host keys. */
+export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = 600_000): Promise<MachineSession> {
+  const keys = { target: "", jump: "" };
+  const jump = target.jump ? await connect(target.jump, pins.jump, (fp) => (keys.jump = fp), timeoutMs) : undefined;
+  let client: Client;
+  try {
+    client = await connect(target, pins.target, (fp) => (keys.target = fp), timeoutMs, jump);
+  } catch (err) {
+    jump?.end();
+    throw err;
+  }
+  const asRoot = (target.user ?? "debian") === "root" ? "bash -s" : "sudo -n bash -s";
+  return {
+    hostKeys: keys,
+    run: (script) =>
+      new Promise((resolve, reject) =>
+        client.exec(asRoot, (err, stream) => {
+          if (err) return reject(err);
+          let stdout = "";
+          let stderr = "";
+          stream.on("data", (d: Buffer) => (stdout += d.toString()));
+          stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+          stream.on("close", (code: number | null) => resolve({ code: code ?? 255, stdout, stderr }));
+          stream.end(script);
+        }),
+      ),
+    close: () => {
+      client.end();
+      jump?.end();
+    },
+  };
+}
