@@ -107,6 +107,7 @@ export async function runUnderMocks(
   const resources: DeclaredResource[] = [];
   const componentOutputs: Record<string, Record<string, unknown>> = {};
   const urnNames = new Map<string, string>();
+  const engineUrns = new Map<string, string>();
   let pending = 0;
   const origRegister = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
@@ -125,7 +126,13 @@ export async function runUnderMocks(
     origRegister(req, (err, res) => {
       pending--;
       if (res?.getUrn) {
-        record.urn = res.getUrn();
+        // The engine's URN: the parent's whole type chain, then this type. (Pulumi's mock monitor keeps only the
+        // parent's own type, which is wrong from the third level down: PostgresCluster$VpsFleet$Vps.)
+        const parentChain = parentUrn ? (engineUrns.get(parentUrn) ?? parentUrn).split("::")[2] : "";
+        const [stackPart, project] = res.getUrn().split("::");
+        const engineUrn = `${stackPart}::${project}::${parentChain ? parentChain + "$" : ""}${req.getType()}::${req.getName()}`;
+        engineUrns.set(res.getUrn(), engineUrn);
+        record.urn = engineUrn;
         urnNames.set(res.getUrn(), req.getName());
       }
       cb(err, res);

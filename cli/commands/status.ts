@@ -5,6 +5,7 @@ import { plainOutputs } from "../automation/operation";
 import { openStack } from "../automation/workspace";
 import { printJson, ui } from "../ui";
 import { CommonOptions, lazy, printOutputs, withStackOptions } from "./common";
+import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 
 export function register(program: Command): void {
   withStackOptions(program.command("status"))
@@ -14,11 +15,31 @@ export function register(program: Command): void {
     .action(lazy(() => statusCommand));
 }
 
+interface StateResource {
+  readonly type: string;
+  readonly outputs?: Record<string, unknown>;
+}
+
+/**
+ * Which machines run the configuration the program declares, as the state knows it: what the last delivery applied,
+ * or what `refresh` read back from the machines.
+ */
+export function machineConfigurations(resources: readonly StateResource[]): {
+  machines: number;
+  older: { machine: string; applied: string; declared: string }[];
+} {
+  const configs = resources.filter((r) => r.type === MACHINE_CONFIG_TYPE).map((r) => r.outputs ?? {});
+  const older = configs
+    .filter((o) => o.appliedDigest !== o.digest)
+    .map((o) => ({ machine: String(o.machine), applied: String(o.appliedDigest ?? "none"), declared: String(o.digest) }));
+  return { machines: configs.length, older };
+}
+
 export async function statusCommand(opts: CommonOptions): Promise<void> {
   const stack = await openStack(opts, false);
   const [outputs, history, state] = await Promise.all([stack.outputs(), stack.history(1), stack.exportStack()]);
   const plain = plainOutputs(outputs);
-  const resources: { type: string }[] = state.deployment?.resources ?? [];
+  const resources: StateResource[] = state.deployment?.resources ?? [];
   const last = history[0];
   const status = {
     stack: opts.stack,
@@ -27,6 +48,7 @@ export async function statusCommand(opts: CommonOptions): Promise<void> {
     environment: plain.environment ?? null,
     resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
     lastUpdate: last ? { kind: last.kind, result: last.result, startTime: last.startTime, endTime: last.endTime } : null,
+    configuration: machineConfigurations(resources),
     outputs: plain,
   };
   if (opts.json) {
@@ -39,5 +61,17 @@ export async function statusCommand(opts: CommonOptions): Promise<void> {
   ui.info(`  environment  ${status.environment ?? chalk.dim("-")}`);
   ui.info(`  resources    ${status.resources}`);
   if (last) ui.info(`  last update  ${last.kind} ${last.result} at ${last.endTime ?? last.startTime}`);
+  const c = status.configuration;
+  if (c.machines > 0) {
+    ui.info(
+      c.older.length === 0
+        ? `  configuration  ${c.machines} machine(s) run the declared configuration`
+        : chalk.yellow(
+            `  configuration  ${c.older.length} of ${c.machines} machine(s) run an older configuration: ` +
+              c.older.map((o) => `${o.machine} (${o.applied})`).join(", ") +
+              "; `probatio up` delivers it (run `probatio refresh` first to read what the machines run now)",
+          ),
+    );
+  }
   printOutputs(plain);
 }

@@ -42,6 +42,7 @@ export interface MachineSession {
 }
 
 export class HostKeyMismatchError extends Error {}
+class CredentialsError extends Error {}
 
 export const fingerprint = (key: Buffer): string => "SHA256:" + createHash("sha256").update(key).digest("base64").replace(/=+$/, "");
 
@@ -50,10 +51,13 @@ function credentials(): Pick<ConnectConfig, "agent" | "privateKey"> {
   const keyFile = process.env.PROBATIO_SSH_KEY;
   if (keyFile) return { privateKey: readFileSync(keyFile) };
   if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
-  throw new Error(
+  throw new CredentialsError(
     "no SSH credentials: set PROBATIO_SSH_KEY to the private key of the stack's sshPublicKey, or run an ssh-agent holding it",
   );
 }
+
+/** How long a delivery waits for a machine's SSH: PROBATIO_SSH_WAIT_SECONDS, default 10 minutes (a VPS order's boot). */
+const connectTimeoutMs = () => Number(process.env.PROBATIO_SSH_WAIT_SECONDS ?? 600) * 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,9 +107,15 @@ async function connect(
       const sock = via ? await forward(via, endpoint) : undefined;
       return await connectOnce(endpoint, pin, seen, sock);
     } catch (err) {
-      if (err instanceof HostKeyMismatchError || Date.now() - t0 > timeoutMs) {
-        if (err instanceof HostKeyMismatchError) throw err;
-        throw new Error(`cannot reach ${endpoint.host}:${endpoint.port ?? 22} over SSH: ${(err as Error).message}`);
+      if (err instanceof HostKeyMismatchError || err instanceof CredentialsError) throw err;
+      // A machine still booting refuses or drops connections; anything else (authentication) will not get better.
+      const booting = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|handshake|Connection lost/i.test(
+        `${(err as { code?: string }).code ?? ""} ${(err as Error).message}`,
+      );
+      if (!booting || Date.now() - t0 > timeoutMs) {
+        throw new Error(
+          `cannot open an SSH session on ${endpoint.user ?? "debian"}@${endpoint.host}:${endpoint.port ?? 22}: ${(err as Error).message}`,
+        );
       }
       await sleep(3000);
     }
@@ -119,7 +129,7 @@ function forward(via: Client, to: SshEndpoint): Promise<ClientChannel> {
 }
 
 /** Opens a session on the target (through its jump host), checking the pinned host keys. */
-export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = 600_000): Promise<MachineSession> {
+export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = connectTimeoutMs()): Promise<MachineSession> {
   const keys = { target: "", jump: "" };
   const jump = target.jump ? await connect(target.jump, pins.jump, (fp) => (keys.jump = fp), timeoutMs) : undefined;
   let client: Client;

@@ -6,6 +6,9 @@ import { createHash } from "crypto";
 import { parse } from "yaml";
 import { SERVICES_FILE } from "../config/bundle";
 
+/** The engine's type of the MachineConfig resource (a dynamic resource of module "probatio"). */
+export const MACHINE_CONFIG_TYPE = "pulumi-nodejs:dynamic/probatio:MachineConfig";
+
 /** Where a machine records what was applied to it (digest and each file's hash): written by every delivery. */
 export const MANIFEST_FILE = "/etc/probatio/applied.json";
 

@@ -17,7 +17,7 @@ export interface DeliveryRequest {
   readonly target: SshTarget;
   readonly userData: string;
   readonly pins: HostKeyPins;
-  /** How long to wait for the machine's SSH (a machine just ordered is still booting). @default 600000 */
+  /** How long to wait for the machine's SSH (a machine just ordered is still booting). @default PROBATIO_SSH_WAIT_SECONDS or 10 min */
   readonly timeoutMs?: number;
 }
 

@@ -5,11 +5,25 @@
 import { BootNetwork } from "./harness";
 import { bootPlan, BootPlan } from "./phases";
 import { buildStandins } from "./standins";
-import { RoadmapId } from "../../programs/roadmaps";
+import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
+import { barePlan, makeOperator, Operator, stubCloudFacts } from "./delivered";
+import { RunResult } from "../engine/harness";
 
 export interface BootedPhase {
   readonly net: BootNetwork;
   readonly plan: BootPlan;
+  /** Classic VPS phases: the operator whose `probatio up` configured the machines over SSH. */
+  readonly operator?: Operator;
+  /** What `probatio up` printed (classic VPS phases). */
+  readonly up?: RunResult;
+  /** Each machine's SSH host keys before probatio touched it (classic VPS phases). */
+  readonly hostKeysBefore?: ReadonlyMap<string, string>;
+}
+
+/** The SHA256 fingerprints of a machine's SSH host keys, one per line, sorted. */
+export async function hostKeys(net: BootNetwork, name: string): Promise<string> {
+  const r = await net.exec(name, "for k in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf $k | cut -d' ' -f2; done | sort");
+  return r.stdout.trim();
 }
 
 /** Declares the phase's boot suite; `more` adds the phase's own probes (they run after the common ones). */
@@ -22,19 +36,50 @@ export function describeBootedPhase(
   describe(`${roadmap} phase ${phase}, booted from its user data`, () => {
     let net: BootNetwork;
     let plan: BootPlan;
+    let operator: Operator | undefined;
+    let up: RunResult | undefined;
+    const hostKeysBefore = new Map<string, string>();
     const t0 = Date.now();
     const log = (line: string) => process.stderr.write(`[boot ${roadmap} ${phase}] ${line}\n`);
 
     beforeAll(async () => {
       plan = await bootPlan(roadmap, phase);
-      net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, buildStandins());
-      // What `up` creates beside the machines (OVH Object Storage buckets).
+      const classicVps = environmentFor(getPhase(roadmap, phase), "prod").topology.fleets.every((f) => f.variant === "ovh-vps");
+      if (!classicVps) {
+        net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, buildStandins());
+        // What `up` creates beside the machines (OVH Object Storage buckets).
+        for (const b of buckets) await net.createBucket(b);
+        await net.boot(plan.machines);
+        return;
+      }
+      // Classic VPS: ordered bare, then configured by `probatio up` over SSH (the configuration is not their user data).
+      const facts = stubCloudFacts(roadmap, phase);
+      operator = await makeOperator(`pbt-${roadmap}${phase}`, plan.gateway);
+      plan = barePlan(plan, facts.serviceNames, operator.key.publicKey);
+      net = await BootNetwork.create(
+        `${roadmap}${phase}`,
+        plan.gateway,
+        plan.prefixLength,
+        plan.machines,
+        buildStandins(),
+        facts.s3Credentials,
+      );
       for (const b of buckets) await net.createBucket(b);
       await net.boot(plan.machines);
-    }, 10 * 60_000);
+      for (const m of plan.machines) {
+        const bare = await net.cloudInit(m.name);
+        if (!/status: done/.test(bare.status)) throw new Error(`${m.name}: the bare VPS did not boot: ${bare.status}`);
+        hostKeysBefore.set(m.name, await hostKeys(net, m.name));
+      }
+      log(`${plan.machines.length} bare VPS up in ${((Date.now() - t0) / 1000).toFixed(0)} s; probatio up delivers their configuration`);
+      up = await operator.run(["up", "--phase", String(phase), "--stack", "prod", "--yes", "--json"]);
+      log(`probatio up exited ${up.code} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
+      if (up.code !== 0) throw new Error(`probatio up failed:\n${up.stderr.slice(-4000)}`);
+    }, 20 * 60_000);
 
     afterAll(async () => {
       await net?.destroy();
+      operator?.remove();
     }, 5 * 60_000);
 
     const units = async (name: string) =>
@@ -64,7 +109,7 @@ export function describeBootedPhase(
       15 * 60_000,
     );
 
-    more?.(() => ({ net, plan }));
+    more?.(() => ({ net, plan, operator, up, hostKeysBefore }));
 
     test(
       "after a reboot, every declared service is active again",

@@ -118,6 +118,7 @@ export class BootNetwork {
   private readonly daemons: ChildProcess[] = [];
   private destroyed = false;
   private trustedCa = "";
+  private s3: { readonly key: string; readonly secret: string } = S3_STANDIN_CREDENTIALS;
 
   private constructor(
     /** Name of the test's network namespace: probes run there. */
@@ -138,6 +139,8 @@ export class BootNetwork {
     prefixLength: number,
     machines: readonly BootMachineSpec[],
     standins: Standins,
+    /** The S3 stand-in's credentials (those the machines' configuration carries). */
+    s3Credentials: { readonly key: string; readonly secret: string } = S3_STANDIN_CREDENTIALS,
   ): Promise<BootNetwork> {
     const image = await bootImage();
     const workDir = `${BOOT_WORK_PREFIX}${name}`;
@@ -151,6 +154,9 @@ export class BootNetwork {
     await ns("link", "add", "br0", "type", "bridge");
     await ns("addr", "add", `${gateway}/${prefixLength}`, "dev", "br0");
     await ns("link", "set", "br0", "up");
+    // Programs run in the namespace (`ip netns exec`: probes, the operator's probatio) resolve through its dnsmasq.
+    mkdirSync(`/etc/netns/${netns}`, { recursive: true });
+    writeFileSync(`/etc/netns/${netns}/resolv.conf`, `nameserver ${gateway}\n`);
     const hosts = [
       ...machines.map((m) => `--host-record=${[m.name, ...(m.aliases ?? [])].join(",")},${m.address}`),
       // The S3 stand-in answers under OVH Object Storage's name, on the gateway.
@@ -189,12 +195,13 @@ export class BootNetwork {
         stdio: "ignore",
       }),
     );
-    await net.startS3(standins);
+    await net.startS3(standins, s3Credentials);
+    net.s3 = s3Credentials;
     return net;
   }
 
   /** MinIO over TLS on the gateway's 443, as OVH Object Storage, with an empty bucket for each name given later. */
-  private async startS3(standins: Standins): Promise<void> {
+  private async startS3(standins: Standins, credentials: { readonly key: string; readonly secret: string }): Promise<void> {
     const certs = join(this.workDir, "s3-certs");
     mkdirSync(join(certs, "CAs"), { recursive: true });
     writeFileSync(join(certs, "public.crt"), readFileSync(standins.s3Cert));
@@ -209,8 +216,8 @@ export class BootNetwork {
           stdio: "ignore",
           env: {
             ...process.env,
-            MINIO_ROOT_USER: S3_STANDIN_CREDENTIALS.key,
-            MINIO_ROOT_PASSWORD: S3_STANDIN_CREDENTIALS.secret,
+            MINIO_ROOT_USER: credentials.key,
+            MINIO_ROOT_PASSWORD: credentials.secret,
             MINIO_BROWSER: "off",
           },
         },
@@ -228,7 +235,7 @@ export class BootNetwork {
 
   /** Creates a bucket on the S3 stand-in (as `up` creates it in OVH Object Storage). */
   async createBucket(bucket: string): Promise<void> {
-    const { key, secret } = S3_STANDIN_CREDENTIALS;
+    const { key, secret } = this.s3;
     const r = await this.probe(
       `curl -sS -f -X PUT --aws-sigv4 'aws:amz:gra:s3' --user '${key}:${secret}' --cacert ${this.trustedCa} --resolve ${S3_NAMES[0]}:443:${this.gateway} https://${S3_NAMES[0]}/${bucket}`,
     );
@@ -254,6 +261,7 @@ export class BootNetwork {
       }
     }
     rmSync(workDir, { recursive: true, force: true });
+    rmSync(`/etc/netns/${netns}`, { recursive: true, force: true });
   }
 
   /** Seeds and boots the machines (all at once). */
@@ -316,8 +324,6 @@ export class BootNetwork {
         "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
         // Its own clock zone and resolver, as on a cloud machine (not the host's bind-mounted files).
         "--timezone=off",
-        // A machine's systemd lets services raise their open-file limit to 524288 (what HAProxy's maxconn needs).
-        "--rlimit=RLIMIT_NOFILE=1024:524288",
         "--resolv-conf=off",
         `-M`,
         m.spec.name,
@@ -436,10 +442,4 @@ export class BootNetwork {
     AptCache.stop();
     await BootNetwork.cleanup(this.netns.replace(/^pbt-/, ""));
   }
-}
-
-/** The text of a file of the machine's disk, read from the host. */
-export function machineFile(net: BootNetwork, name: string, path: string): string | undefined {
-  const p = join(net.workDir, name, "root", path);
-  return existsSync(p) ? readFileSync(p, "utf8") : undefined;
 }

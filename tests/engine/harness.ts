@@ -78,10 +78,17 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function startCli(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<RunResult> } {
+export function startCli(
+  sb: Sandbox,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  /** A network namespace to run in (the boot tests' operator stands on the machines' network). */
+  netns?: string,
+): { child: ChildProcess; done: Promise<RunResult> } {
   // Every command but the offline `plan` works on the sandbox's project directory.
   const dirArgs = args[0] === "plan" ? [] : ["--dir", sb.project];
-  const child = spawn(process.execPath, [cli, ...args, ...dirArgs], {
+  const command = netns ? ["/usr/sbin/ip", "netns", "exec", netns, process.execPath] : [process.execPath];
+  const child = spawn(command[0], [...command.slice(1), cli, ...args, ...dirArgs], {
     env: { ...sb.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -93,8 +100,8 @@ export function startCli(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {
   return { child, done };
 }
 
-export function runCli(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return startCli(sb, args, env).done;
+export function runCli(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): Promise<RunResult> {
+  return startCli(sb, args, env, netns).done;
 }
 
 /** Runs the real pulumi binary (as an operator would) in the sandbox. */
