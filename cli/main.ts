@@ -8,6 +8,7 @@ import { ExitCode } from "../lib/errors";
 import * as cancel from "./commands/cancel";
 import * as config from "./commands/config";
 import * as data from "./commands/data";
+import * as deploy from "./commands/deploy";
 import * as destroy from "./commands/destroy";
 import * as migrate from "./commands/migrate";
 import * as plan from "./commands/plan";
@@ -24,6 +25,7 @@ const commands: readonly { register(program: Command): void }[] = [
   render,
   preview,
   up,
+  deploy,
   destroy,
   refresh,
   status,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_HAPROXY_MAXCONN, DEFAULT_HEALTH_CHECK, DEFAULT_REGION, ports } from "../lib/defaults";
+import { DEFAULT_HAPROXY_MAXCONN, DEFAULT_HEALTH_CHECK, DEFAULT_REGION, ports, DEFAULT_HEALTH_PATH } from "../lib/defaults";
 import { bundleToCloudInit } from "./config/bundle";
 import { withNodeExporter } from "./config/nodeExporter";
 import { haproxyNodeBundle } from "./config/haproxyNode";
@@ -108,7 +108,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
     const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
     const region = args.region ?? DEFAULT_REGION;
     const role = args.role ?? "lb";
-    const healthPath = args.healthPath ?? "/health";
+    const healthPath = args.healthPath ?? DEFAULT_HEALTH_PATH;
     const healthCheck = args.healthCheck ?? DEFAULT_HEALTH_CHECK;
     const nodes = args.nodes ?? 1;
     const m = args.machines;

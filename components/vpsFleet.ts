@@ -145,7 +145,9 @@ export class VpsFleet extends pulumi.ComponentResource {
             userData: machineUserData,
             jump: jump ? pulumi.output(jump).apply((h) => ({ host: h })) : undefined,
           },
-          { parent: this },
+          // One machine of a fleet at a time (a rolling change): a delivery that fails, or a release whose health check
+          // fails, stops the roll before the next machine, so the others keep serving.
+          { parent: this, dependsOn: this.configs.length > 0 ? [this.configs[this.configs.length - 1]] : [] },
         ),
       );
     };
@@ -173,7 +175,9 @@ export class VpsFleet extends pulumi.ComponentResource {
               },
             ],
           },
-          { parent: this },
+          // The order's key is the first way in only: a new key is delivered in the configuration, never by
+          // reinstalling the VPS.
+          { parent: this, ignoreChanges: ["publicSshKey"] },
         );
         this.names.push(displayName);
         this.addresses.push(vps.serviceName);

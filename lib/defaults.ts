@@ -40,6 +40,9 @@ export const ports = {
 /** HAProxy's health checks of the backends: every 2 s, out after 3 failures, back after 2 successes. */
 export const DEFAULT_HEALTH_CHECK = { intervalMs: 2000, fall: 3, rise: 2 } as const;
 
+/** The application's health endpoint: HAProxy checks it, and a release is live once it answers 200. */
+export const DEFAULT_HEALTH_PATH = "/health";
+
 /** HAProxy's connection limit where the phase gives no request rate. */
 export const DEFAULT_HAPROXY_MAXCONN = 20000;
 

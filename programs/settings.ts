@@ -1,4 +1,5 @@
 import { VENDOR_SOURCES, VendorSources } from "../components/config/vendor";
+import type { Release } from "../components/config/services";
 import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { createHmac } from "crypto";
@@ -41,6 +42,8 @@ export interface PhaseSettings {
   readonly generation?: number;
   /** Where software from outside Debian comes from (vendors' repositories, the npm registry). Default the vendors'. */
   readonly vendors?: VendorSources;
+  /** The application releases to run, by application (backend, api): set by `probatio deploy`. */
+  readonly releases?: Readonly<Record<string, Release>>;
   /** A migration in progress (written by `probatio migrate`; its checkpoint is exported as a stack output). */
   readonly migration?: MigrationState;
 }
@@ -81,5 +84,6 @@ export function readSettings(): PhaseSettings {
     generation: config.getNumber("generation"),
     migration: config.getObject<MigrationState>("migration"),
     vendors: { ...VENDOR_SOURCES, ...config.getObject<Partial<VendorSources>>("vendorSources") },
+    releases: config.getObject<Record<string, Release>>("releases"),
   };
 }

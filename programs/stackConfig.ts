@@ -109,6 +109,13 @@ export const configKeys: readonly ConfigKey[] = [
     example: `'{"npmRegistry":"https://npm.example.com/"}'`,
   },
   {
+    key: "releases",
+    secret: false,
+    required: false,
+    description: "JSON: the application release each application runs (set by `probatio deploy`), with the one before it",
+    example: `'{"backend":{"url":"https://releases.example.com/backend-1.4.2.tar.gz","sha256":"<64 hex>"}}'`,
+  },
+  {
     key: "hsmIdentityUrn",
     secret: false,
     required: false,

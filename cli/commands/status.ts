@@ -6,6 +6,8 @@ import { openStack } from "../automation/workspace";
 import { printJson, ui } from "../ui";
 import { CommonOptions, lazy, printOutputs, withStackOptions } from "./common";
 import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
+import { pm2Apps } from "../../components/config/services";
+import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 
 export function register(program: Command): void {
   withStackOptions(program.command("status"))
@@ -35,10 +37,20 @@ export function machineConfigurations(resources: readonly StateResource[]): {
   return { machines: configs.length, older };
 }
 
+/** The applications under PM2 the stack's phase runs (none before a phase is deployed, or on Kubernetes). */
+function phaseApps(outputs: Record<string, unknown>): string[] {
+  if (typeof outputs.roadmap !== "string" || typeof outputs.phase !== "number") return [];
+  const topology = environmentFor(getPhase(outputs.roadmap as RoadmapId, outputs.phase), String(outputs.environment ?? "prod")).topology;
+  return [...new Set(topology.fleets.flatMap((f) => f.services.filter((s) => pm2Apps.has(s))))];
+}
+
 export async function statusCommand(opts: CommonOptions): Promise<void> {
   const stack = await openStack(opts, false);
   const [outputs, history, state] = await Promise.all([stack.outputs(), stack.history(1), stack.exportStack()]);
   const plain = plainOutputs(outputs);
+  const config = await stack.getAllConfig();
+  const releases = JSON.parse(config["probatio:releases"]?.value ?? "{}") as Record<string, { url: string; sha256: string }>;
+  const apps = phaseApps(plain);
   const resources: StateResource[] = state.deployment?.resources ?? [];
   const last = history[0];
   const status = {
@@ -49,6 +61,8 @@ export async function statusCommand(opts: CommonOptions): Promise<void> {
     resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
     lastUpdate: last ? { kind: last.kind, result: last.result, startTime: last.startTime, endTime: last.endTime } : null,
     configuration: machineConfigurations(resources),
+    // An application with no release set runs nothing: said here, rather than PM2 restarting a missing script.
+    releases: Object.fromEntries(apps.map((a) => [a, releases[a] ? { url: releases[a].url, sha256: releases[a].sha256 } : null])),
     outputs: plain,
   };
   if (opts.json) {
@@ -61,6 +75,13 @@ export async function statusCommand(opts: CommonOptions): Promise<void> {
   ui.info(`  environment  ${status.environment ?? chalk.dim("-")}`);
   ui.info(`  resources    ${status.resources}`);
   if (last) ui.info(`  last update  ${last.kind} ${last.result} at ${last.endTime ?? last.startTime}`);
+  for (const [app, r] of Object.entries(status.releases)) {
+    ui.info(
+      r
+        ? `  ${app.padEnd(12)} release ${r.sha256.slice(0, 12)} (${r.url})`
+        : chalk.yellow(`  ${app.padEnd(12)} no release set: its machines run nothing yet (probatio deploy ${app} --url ... --sha256 ...)`),
+    );
+  }
   const c = status.configuration;
   if (c.machines > 0) {
     ui.info(

@@ -1,4 +1,5 @@
 import { ServiceBundle } from "./bundle";
+import { DEFAULT_HEALTH_PATH } from "../../lib/defaults";
 import { APT_REPOSITORY_PACKAGES, aptRepositoryCommands, PM2_VERSION, VendorSources } from "./vendor";
 
 /**
@@ -11,7 +12,71 @@ export interface AppServiceContext {
   readonly pm2Instances?: "max" | number;
   /** Where software from outside Debian comes from. */
   readonly vendors: VendorSources;
+  /** What the application is told about the phase (its database, its cache). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** The application releases to run, by application name; an application without one runs nothing yet. */
+  readonly releases?: Readonly<Record<string, Release>>;
 }
+
+/** A release of the user's application: a .tar.gz with app.js at its root, pinned by its checksum. */
+export interface Release {
+  readonly url: string;
+  /** sha256 of the archive, hex. */
+  readonly sha256: string;
+}
+
+/** Where a machine keeps the release each application must run ("<url> <sha256>"). */
+export const releaseFile = (app: string) => `/etc/probatio/releases/${app}`;
+export const RELEASE_SCRIPT = "/usr/local/sbin/probatio-release";
+
+/**
+ * Installs the release an application must run, checked against its sha256, keeps the one before it (a rollback is
+ * the previous release set again, installed without a download), has PM2 start it or reload it one worker at a time,
+ * and waits for its health endpoint. Until a release is set it says so and starts nothing (PM2 would only restart a
+ * missing script in a loop).
+ */
+const releaseScript = `#!/bin/sh
+set -eu
+# The PM2 daemon systemd runs (pm2-root), whoever calls this script.
+export HOME=/root PM2_HOME=/root/.pm2
+app="$1"
+spec="${releaseFile("$app")}"
+base="/opt/probatio/$app"
+config="/etc/probatio/pm2/$app.config.json"
+if [ ! -s "$spec" ]; then
+  echo "probatio: no release of $app is set (probatio deploy $app --url ... --sha256 ...); nothing is started"
+  exit 0
+fi
+read -r url sha < "$spec"
+dir="$base/releases/$sha"
+if [ ! -f "$dir/app.js" ]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp" "$dir.partial"' EXIT
+  curl -fsSL --retry 5 -o "$tmp/release.tar.gz" "$url"
+  if ! echo "$sha  $tmp/release.tar.gz" | sha256sum -c --status -; then
+    echo "probatio: $url does not have the sha256 $sha: not installed" >&2
+    exit 1
+  fi
+  mkdir -p "$dir.partial"
+  tar -xzf "$tmp/release.tar.gz" -C "$dir.partial"
+  [ -f "$dir.partial/app.js" ] || { echo "probatio: the release of $app has no app.js at its root" >&2; exit 1; }
+  mv "$dir.partial" "$dir"
+fi
+touch "$dir"
+ln -sfn "$dir" "$base/current.new"
+mv -T "$base/current.new" "$base/current"
+pm2 startOrReload "$config" --update-env
+pm2 save --force
+port=$(node -e 'console.log(require(process.argv[1]).apps[0].env.PORT)' "$config")
+for i in $(seq 60); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port${DEFAULT_HEALTH_PATH}"; then ok=1; break; fi
+  sleep 1
+done
+[ "\${ok:-0}" = 1 ] || { echo "probatio: $app did not answer on :$port${DEFAULT_HEALTH_PATH} within 60 s" >&2; exit 1; }
+# The current release and the one before it stay (a rollback); older ones go.
+ls -1t "$base/releases" | tail -n +3 | while read -r old; do rm -rf "$base/releases/$old"; done
+echo "probatio: $app runs release $sha"
+`;
 
 const pm2Ecosystem = (ctx: AppServiceContext, app: string, port: number) =>
   JSON.stringify(
@@ -19,14 +84,14 @@ const pm2Ecosystem = (ctx: AppServiceContext, app: string, port: number) =>
       apps: [
         {
           name: app,
-          script: `/opt/probatio/${app}/app.js`,
+          script: `/opt/probatio/${app}/current/app.js`,
           instances: ctx.pm2Instances ?? 1,
           exec_mode: "cluster",
           max_memory_restart: "1G",
           autorestart: true,
           exp_backoff_restart_delay: 100,
           max_restarts: 50,
-          env: { NODE_ENV: "production", PORT: port },
+          env: { ...ctx.environment, NODE_ENV: "production", PORT: port },
         },
       ],
     },
@@ -40,8 +105,8 @@ const pm2Ecosystem = (ctx: AppServiceContext, app: string, port: number) =>
  */
 export function pm2Runtime(ctx: AppServiceContext): ServiceBundle {
   return {
-    packages: ["nodejs", "npm"],
-    files: [],
+    packages: ["nodejs", "npm", "curl"],
+    files: [{ path: RELEASE_SCRIPT, content: releaseScript, permissions: "0755" }],
     commands: [`npm install -g --registry=${ctx.vendors.npmRegistry} pm2@${PM2_VERSION}`, "pm2 startup systemd -u root --hp /root"],
     services: ["pm2-root"],
   };
@@ -54,17 +119,19 @@ export function pm2Runtime(ctx: AppServiceContext): ServiceBundle {
 export const pm2Save: ServiceBundle = { packages: [], files: [], commands: ["pm2 save --force", "pm2 kill", "systemctl start pm2-root"] };
 
 /**
- * An application under PM2. Its release lives in /opt/probatio/<app>; until one is deployed there is nothing to start
- * (PM2 would only restart a missing script in a loop), and the boot log says so.
+ * An application under PM2: its configuration (with the phase's environment: secret, so readable by root only) and the
+ * release it must run, installed by the release script at first boot and on every change delivered in place.
  */
 function pm2App(ctx: AppServiceContext, app: string, port: number): ServiceBundle {
   const config = `/etc/probatio/pm2/${app}.config.json`;
+  const release = ctx.releases?.[app];
   return {
     packages: [],
-    files: [{ path: config, content: pm2Ecosystem(ctx, app, port) }],
-    commands: [
-      `if [ -f /opt/probatio/${app}/app.js ]; then pm2 start ${config}; else echo "probatio: no release of ${app} in /opt/probatio/${app} yet; PM2 starts it once one is deployed"; fi`,
+    files: [
+      { path: config, content: pm2Ecosystem(ctx, app, port), permissions: "0600" },
+      ...(release ? [{ path: releaseFile(app), content: `${release.url} ${release.sha256}\n` }] : []),
     ],
+    commands: [`${RELEASE_SCRIPT} ${app}`],
   };
 }
 

@@ -53,7 +53,10 @@ const DELIVERY_MODULE = join(__dirname, "deliver.js");
  */
 const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
   async diff(_id, olds, news) {
-    const moved = olds.host !== news.host || (olds.jumpHost ?? "") !== (news.jump?.host ?? "");
+    // In a preview, an address another resource is changing is unknown (this sentinel): not a move by itself.
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const differs = (a: string, b: string | undefined) => b !== unknown && a !== (b ?? "");
+    const moved = differs(olds.host, news.host) || differs(olds.jumpHost ?? "", news.jump?.host);
     return {
       // Another machine (a rebuilt one): its host key is pinned anew.
       replaces: moved ? ["host"] : [],

@@ -4,6 +4,7 @@
  * a cron table, which cron rereads itself) needs no action.
  */
 import { DEFAULT_POSTGRES } from "../../lib/defaults";
+import { RELEASE_SCRIPT } from "../config/services";
 
 export type OwnerAction =
   /** `systemctl reload-or-restart`: the daemon rereads its files without dropping connections. */
@@ -19,7 +20,8 @@ interface OwnerRule {
   readonly action: (path: string) => OwnerAction;
 }
 
-const pm2App = (path: string) => /\/pm2\/([^/]+)\.config\.json$/.exec(path)![1];
+/** The application a PM2 configuration or a release file belongs to. */
+const appOf = (path: string) => /\/(?:pm2|releases)\/([^/.]+)(?:\.config\.json)?$/.exec(path)![1];
 
 const rules: readonly OwnerRule[] = [
   // PostgreSQL rereads pg_hba and most settings on reload; one that needs a restart shows in pg_settings.pending_restart.
@@ -34,13 +36,10 @@ const rules: readonly OwnerRule[] = [
   { match: /^\/etc\/default\/prometheus-node-exporter$/, action: () => ({ kind: "restart", unit: "prometheus-node-exporter" }) },
   { match: /^\/etc\/systemd\/system\/[^/]+\.(service|timer)$/, action: (p) => ({ kind: "restart", unit: p.split("/").pop()! }) },
   {
-    match: /^\/etc\/probatio\/pm2\/[^/]+\.config\.json$/,
-    action: (p) => ({
-      kind: "command",
-      label: `pm2 ${pm2App(p)}`,
-      // Reloaded one worker at a time (PM2's cluster mode: no request dropped); nothing to do before a release exists.
-      command: `if [ -f /opt/probatio/${pm2App(p)}/app.js ]; then pm2 startOrReload ${p} --update-env && pm2 save --force; fi`,
-    }),
+    // A new release or a new environment: the release script installs what is set and has PM2 reload one worker at a
+    // time (cluster mode: no request dropped), then waits for the health endpoint.
+    match: /^\/etc\/probatio\/(pm2\/[^/]+\.config\.json|releases\/[^/]+)$/,
+    action: (p) => ({ kind: "command", label: `release ${appOf(p)}`, command: `${RELEASE_SCRIPT} ${appOf(p)}` }),
   },
   {
     match: /^(\/opt\/koprogo\/docker-compose\.yml|\/etc\/probatio\/backend\.env|\/etc\/probatio\/db_password)$/,

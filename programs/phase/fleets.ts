@@ -6,6 +6,7 @@ import { VENDOR_SOURCES } from "../../components/config/vendor";
 import { machineName } from "../../components/labels";
 import { VpsFleet } from "../../components/vpsFleet";
 import { FleetSpec } from "../roadmaps";
+import { AppEnvironment } from "./appEnvironment";
 import { Declared, PhaseContext } from "./context";
 import { machineOptions, NetworkParts } from "./network";
 
@@ -25,14 +26,6 @@ const componentServices = new Set([
   "alertmanager",
 ]);
 
-/** Prometheus's node exporter, on every machine of a monitored phase. */
-export const nodeExporter: ServiceBundle = {
-  packages: ["prometheus-node-exporter"],
-  files: [],
-  commands: [],
-  services: ["prometheus-node-exporter"],
-};
-
 export interface DeclaredFleet extends Declared {
   readonly fleet: VpsFleet;
 }
@@ -46,24 +39,34 @@ export function declareFleet(
   net: NetworkParts,
   fleet: FleetSpec,
   extra: readonly pulumi.Output<ServiceBundle>[],
-  protect = false,
+  opts: {
+    /** What the application is told about the phase (application fleets). */
+    readonly environment?: pulumi.Output<AppEnvironment>;
+    /** The fleet holds data (a Compose PostgreSQL): protected like a database. */
+    readonly protect?: boolean;
+  } = {},
 ): DeclaredFleet {
+  const environment = opts.environment ?? pulumi.output({} as AppEnvironment);
   const { settings, topology } = ctx;
-  const serviceCtx = {
-    role: fleet.role,
-    stack: settings.stack,
-    pm2Instances: topology.pm2?.instances,
-    vendors: settings.vendors ?? VENDOR_SOURCES,
+  const own = (env: AppEnvironment): ServiceBundle[] => {
+    const serviceCtx = {
+      role: fleet.role,
+      stack: settings.stack,
+      pm2Instances: topology.pm2?.instances,
+      vendors: settings.vendors ?? VENDOR_SOURCES,
+      environment: env,
+      releases: settings.releases,
+    };
+    const apps = fleet.services
+      .filter((x) => !componentServices.has(x))
+      .map((x) => {
+        const make = appServices[x] ?? ctx.fail(`no bundle for service '${x}' of role '${fleet.role}'`);
+        return make(serviceCtx);
+      });
+    const underPm2 = fleet.services.some((x) => pm2Apps.has(x));
+    const bundles = underPm2 ? [pm2Runtime(serviceCtx), ...apps, pm2Save] : apps;
+    return topology.monitoring ? [...bundles, nodeExporterBundle] : bundles;
   };
-  const apps = fleet.services
-    .filter((x) => !componentServices.has(x))
-    .map((x) => {
-      const make = appServices[x] ?? ctx.fail(`no bundle for service '${x}' of role '${fleet.role}'`);
-      return make(serviceCtx);
-    });
-  const underPm2 = fleet.services.some((x) => pm2Apps.has(x));
-  const own: ServiceBundle[] = underPm2 ? [pm2Runtime(serviceCtx), ...apps, pm2Save] : apps;
-  if (topology.monitoring) own.push(nodeExporterBundle);
   const fixedIps = fleet.variant === "public-cloud" ? ctx.fixedIps(fleet.role, fleet.count) : undefined;
   const vps = new VpsFleet(
     fleet.role,
@@ -76,11 +79,13 @@ export function declareFleet(
       publicNetwork: fleet.variant === "public-cloud" ? true : undefined,
       userData: Array.from({ length: fleet.count }, (_, i) =>
         pulumi
-          .all([...extra])
-          .apply((bundles) => bundleToCloudInit(machineName(settings.stack, fleet.role, i), mergeBundles([...own, ...bundles]))),
+          .all([environment, pulumi.all([...extra])])
+          .apply(([env, bundles]) =>
+            bundleToCloudInit(machineName(settings.stack, fleet.role, i), mergeBundles([...own(env), ...bundles])),
+          ),
       ),
     },
-    { ...ctx.rootOpts, protect },
+    { ...ctx.rootOpts, protect: opts.protect ?? false },
   );
   return { fleet: vps, machines: { [fleet.role]: vps.names }, scrape: [{ role: fleet.role, addresses: vps.addresses }] };
 }

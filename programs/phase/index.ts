@@ -8,6 +8,7 @@ import { VpsFleet } from "../../components/vpsFleet";
 import { environmentFor, getPhase } from "../roadmaps";
 import { PhaseSettings } from "../settings";
 import { Declared, PhaseContext } from "./context";
+import { appEnvironment } from "./appEnvironment";
 import { declareFleet } from "./fleets";
 import { declareHsm } from "./hsm";
 import { declareKubernetes, kubernetesClaims } from "./kubernetes";
@@ -84,12 +85,16 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
   if (compose && placement.kind === "compose") extra.set(placement.fleet.role, [compose]);
   if (colocated && placement.kind === "colocated") extra.set(placement.fleet.role, [colocated.colocatedBundle!]);
 
+  // The application's environment names the database and cache machines, declared after it: settled below.
+  const databaseHost = deferred();
+  const redisHost = deferred();
+  const environment = appEnvironment(ctx, placement, { database: databaseHost.output, redis: redisHost.output });
   const apps = new Map<string, VpsFleet>();
   const declared: Declared[] = [];
   for (const fleet of appFleets) {
     // The machine that holds the Compose PostgreSQL holds data: protected like a database.
     const holdsData = placement.kind === "compose" && fleet.role === placement.fleet.role;
-    const app = declareFleet(ctx, net, fleet, extra.get(fleet.role) ?? [], holdsData);
+    const app = declareFleet(ctx, net, fleet, extra.get(fleet.role) ?? [], { environment, protect: holdsData });
     apps.set(fleet.role, app.fleet);
     declared.push(app);
   }
@@ -98,7 +103,10 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
 
   const separate = postgres.declareSeparatePostgres(ctx, net, placement, apps);
   const cluster = colocated ?? separate.cluster;
+  // PostgreSQL beside other services on its own machine: that machine's address, not the cluster's loopback.
+  databaseHost.settle(placement.kind === "colocated" ? (apps.get(placement.fleet.role)?.addresses[0] ?? "") : (cluster?.endpoint ?? ""));
   const redis = declareRedis(ctx, net);
+  redisHost.settle(redis.redis ? redis.redis.endpoints[0].apply((e) => e.split(":")[0]) : "");
   const lb = declareLoadBalancer(ctx, net, apps);
   const k8s = declareKubernetes(ctx, net);
   declared.push(separate, postgres.declarePgBouncer(ctx, net, placement, cluster), redis, lb, k8s);

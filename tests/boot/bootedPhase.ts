@@ -4,7 +4,7 @@
  */
 import { BootNetwork } from "./harness";
 import { bootPlan, BootPlan } from "./phases";
-import { buildStandins } from "./standins";
+import { buildStandins, Standins } from "./standins";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { barePlan, makeOperator, Operator, stubCloudFacts } from "./delivered";
 import { RunResult } from "../engine/harness";
@@ -18,6 +18,7 @@ export interface BootedPhase {
   readonly up?: RunResult;
   /** Each machine's SSH host keys before probatio touched it (classic VPS phases). */
   readonly hostKeysBefore?: ReadonlyMap<string, string>;
+  readonly standins: Standins;
 }
 
 /** The SHA256 fingerprints of a machine's SSH host keys, one per line, sorted. */
@@ -39,14 +40,22 @@ export function describeBootedPhase(
     let operator: Operator | undefined;
     let up: RunResult | undefined;
     const hostKeysBefore = new Map<string, string>();
+    const standins = buildStandins();
     const t0 = Date.now();
     const log = (line: string) => process.stderr.write(`[boot ${roadmap} ${phase}] ${line}\n`);
 
     beforeAll(async () => {
-      plan = await bootPlan(roadmap, phase);
       const classicVps = environmentFor(getPhase(roadmap, phase), "prod").topology.fleets.every((f) => f.variant === "ovh-vps");
+      // Public Cloud phases: the stack had its application release set before `up`, so the backends start it at first boot.
+      const gateway = (await bootPlan(roadmap, phase)).gateway;
+      const release = standins.releases[0];
+      plan = classicVps
+        ? await bootPlan(roadmap, phase)
+        : await bootPlan(roadmap, phase, "prod", {
+            releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } },
+          });
       if (!classicVps) {
-        net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, buildStandins());
+        net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, standins);
         // What `up` creates beside the machines (OVH Object Storage buckets).
         for (const b of buckets) await net.createBucket(b);
         await net.boot(plan.machines);
@@ -109,7 +118,7 @@ export function describeBootedPhase(
       15 * 60_000,
     );
 
-    more?.(() => ({ net, plan, operator, up, hostKeysBefore }));
+    more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins }));
 
     test(
       "after a reboot, every declared service is active again",

@@ -158,7 +158,8 @@ export class BootNetwork {
     mkdirSync(`/etc/netns/${netns}`, { recursive: true });
     writeFileSync(`/etc/netns/${netns}/resolv.conf`, `nameserver ${gateway}\n`);
     const hosts = [
-      ...machines.map((m) => `--host-record=${[m.name, ...(m.aliases ?? [])].join(",")},${m.address}`),
+      // The first name is the reverse: a classic VPS's is its OVH service name (as OVH's reverse DNS), which pg_hba names.
+      ...machines.map((m) => `--host-record=${[...(m.aliases ?? []), m.name].join(",")},${m.address}`),
       // The S3 stand-in answers under OVH Object Storage's name, on the gateway.
       `--host-record=${S3_NAMES.join(",")},${gateway}`,
     ];
@@ -387,7 +388,9 @@ export class BootNetwork {
     const exited = new Promise((r) => m.nspawn!.once("exit", r));
     // SIGTERM makes systemd-nspawn ask the machine's init to power off cleanly; SIGKILL is a crash.
     m.nspawn.kill(hard ? "SIGKILL" : "SIGTERM");
-    await Promise.race([exited, sleep(60_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+    clearTimeout(timer);
   }
 
   /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged), and waits until it is up. */

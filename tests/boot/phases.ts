@@ -10,6 +10,7 @@ import { hostAddress } from "../../components/cidr";
 import { renderPhase } from "../../offline/render";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { BootMachineSpec, STANDIN_PORT } from "./harness";
+import { PhaseSettings } from "../../programs/settings";
 
 export interface BootPlan {
   readonly gateway: string;
@@ -26,11 +27,17 @@ export function standinVendors(gateway: string): VendorSources {
   return { gitlabRunner: { ...apt, suite: "bookworm" }, grafana: { ...apt, suite: "stable" }, npmRegistry: `${web}/npm/` };
 }
 
-export async function bootPlan(roadmap: RoadmapId, phase: number, stack = "prod"): Promise<BootPlan> {
+export async function bootPlan(
+  roadmap: RoadmapId,
+  phase: number,
+  stack = "prod",
+  /** Settings the stack has besides the stand-in vendors (e.g. the application's release). */
+  settings: Partial<PhaseSettings> = {},
+): Promise<BootPlan> {
   const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
   const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
   const gateway = subnet ? hostAddress(subnet, 1) : "192.0.2.1";
-  const rendered = await renderPhase({ roadmap, phase, stack, overrides: { vendors: standinVendors(gateway) } });
+  const rendered = await renderPhase({ roadmap, phase, stack, overrides: { ...settings, vendors: standinVendors(gateway) } });
   if (subnet) {
     return {
       gateway,

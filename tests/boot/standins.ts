@@ -15,6 +15,7 @@ import { createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { PM2_VERSION } from "../../components/config/vendor";
+import { buildStandinReleases, StandinRelease } from "./standinApp";
 
 const cache = process.env.PROBATIO_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "probatio");
 const run = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}) =>
@@ -34,6 +35,8 @@ export interface Standins {
   readonly s3Cert: string;
   readonly s3Key: string;
   readonly minio: string;
+  /** The STAND-IN application's releases, served under webRoot. */
+  readonly releases: readonly StandinRelease[];
 }
 
 /** The names of the STAND-IN packages and the units they run. */
@@ -216,7 +219,12 @@ function buildCa(dir: string): void {
 
 export function buildStandins(): Standins {
   // Rebuilt when this file or PM2's version changes.
-  const version = createHash("sha256").update(readFileSync(__filename)).update(PM2_VERSION).digest("hex").slice(0, 12);
+  const version = createHash("sha256")
+    .update(readFileSync(__filename))
+    .update(readFileSync(join(__dirname, "standinApp.js")))
+    .update(PM2_VERSION)
+    .digest("hex")
+    .slice(0, 12);
   const root = join(cache, "boot", `standins-${version}`);
   const minio = run("bash", [join(__dirname, "..", "..", "..", "scripts", "build-minio.sh")])
     .trim()
@@ -227,6 +235,7 @@ export function buildStandins(): Standins {
     buildAptRepo(join(root, "web", "apt"));
     buildNpmRegistry(join(root, "web", "npm"));
     buildCa(join(root, "ca"));
+    buildStandinReleases(join(root, "web"), join(__dirname, "..", "..", ".."));
     writeFileSync(join(root, ".complete"), "");
   }
   return {
@@ -235,5 +244,6 @@ export function buildStandins(): Standins {
     s3Cert: join(root, "ca", "s3.crt"),
     s3Key: join(root, "ca", "s3.key"),
     minio,
+    releases: buildStandinReleases(join(root, "web"), join(__dirname, "..", "..", "..")),
   };
 }

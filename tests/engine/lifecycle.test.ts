@@ -233,3 +233,55 @@ describe("a configuration change reaches running machines in place (real engine,
     expect(JSON.parse(again.stdout).changes.update ?? 0).toBe(0);
   });
 });
+
+describe("probatio deploy: a release rolled out one backend at a time (real engine, STUB cloud providers, STAND-IN machines)", () => {
+  test("status says no release is set; bad input changes nothing; deploy and --rollback update the backends in turn", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    expect((await runCli(sb, ["up", "--phase", "2", "--stack", "prod", "--yes"])).code).toBe(0);
+    const status = async () => JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
+    expect((await status()).releases).toEqual({ backend: null, api: null });
+    const human = await runCli(sb, ["status", "--stack", "prod"]);
+    expect(human.stdout + human.stderr).toContain("backend      no release set");
+    const config = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
+    const bad = await runCli(sb, [
+      "deploy",
+      "backend",
+      "--stack",
+      "prod",
+      "--yes",
+      "--url",
+      "https://r.example.com/b.tar.gz",
+      "--sha256",
+      "abc",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--sha256 must be the archive's sha256");
+    expect((await runCli(sb, ["deploy", "backend", "--stack", "prod", "--yes", "--rollback"])).code).toBe(6);
+    expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
+
+    const deliveries = () =>
+      readdirSync(join(sb.root, "machines")).flatMap((host) =>
+        readFileSync(join(sb.root, "machines", host, "deliveries.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      );
+    const sha = (c: string) => c.repeat(64);
+    for (const [args, expected] of [
+      [["--url", "https://r.example.com/b-1.tar.gz", "--sha256", sha("a")], sha("a")],
+      [["--url", "https://r.example.com/b-2.tar.gz", "--sha256", sha("b")], sha("b")],
+      [["--rollback"], sha("a")],
+    ] as const) {
+      const before = deliveries().length;
+      const r = await runCli(sb, ["deploy", "backend", "--stack", "prod", "--yes", "--json", ...args]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).changes).toMatchObject({ update: 3 });
+      const now = deliveries().slice(before);
+      // Only the backends, each once: one file (the release) and the application reloaded.
+      expect(now.map((d) => d.machine).sort()).toEqual(["prod-backend-1", "prod-backend-2", "prod-backend-3"]);
+      for (const d of now) expect(d.summary).toBe("1 file(s) rewritten: /etc/probatio/releases/backend; release backend");
+      expect((await status()).releases.backend.sha256).toBe(expected);
+    }
+  });
+});

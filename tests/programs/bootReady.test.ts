@@ -51,8 +51,34 @@ test("PM2 is pinned, installed from the vendor source setting, started by system
   const runcmd: string[] = doc(backend.cloudInit).runcmd;
   expect(runcmd).toContain("npm install -g --registry=https://registry.npmjs.org/ pm2@5.4.3");
   expect(runcmd).toContain("pm2 startup systemd -u root --hp /root");
-  expect(runcmd.find((c) => c.includes("pm2 start /etc/probatio/pm2/backend.config.json"))).toMatch(
-    /^if \[ -f \/opt\/probatio\/backend\/app\.js \]/,
+  expect(runcmd).toContain("/usr/local/sbin/probatio-release backend");
+  // No release set: the script says so and starts nothing (PM2 would restart a missing script in a loop).
+  expect(backend.files["/etc/probatio/releases/backend"]).toBeUndefined();
+  expect(backend.files["/usr/local/sbin/probatio-release"]).toMatch(
+    /if \[ ! -s "\$spec" \]; then\n.*no release of \$app is set.*\n  exit 0/,
   );
   expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\n");
+});
+
+test("the application is told where its database and cache are: pgBouncer and Redis by address (phase 2), Sentinel (phase 3)", async () => {
+  const env = async (n: number) =>
+    JSON.parse(
+      (await phase("probatio", n)).machines.find((m) => m.machine === "prod-backend-1")!.files["/etc/probatio/pm2/backend.config.json"],
+    ).apps[0].env;
+  // Classic VPS: by their OVH service names; straight to PostgreSQL over the public network only with TLS.
+  expect(await env(0)).toMatchObject({
+    DATABASE_URL: expect.stringMatching(/^postgres:\/\/app:.+@vps-[0-9a-f]{8}\.vps\.ovh\.net:5432\/app\?sslmode=require$/),
+    PORT: 3000,
+  });
+  expect(await env(1)).toMatchObject({
+    DATABASE_URL: expect.stringMatching(/@vps-[0-9a-f]{8}\.vps\.ovh\.net:6432\/app$/),
+    REDIS_URL: expect.stringMatching(/^redis:\/\/vps-[0-9a-f]{8}\.vps\.ovh\.net:6379$/),
+  });
+  expect(await env(2)).toMatchObject({
+    DATABASE_URL: expect.stringMatching(/@10\.1\.0\.\d+:6432\/app$/),
+    REDIS_URL: expect.stringMatching(/^redis:\/\/10\.1\.0\.\d+:6379$/),
+  });
+  const three = await env(3);
+  expect(three.REDIS_SENTINELS.split(",")).toHaveLength(3);
+  expect(three).toMatchObject({ REDIS_MASTER_NAME: "prod-redis", REDIS_PASSWORD: expect.any(String) });
 });

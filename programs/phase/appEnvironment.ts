@@ -1,0 +1,51 @@
+/**
+ * What the application on a phase's machines is told about the phase: where its database and its cache are, and the
+ * credentials probatio made for it. Computed from the address plan (fixed private addresses in phases 2–3, host names
+ * on classic VPS), not from the components' outputs, so that the application's machines need not wait for them.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
+import { deriveSecret } from "../settings";
+import { PhaseContext } from "./context";
+import { PostgresPlacement } from "./postgres";
+
+/** Environment variables of the application's processes (PM2's `env`). */
+export type AppEnvironment = Readonly<Record<string, string>>;
+
+/** Where the application's database and cache are, as the components declare them (known once they are declared). */
+export interface AppEndpoints {
+  /** The PostgreSQL primary's address (a VPS's service name, or a private address). */
+  readonly database: pulumi.Input<string>;
+  /** The first Redis node's address. */
+  readonly redis: pulumi.Input<string>;
+}
+
+export function appEnvironment(ctx: PhaseContext, placement: PostgresPlacement, endpoints: AppEndpoints): pulumi.Output<AppEnvironment> {
+  const { settings, topology } = ctx;
+  const parts: Record<string, pulumi.Input<string>> = {};
+  if (placement.kind === "dedicated" || placement.kind === "colocated") {
+    // Through pgBouncer where the phase has one (its own machine, or beside the primary), else the primary itself.
+    const pooler = ctx.fleet("pgbouncer");
+    const colocatedPooler = !pooler && !!placement.spec.pgbouncer;
+    const host = pooler ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0]) : endpoints.database;
+    const port = pooler || colocatedPooler ? (placement.spec.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port) : ports.postgres;
+    // Straight to PostgreSQL over the public network (classic VPS), only TLS is accepted (pg_hba's hostssl). With libpq's
+    // meaning of sslmode=require (encrypted; the server's certificate is its own until the zero-trust CA).
+    const tls = !pooler && !colocatedPooler && !topology.network ? "?sslmode=require" : "";
+    parts.DATABASE_URL = pulumi.interpolate`postgres://${DEFAULT_DATABASE.user}:${pulumi.output(settings.dbPassword).apply(encodeURIComponent)}@${host}:${port}/${DEFAULT_DATABASE.name}${tls}`;
+  }
+  const redis = topology.redis;
+  if (redis && !redis.inCluster) {
+    const fleet = ctx.requireFleet(redis.role, "redis.role");
+    parts.REDIS_PASSWORD = settings.redisPassword ?? deriveSecret(settings.dbPassword, "redis");
+    if (redis.sentinel) {
+      const hosts = ctx.fixedIps(fleet.role, fleet.count) ?? ctx.machineNames(fleet.role, fleet.count);
+      // The application asks Sentinel for the current master (the master changes on a failover).
+      parts.REDIS_SENTINELS = hosts.map((h) => `${h}:${ports.sentinel}`).join(",");
+      parts.REDIS_MASTER_NAME = `${settings.stack}-redis`;
+    } else {
+      parts.REDIS_URL = pulumi.interpolate`redis://${endpoints.redis}:${ports.redis}`;
+    }
+  }
+  return pulumi.all(parts).apply((env) => env as AppEnvironment);
+}
