@@ -55,7 +55,7 @@ test("PM2 is pinned, installed from the vendor source setting, started by system
   // No release set: the script says so and starts nothing (PM2 would restart a missing script in a loop).
   expect(backend.files["/etc/probatio/releases/backend"]).toBeUndefined();
   expect(backend.files["/usr/local/sbin/probatio-release"]).toMatch(
-    /if \[ ! -s "\$spec" \]; then\n.*no release of \$app is set.*\n  exit 0/,
+    /if \[ ! -s "\$spec" \]; then\n.*no release of \$app is set.*\n {2}exit 0/,
   );
   expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\n");
 });
