@@ -71,12 +71,12 @@ export async function deployCommand(
   try {
     await upCommand({ ...opts, roadmap: recorded.roadmap, phase: String(recorded.phase) });
   } catch (err) {
-    if (!opts.json) {
-      ui.warn(
-        `the roll-out stopped: the machines before the failing one run the new release, the others the old one. ` +
-          `Fix the release and deploy again, or \`probatio deploy ${app} --rollback --stack ${opts.stack}\``,
-      );
-    }
+    // The stack keeps the release it had: a release that did not roll out is never the one a rollback returns to.
+    await stack.setConfig("probatio:releases", { value: JSON.stringify(releases) });
+    ui.warn(
+      `the roll-out of ${app} stopped; the stack is back on its previous release. A machine before the failing one ` +
+        `may run the new release: \`probatio up --stack ${opts.stack}\` brings it back`,
+    );
     throw err;
   }
 }

@@ -2,7 +2,9 @@
 import { Command } from "commander";
 import { plainOutputs, ProgressPrinter, runEngine } from "../automation/operation";
 import { checkPhaseChange, checkRequiredConfig, refuseDeletions, setPhaseConfig, snapshotStackFile } from "../automation/stackState";
-import { openStack } from "../automation/workspace";
+import { openStack, Stack } from "../automation/workspace";
+import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
+import { ExitCode, ProbatioError } from "../../lib/errors";
 import { confirm, printJson, ui } from "../ui";
 import { CommonOptions, describeChanges, lazy, parsePhase, printOutputs, withStackOptions } from "./common";
 
@@ -15,7 +17,30 @@ export function register(program: Command): void {
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print one JSON object")
     .option("--allow-deletions", "go ahead when the update would delete or replace resources (refused otherwise)")
+    .option(
+      "--replace-config <machine...>",
+      "deliver a machine's configuration afresh and pin its new SSH host key (a machine rebuilt on purpose)",
+    )
     .action(lazy(() => upCommand));
+}
+
+/** The URNs of the named machines' configuration resources; an unknown machine is a usage error. */
+async function machineConfigUrns(stack: Stack, machines: readonly string[]): Promise<string[]> {
+  if (machines.length === 0) return [];
+  const resources: { urn: string; type: string; outputs?: { machine?: string } }[] =
+    (await stack.exportStack()).deployment?.resources ?? [];
+  const configs = resources.filter((r) => r.type === MACHINE_CONFIG_TYPE);
+  return machines.map((m) => {
+    const found = configs.find((r) => r.outputs?.machine === m);
+    if (!found) {
+      throw new ProbatioError(
+        `no configuration of a machine named '${m}' in the stack`,
+        `machines: ${configs.map((r) => r.outputs?.machine).join(", ")}`,
+        ExitCode.usage,
+      );
+    }
+    return found.urn;
+  });
 }
 
 export async function upCommand(opts: CommonOptions): Promise<void> {
@@ -34,10 +59,11 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
       throw err;
     }
   }
+  const replace = await machineConfigUrns(stack, (opts as { replaceConfig?: string[] }).replaceConfig ?? []);
   const printer = new ProgressPrinter(!!opts.json);
   if (!opts.json) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
   const t0 = Date.now();
-  const result = await runEngine(opts.stack, (signal) => stack.up({ onEvent: printer.onEvent, color: "never", signal }));
+  const result = await runEngine(opts.stack, (signal) => stack.up({ onEvent: printer.onEvent, color: "never", signal, replace }));
   const changes = result.summary.resourceChanges ?? {};
   const outputs = plainOutputs(result.outputs);
   if (opts.json) {

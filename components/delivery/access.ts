@@ -82,7 +82,7 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
           if (pin && pin !== fp) {
             mismatch = new HostKeyMismatchError(
               `the SSH host key of ${endpoint.host} changed: pinned ${pin}, offered ${fp}. If the machine was rebuilt, ` +
-                `replace its configuration resource (\`probatio up --stack <stack> --replace-config <machine>\`); otherwise ` +
+                `deliver its configuration afresh (\`probatio up --replace-config <machine>\`, which pins the new key); otherwise ` +
                 "someone may be between you and the machine: do not go on",
             );
             return false;

@@ -49,9 +49,9 @@ async function sshMachine(req: DeliveryRequest): Promise<Machine> {
     async apply(plan, script) {
       const r = await session.run(script);
       if (r.code !== 0) {
-        throw new Error(
-          `${req.machine}: the ${plan.kind} delivery failed (exit ${r.code}); nothing after the failing step ran:\n${r.stderr.trim()}`,
-        );
+        // One line: the engine's error report keeps the first line of each failure.
+        const why = r.stderr.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+        throw new Error(`${req.machine}: the ${plan.kind} delivery failed (exit ${r.code}), nothing after the failing step ran: ${why}`);
       }
     },
     close: () => session.close(),

@@ -150,7 +150,9 @@ export class MachineConfig extends pulumi.dynamic.Resource {
         hostKey: undefined,
         lastDelivery: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["userData"] },
+      // Never protected (even under a protected database): deleting it changes nothing on the machine, and replacing
+      // it is how a rebuilt machine's new host key is pinned.
+      { ...opts, protect: false, additionalSecretOutputs: ["userData"] },
       "probatio",
       "MachineConfig",
     );

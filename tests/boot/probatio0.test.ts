@@ -107,20 +107,27 @@ describeBootedPhase("probatio", 0, ["prod-pg-backups"], (booted) => {
       expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
     };
     await deploy(["--url", url(v1), "--sha256", v1.sha256]);
-    const answer = await b.net.probe("curl -fsS -m 20 http://prod-backend-1:3000/probe");
-    expect(answer.code).toBe(0);
-    const probe = JSON.parse(answer.stdout);
+    const answer = await b.net.probe("curl -sS -m 20 -w '\\n%{http_code}' http://prod-backend-1:3000/probe");
+    expect(answer.stdout.trim().split("\n").pop()).toBe("200");
+    const probe = JSON.parse(answer.stdout.trim().split("\n")[0]);
     expect(probe).toMatchObject({ version: "1", host: "prod-backend-1" });
     const rows = await b.net.exec(
       "prod-database-1",
       `sudo -u postgres psql -d app -tAc "SELECT host FROM probatio_probe WHERE id = ${probe.row}"`,
     );
     expect(rows.stdout.trim()).toBe("prod-backend-1");
-    // A tampered archive is refused on the machine, and the roll-out stops with the old release still serving.
-    const tampered = await b.operator!.run(["deploy", "backend", "--stack", "prod", "--yes", "--url", url(v2), "--sha256", v1.sha256], key);
+    // An archive that is not the one pinned is refused on the machine: the roll-out stops, the old release keeps serving,
+    // and the stack stays on it (a rollback never returns to a release that did not roll out).
+    const tampered = await b.operator!.run(
+      ["deploy", "backend", "--stack", "prod", "--yes", "--url", url(v2), "--sha256", "f".repeat(64)],
+      key,
+    );
     expect(tampered.code).not.toBe(0);
     expect(tampered.stderr).toContain("does not have the sha256");
     expect((await b.net.probe("curl -fsS http://prod-backend-1:3000/health")).stdout).toBe("ok 1\n");
+    expect(JSON.parse((await b.operator!.run(["status", "--stack", "prod", "--json"], key)).stdout).releases.backend.sha256).toBe(
+      v1.sha256,
+    );
     await deploy(["--url", url(v2), "--sha256", v2.sha256]);
     expect((await b.net.probe("curl -fsS http://prod-backend-1:3000/health")).stdout).toBe("ok 2\n");
     await deploy(["--rollback"]);

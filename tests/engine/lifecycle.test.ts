@@ -260,12 +260,16 @@ describe("probatio deploy: a release rolled out one backend at a time (real engi
     expect((await runCli(sb, ["deploy", "backend", "--stack", "prod", "--yes", "--rollback"])).code).toBe(6);
     expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(config);
 
+    // Each STAND-IN machine's log of deliveries, by host.
     const deliveries = () =>
-      readdirSync(join(sb.root, "machines")).flatMap((host) =>
-        readFileSync(join(sb.root, "machines", host, "deliveries.jsonl"), "utf8")
-          .trim()
-          .split("\n")
-          .map((l) => JSON.parse(l)),
+      new Map(
+        readdirSync(join(sb.root, "machines")).map((host) => [
+          host,
+          readFileSync(join(sb.root, "machines", host, "deliveries.jsonl"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as { machine: string; summary: string }),
+        ]),
       );
     const sha = (c: string) => c.repeat(64);
     for (const [args, expected] of [
@@ -273,11 +277,11 @@ describe("probatio deploy: a release rolled out one backend at a time (real engi
       [["--url", "https://r.example.com/b-2.tar.gz", "--sha256", sha("b")], sha("b")],
       [["--rollback"], sha("a")],
     ] as const) {
-      const before = deliveries().length;
+      const before = deliveries();
       const r = await runCli(sb, ["deploy", "backend", "--stack", "prod", "--yes", "--json", ...args]);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).changes).toMatchObject({ update: 3 });
-      const now = deliveries().slice(before);
+      const now = [...deliveries()].flatMap(([host, list]) => list.slice(before.get(host)?.length ?? 0));
       // Only the backends, each once: one file (the release) and the application reloaded.
       expect(now.map((d) => d.machine).sort()).toEqual(["prod-backend-1", "prod-backend-2", "prod-backend-3"]);
       for (const d of now) expect(d.summary).toBe("1 file(s) rewritten: /etc/probatio/releases/backend; release backend");
