@@ -4,6 +4,7 @@
  * and answers its health check before the next backend is touched. `--rollback` sets the previous release again.
  */
 import { Command } from "commander";
+import { pm2Apps } from "../../components/config/services";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { recordedPhase } from "../automation/stackState";
 import { openStack } from "../automation/workspace";
@@ -18,7 +19,7 @@ interface RecordedRelease {
   readonly previous?: { readonly url: string; readonly sha256: string };
 }
 
-const APPS = ["backend", "api"];
+const APPS = [...pm2Apps];
 
 export function register(program: Command): void {
   withStackOptions(program.command("deploy"))

@@ -51,7 +51,7 @@ export function isProbatioUserData(userData: string): boolean {
   if (!userData.startsWith("#cloud-config\n")) return false;
   try {
     const doc = parse(userData) as { write_files?: { path?: string }[] } | null;
-    return (doc?.write_files ?? []).some((f) => f.path === SERVICES_FILE) || /^# probatio\b/m.test(userData);
+    return (doc?.write_files ?? []).some((f) => f.path === SERVICES_FILE);
   } catch {
     return false;
   }

@@ -8,7 +8,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { HostKeyPins, openSsh, SshTarget } from "./access";
-import { configDigest } from "./configuration";
+import { configDigest, parseManifest } from "./configuration";
 import { DeliveryPlan, describePlan, MachineReport, planDelivery } from "./plan";
 import { deliveryScript, parseReport, REPORT_SCRIPT } from "./script";
 
@@ -79,9 +79,14 @@ function standinMachine(root: string, req: DeliveryRequest): Machine {
   };
 }
 
-export async function deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+/** The machine: over SSH, or the engine tests' STAND-IN when PROBATIO_DELIVERY_STANDIN is set. */
+async function openMachine(req: DeliveryRequest): Promise<Machine> {
   const standin = process.env.PROBATIO_DELIVERY_STANDIN;
-  const machine = standin ? standinMachine(standin, req) : await sshMachine(req);
+  return standin ? standinMachine(standin, req) : sshMachine(req);
+}
+
+export async function deliver(req: DeliveryRequest): Promise<DeliveryResult> {
+  const machine = await openMachine(req);
   try {
     const plan = planDelivery(req.userData, await machine.report());
     const script = deliveryScript(plan);
@@ -96,12 +101,10 @@ export async function deliver(req: DeliveryRequest): Promise<DeliveryResult> {
 export async function readAppliedDigest(
   req: Omit<DeliveryRequest, "userData">,
 ): Promise<{ digest: string; hostKeys: Required<HostKeyPins> }> {
-  const standin = process.env.PROBATIO_DELIVERY_STANDIN;
-  const machine = standin ? standinMachine(standin, { ...req, userData: "" }) : await sshMachine({ ...req, userData: "" });
+  const machine = await openMachine({ ...req, userData: "" });
   try {
     const report = await machine.report();
-    const digest = report.manifest ? (JSON.parse(report.manifest) as { digest?: string }).digest : undefined;
-    return { digest: digest ?? "none", hostKeys: machine.hostKeys };
+    return { digest: parseManifest(report.manifest)?.digest ?? "none", hostKeys: machine.hostKeys };
   } finally {
     machine.close();
   }

@@ -3,7 +3,7 @@
  * same machines (cloud-init, declared services, reboot, Prometheus targets, and the phase's own probes).
  */
 import { BootNetwork } from "./harness";
-import { bootPlan, BootPlan } from "./phases";
+import { bootPlan, BootPlan, phaseGateway } from "./phases";
 import { buildStandins, Standins } from "./standins";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { barePlan, makeOperator, Operator, stubCloudFacts } from "./delivered";
@@ -47,13 +47,14 @@ export function describeBootedPhase(
     beforeAll(async () => {
       const classicVps = environmentFor(getPhase(roadmap, phase), "prod").topology.fleets.every((f) => f.variant === "ovh-vps");
       // Public Cloud phases: the stack had its application release set before `up`, so the backends start it at first boot.
-      const gateway = (await bootPlan(roadmap, phase)).gateway;
+      const gateway = phaseGateway(roadmap, phase);
       const release = standins.releases[0];
-      plan = classicVps
-        ? await bootPlan(roadmap, phase)
-        : await bootPlan(roadmap, phase, "prod", {
-            releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } },
-          });
+      plan = await bootPlan(
+        roadmap,
+        phase,
+        "prod",
+        classicVps ? {} : { releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } } },
+      );
       if (!classicVps) {
         net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, standins);
         // What `up` creates beside the machines (OVH Object Storage buckets).

@@ -27,6 +27,13 @@ export function standinVendors(gateway: string): VendorSources {
   return { gitlabRunner: { ...apt, suite: "bookworm" }, grafana: { ...apt, suite: "stable" }, npmRegistry: `${web}/npm/` };
 }
 
+/** The test network's gateway: the first address of the phase's subnet, or TEST-NET-1's for classic VPS. */
+export function phaseGateway(roadmap: RoadmapId, phase: number, stack = "prod"): string {
+  const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
+  const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
+  return subnet ? hostAddress(subnet, 1) : "192.0.2.1";
+}
+
 export async function bootPlan(
   roadmap: RoadmapId,
   phase: number,
@@ -36,7 +43,7 @@ export async function bootPlan(
 ): Promise<BootPlan> {
   const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
   const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
-  const gateway = subnet ? hostAddress(subnet, 1) : "192.0.2.1";
+  const gateway = phaseGateway(roadmap, phase, stack);
   const rendered = await renderPhase({ roadmap, phase, stack, overrides: { ...settings, vendors: standinVendors(gateway) } });
   if (subnet) {
     return {
