@@ -171,7 +171,8 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
         sshPublicKey: m.sshPublicKey,
         sshJump: m.sshJump,
         networkId: nodes === 1 ? args.network?.networkId : undefined,
-        fixedIps: nodes === 1 && args.network && args.nodeIps ? [args.nodeIps[0]] : undefined,
+        // A pair's nodes sit on their ports, whose addresses are these: delivery and Prometheus reach them there.
+        fixedIps: args.network && args.nodeIps ? args.nodeIps.slice(0, nodes) : undefined,
         securityGroups: nodes === 1 ? m.securityGroups : undefined,
         userData: Array.from({ length: nodes }, (_, i) =>
           pulumi.all([backendAddresses, args.vrrp?.authPass ?? ""]).apply(([addrs, authPass]) =>

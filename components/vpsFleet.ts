@@ -53,7 +53,7 @@ export interface VpsFleetArgs {
    */
   readonly networkId?: pulumi.Input<string>;
   /**
-   * Fixed private address of each machine on `networkId` (public-cloud).
+   * Fixed private address of each machine on `networkId`, or of its pre-made port (public-cloud).
    * @default DHCP
    */
   readonly fixedIps?: readonly string[];
@@ -96,7 +96,7 @@ export function validateVpsFleetArgs(args: VpsFleetArgs): void {
   if (args.ports && args.ports.length !== args.count) {
     throw new ArgumentError("VpsFleet", "ports", `must have one entry per machine (${args.count}), got ${args.ports.length}`);
   }
-  if (args.fixedIps && !args.networkId) throw new ArgumentError("VpsFleet", "fixedIps", "needs networkId");
+  if (args.fixedIps && !args.networkId && !args.ports) throw new ArgumentError("VpsFleet", "fixedIps", "needs networkId or ports");
   if (args.variant === "ovh-vps" && (args.networkId || args.securityGroups?.length || args.ports)) {
     throw new ArgumentError(
       "VpsFleet",

@@ -42,6 +42,7 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     wormBackend: undefined,
     backendImage: "registry.example.com/app/backend:plan",
     alertEmail: "oncall@example.com",
+    alertSmtp: { relay: "smtp.example.com:587" },
     domain: "api.example.com",
     hsmIdentityUrn: "urn:v1:eu:identity:account:plan-ovh",
     ...req.overrides,

@@ -36,6 +36,10 @@ export interface PhaseSettings {
   readonly domain?: string;
   /** Where alerts go (phases with Alertmanager). */
   readonly alertEmail?: string;
+  /** The SMTP relay alert mail goes through (phases with Alertmanager): host:port, and a login if the relay wants one. */
+  readonly alertSmtp?: { readonly relay: string; readonly user?: string; readonly password?: pulumi.Input<string> };
+  /** HAProxy's connection limit per node, when the operator sets one (default derived from the seed's targets). */
+  readonly lbMaxConnections?: number;
   /** OVH IAM identity allowed to use the HSM's mTLS credential (ProbatioVault phase 4). */
   readonly hsmIdentityUrn?: string;
   /** How many side-by-side migrations built this stack's current machines (data store names carry it). Default 1. */
@@ -79,6 +83,10 @@ export function readSettings(): PhaseSettings {
     wormRetentionFloor: config.getNumber("wormRetentionFloor"),
     backendImage: config.get("backendImage"),
     alertEmail: config.get("alertEmail"),
+    alertSmtp: config.get("alertSmtpRelay")
+      ? { relay: config.require("alertSmtpRelay"), user: config.get("alertSmtpUser"), password: config.getSecret("alertSmtpPassword") }
+      : undefined,
+    lbMaxConnections: config.getNumber("lbMaxConnections"),
     domain: config.get("domain"),
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
     generation: config.getNumber("generation"),

@@ -22,7 +22,12 @@ export interface ConfigKey {
   readonly requiredWhen?: (t: Topology) => boolean;
   readonly description: string;
   readonly example: string;
+  /** Why a value is refused (checked by `probatio config set`), or undefined when it is acceptable. */
+  readonly invalid?: (value: string) => string | undefined;
 }
+
+/** "host:port" of an SMTP relay; the port is where Alertmanager speaks STARTTLS (587) or TLS (465). */
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 export const configKeys: readonly ConfigKey[] = [
   { key: "roadmap", secret: false, required: false, description: "roadmap: probatio or koprogo (default probatio)", example: "probatio" },
@@ -99,6 +104,39 @@ export const configKeys: readonly ConfigKey[] = [
     requiredWhen: (t) => !!t.monitoring?.alertmanager,
     description: "address Alertmanager sends alerts to",
     example: "oncall@example.com",
+  },
+  {
+    key: "alertSmtpRelay",
+    secret: false,
+    required: false,
+    requiredWhen: (t) => !!t.monitoring?.alertmanager,
+    description: "host:port of the SMTP relay Alertmanager sends alert mail through (TLS required: 587 STARTTLS or 465)",
+    example: "smtp.example.com:587",
+    invalid: (v) => (HOST_PORT.test(v) && Number(v.split(":")[1]) <= 65535 ? undefined : "must be host:port, e.g. smtp.example.com:587"),
+  },
+  {
+    key: "alertSmtpUser",
+    secret: false,
+    required: false,
+    description: "login on the SMTP relay (default: none, the relay accepts the monitoring machine without one)",
+    example: "alerts@example.com",
+  },
+  {
+    key: "alertSmtpPassword",
+    secret: true,
+    required: false,
+    description: "password of alertSmtpUser on the SMTP relay",
+    example: "$(cat relay-password)",
+  },
+  {
+    key: "lbMaxConnections",
+    secret: false,
+    required: false,
+    description:
+      "concurrent connections each HAProxy node accepts (default: the seed's peak req/s x the latency alert's seconds; HAProxy needs 2 file descriptors each)",
+    example: "30000",
+    invalid: (v) =>
+      /^\d+$/.test(v) && Number(v) >= 100 && Number(v) <= 1_000_000 ? undefined : "must be a whole number from 100 to 1000000",
   },
   {
     key: "vendorSources",

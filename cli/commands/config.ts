@@ -35,6 +35,13 @@ export async function configSetCommand(key: string, value: string, opts: CommonO
   if (known.secret && !opts.secret) {
     throw new ProbatioError(`'${key}' is a secret: pass --secret so it is stored encrypted`, undefined, ExitCode.usage);
   }
+  const why = known.invalid?.(value);
+  if (why)
+    throw new ProbatioError(
+      `'${key}' ${why} (got '${value}')`,
+      `probatio config set --stack ${opts.stack} ${key} ${known.example}`,
+      ExitCode.usage,
+    );
   const stack = await openStack(opts);
   await stack.setConfig(`probatio:${key}`, { value, secret: !!opts.secret });
   ui.ok(`set ${key} on stack '${opts.stack}'${opts.secret ? " (encrypted)" : ""}`);

@@ -113,8 +113,8 @@ export interface AlertmanagerSettings {
     readonly kind: "email" | "slack" | "pagerduty" | "webhook";
     readonly target: string;
   }[];
-  readonly smtpSmarthost?: string;
-  readonly smtpFrom?: string;
+  /** The relay email receivers send through (STARTTLS or TLS required). */
+  readonly smtp?: { readonly smarthost: string; readonly from: string; readonly user?: string; readonly password?: string };
 }
 
 export function renderAlertmanagerYml(s: AlertmanagerSettings): string {
@@ -132,7 +132,14 @@ export function renderAlertmanagerYml(s: AlertmanagerSettings): string {
   });
   const critical = s.receivers.filter((r) => r.kind === "pagerduty").map((r) => r.name);
   return stringify({
-    global: s.smtpSmarthost ? { smtp_smarthost: s.smtpSmarthost, smtp_from: s.smtpFrom, smtp_require_tls: true } : {},
+    global: s.smtp
+      ? {
+          smtp_smarthost: s.smtp.smarthost,
+          smtp_from: s.smtp.from,
+          ...(s.smtp.user ? { smtp_auth_username: s.smtp.user, smtp_auth_password: s.smtp.password ?? "" } : {}),
+          smtp_require_tls: true,
+        }
+      : {},
     route: {
       receiver: s.receivers[0].name,
       group_by: ["alertname", "instance"],

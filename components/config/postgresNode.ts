@@ -124,7 +124,10 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
           { path: "/etc/cron.d/probatio-pg-backup", content: renderBackupCron({ stanza: s.stanza, cron: s.backup.cron }) },
         ],
         commands: [
-          "systemctl restart postgresql",
+          // The cluster's own unit: `systemctl restart postgresql` returns before the cluster it restarts is back
+          // (the boot test caught psql finding no socket), then wait until it accepts connections.
+          `systemctl restart postgresql@${s.version}-main`,
+          "timeout 120 sh -c 'until pg_isready -q; do sleep 1; done'",
           "sudo -u postgres psql -v ON_ERROR_STOP=1 -f /etc/probatio/pg-bootstrap.sql",
           "shred -u /etc/probatio/pg-bootstrap.sql",
           `sudo -u postgres pgbackrest --stanza=${s.stanza} stanza-create`,
@@ -150,13 +153,18 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
     packages,
     files,
     commands: [
-      "systemctl stop postgresql",
+      // The cluster's own unit, so that stop waits for the server to be gone before its data directory is.
+      `systemctl stop postgresql@${s.version}-main`,
       `rm -rf ${s.pgData}`,
       // The primary boots at the same time and creates the replication role and slots on its first boot: retry
       // (for up to 15 minutes) until it can serve the base backup, then check one was taken.
-      `for i in $(seq 1 90); do sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} -R && break; rm -rf ${s.pgData}; sleep 10; done`,
-      `test -f ${s.pgData}/standby.signal`,
-      "systemctl start postgresql",
+      // No -R: it would write its own primary_conninfo into postgresql.auto.conf, which overrides ours and drops the
+      // application_name that synchronous_standby_names names (every commit on the primary then waits for ever: the
+      // phase 3 boot test caught it). Our conf.d carries primary_conninfo and the slot; the signal file makes it a standby.
+      `for i in $(seq 1 90); do sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} && break; rm -rf ${s.pgData}; sleep 10; done`,
+      `test -f ${s.pgData}/PG_VERSION`,
+      `sudo -u postgres touch ${s.pgData}/standby.signal`,
+      `systemctl start postgresql@${s.version}-main`,
     ],
     services: [`postgresql@${s.version}-main`],
   };

@@ -79,9 +79,11 @@ function declareHaproxy(
 
 /**
  * HAProxy's connection limit from the phase's targets (Little's law): the top of the seed's request rate times the
- * time a request may take before the roadmap's latency alert fires. Where the phase gives no rate, the default.
+ * time a request may take before the roadmap's latency alert fires. Where the phase gives no rate, the default; the
+ * operator's `lbMaxConnections` wins (a smaller node, or a machine whose file-descriptor limit is lower).
  */
 function maxConnections(ctx: PhaseContext): number {
+  if (ctx.settings.lbMaxConnections) return ctx.settings.lbMaxConnections;
   const rate = ctx.phase.targets.requestsPerSecond?.max;
   return rate ? Math.ceil(rate * getRoadmap(ctx.phase.roadmap).alerts.latencySeconds) : DEFAULT_HAPROXY_MAXCONN;
 }

@@ -22,7 +22,8 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
   const { topology, settings, phase } = ctx;
   const roadmap = getRoadmap(phase.roadmap);
   const inventory = pulumi.all(scrape.map((x) => pulumi.all([...x.addresses]).apply((a: string[]) => ({ role: x.role, addresses: a }))));
-  return inventory.apply((inv) => {
+  const smtpPassword = pulumi.output(settings.alertSmtp?.password ?? "");
+  return pulumi.all([inventory, smtpPassword]).apply(([inv, password]) => {
     const files = [
       {
         path: "/etc/prometheus/prometheus.yml",
@@ -56,13 +57,22 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
     const commands = ["systemctl restart prometheus"];
     const services = ["prometheus", "prometheus-node-exporter"];
     if (topology.monitoring?.alertmanager) {
+      // Alert mail leaves through the operator's relay (TLS, a login if it wants one): a cloud machine's own port 25 is
+      // filtered or distrusted, and a local MTA would be one more daemon to keep alive for a mail a month.
+      const smtp = settings.alertSmtp ?? ctx.fail("Alertmanager needs an SMTP relay: set alertSmtpRelay (host:port)");
+      const email = settings.alertEmail ?? ctx.fail("Alertmanager needs an address to send alerts to: set alertEmail");
       packages.push("prometheus-alertmanager");
       files.push({
         path: "/etc/prometheus/alertmanager.yml",
         content: renderAlertmanagerYml({
-          receivers: [{ name: "oncall-email", kind: "email", target: settings.alertEmail ?? "root@localhost" }],
-          smtpSmarthost: "localhost:25",
-          smtpFrom: `alertmanager@${settings.stack}`,
+          receivers: [{ name: "oncall-email", kind: "email", target: email }],
+          smtp: {
+            smarthost: smtp.relay,
+            // The relay's login when it is an address (relays refuse other senders), else the on-call address itself.
+            from: smtp.user?.includes("@") ? smtp.user : email,
+            user: smtp.user,
+            password: smtp.user ? password : undefined,
+          },
         }),
       });
       commands.push("systemctl restart prometheus-alertmanager");

@@ -6,8 +6,10 @@ import { BootNetwork } from "./harness";
 import { bootPlan, BootPlan, phaseGateway } from "./phases";
 import { buildStandins, Standins } from "./standins";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
-import { barePlan, makeOperator, Operator, stubCloudFacts } from "./delivered";
+import { barePlan, makeOperator, Operator, operatorKey, stubCloudFacts } from "./delivered";
+import { rmSync } from "fs";
 import { RunResult } from "../engine/harness";
+import { PhaseSettings } from "../../programs/settings";
 
 export interface BootedPhase {
   readonly net: BootNetwork;
@@ -19,6 +21,9 @@ export interface BootedPhase {
   /** Each machine's SSH host keys before probatio touched it (classic VPS phases). */
   readonly hostKeysBefore?: ReadonlyMap<string, string>;
   readonly standins: Standins;
+  /** Public Cloud phases: the settings the machines' user data was rendered with, and the operator's key in it. */
+  readonly settings?: Partial<PhaseSettings>;
+  readonly operatorKey?: { readonly path: string; readonly publicKey: string };
 }
 
 /** The SHA256 fingerprints of a machine's SSH host keys, one per line, sorted. */
@@ -31,7 +36,12 @@ export async function hostKeys(net: BootNetwork, name: string): Promise<string> 
 export function describeBootedPhase(
   roadmap: RoadmapId,
   phase: number,
-  buckets: readonly string[],
+  setup: {
+    /** What `up` creates beside the machines (OVH Object Storage buckets). */
+    readonly buckets: readonly string[];
+    /** Settings the stack has besides the test network's (Public Cloud phases). */
+    readonly settings?: Partial<PhaseSettings>;
+  },
   more?: (booted: () => BootedPhase) => void,
 ): void {
   describe(`${roadmap} phase ${phase}, booted from its user data`, () => {
@@ -39,6 +49,8 @@ export function describeBootedPhase(
     let plan: BootPlan;
     let operator: Operator | undefined;
     let up: RunResult | undefined;
+    let settings: Partial<PhaseSettings> | undefined;
+    let key: ReturnType<typeof operatorKey> | undefined;
     const hostKeysBefore = new Map<string, string>();
     const standins = buildStandins();
     const t0 = Date.now();
@@ -49,16 +61,19 @@ export function describeBootedPhase(
       // Public Cloud phases: the stack had its application release set before `up`, so the backends start it at first boot.
       const gateway = phaseGateway(roadmap, phase);
       const release = standins.releases[0];
-      plan = await bootPlan(
-        roadmap,
-        phase,
-        "prod",
-        classicVps ? {} : { releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } } },
-      );
+      if (!classicVps) {
+        // The stack's settings: the operator's key (MachineConfig's deliveries reach the machines with it), the release.
+        key = operatorKey();
+        settings = {
+          ...setup.settings,
+          sshPublicKey: key.publicKey,
+          releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } },
+        };
+      }
+      plan = await bootPlan(roadmap, phase, "prod", settings ?? {});
       if (!classicVps) {
         net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, standins);
-        // What `up` creates beside the machines (OVH Object Storage buckets).
-        for (const b of buckets) await net.createBucket(b);
+        for (const b of setup.buckets) await net.createBucket(b);
         await net.boot(plan.machines);
         return;
       }
@@ -74,7 +89,7 @@ export function describeBootedPhase(
         buildStandins(),
         facts.s3Credentials,
       );
-      for (const b of buckets) await net.createBucket(b);
+      for (const b of setup.buckets) await net.createBucket(b);
       await net.boot(plan.machines);
       for (const m of plan.machines) {
         const bare = await net.cloudInit(m.name);
@@ -90,6 +105,7 @@ export function describeBootedPhase(
     afterAll(async () => {
       await net?.destroy();
       operator?.remove();
+      if (key) rmSync(key.dir, { recursive: true, force: true });
     }, 5 * 60_000);
 
     const units = async (name: string) =>
@@ -119,22 +135,28 @@ export function describeBootedPhase(
       15 * 60_000,
     );
 
-    more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins }));
+    more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins, settings, operatorKey: key }));
 
     test(
       "after a reboot, every declared service is active again",
       async () => {
         const down: string[] = [];
-        for (const m of plan.machines) {
-          await net.restart(m.name);
-          // systemd brings the machine up: wait for it to settle, then every unit must be active.
-          await net.exec(m.name, "timeout 120 systemctl is-system-running --wait >/dev/null 2>&1; true", 180_000);
-          for (const unit of await units(m.name)) {
-            const s = (await net.exec(m.name, `systemctl is-active ${unit}`)).stdout.trim();
-            if (s !== "active") down.push(`${m.name} ${unit}: ${s}`);
-          }
-        }
-        expect(down).toEqual([]);
+        // Every machine rebooted at once (a host's maintenance, or simply the quickest way to prove each comes back).
+        await Promise.all(
+          plan.machines.map(async (m) => {
+            await net.restart(m.name);
+            // systemd brings the machine up: wait for it to settle, then every unit must be active.
+            await net.exec(m.name, "timeout 120 systemctl is-system-running --wait >/dev/null 2>&1; true", 180_000);
+            for (const unit of await units(m.name)) {
+              const s = (await net.exec(m.name, `systemctl is-active ${unit}`)).stdout.trim();
+              if (s !== "active") {
+                const why = (await net.exec(m.name, `journalctl -b -u ${unit} -n 6 --no-pager -o cat`)).stdout.trim();
+                down.push(`${m.name} ${unit}: ${s}\n${why}`);
+              }
+            }
+          }),
+        );
+        expect(down.sort()).toEqual([]);
       },
       15 * 60_000,
     );

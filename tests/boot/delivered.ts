@@ -5,12 +5,13 @@
  * the test network's namespace, as an operator's laptop reaches the machines.
  */
 import { createHash } from "crypto";
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { join } from "path";
 import { BootPlan, standinVendors } from "./phases";
 import { configure, makeSandbox, repoRoot, runCli, RunResult, Sandbox } from "../engine/harness";
 import { RoadmapId } from "../../programs/roadmaps";
+import type { DeliveryRequest, DeliveryResult } from "../../components/delivery/deliver";
 
 interface SnapshotResource {
   readonly urn: string;
@@ -83,4 +84,30 @@ export function barePlan(plan: BootPlan, serviceNames: ReadonlyMap<string, strin
       return { ...m, aliases: [serviceName], userData: bareVpsUserData(serviceName, publicKey) };
     }),
   };
+}
+
+/** An operator's key pair for a Public Cloud phase (its public key is the stack's sshPublicKey, in the user data). */
+export function operatorKey(): { readonly dir: string; readonly path: string; readonly publicKey: string } {
+  const dir = mkdtempSync("/var/tmp/probatio-boot-keys-");
+  const path = join(dir, "operator");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "operator@probatio-boot-test", "-f", path]);
+  return { dir, path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
+}
+
+/**
+ * One delivery as MachineConfig makes it (the same `deliver` of components/delivery), run from the test network's
+ * namespace where the operator stands, with the operator's key (PROBATIO_SSH_KEY).
+ */
+export function deliverFromNetwork(netns: string, keyPath: string, request: DeliveryRequest): Promise<DeliveryResult> {
+  const module = join(repoRoot, "dist", "components", "delivery", "deliver.js");
+  const script = `require(${JSON.stringify(module)}).deliver(JSON.parse(process.argv[1])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      "/usr/sbin/ip",
+      ["netns", "exec", netns, process.execPath, "-e", script, JSON.stringify(request)],
+      { env: { ...process.env, PROBATIO_SSH_KEY: keyPath, PROBATIO_DELIVERY_STANDIN: "", SSH_AUTH_SOCK: "" }, timeout: 300_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout)),
+    );
+  });
 }

@@ -7,11 +7,11 @@
  * apt-cacher-ng on this host's loopback, reached from the namespace through a Unix socket (socat): no address outside
  * the namespace is used. Everything started here is stopped and removed by `destroy()`.
  */
-import { ChildProcess, execFile, spawn } from "child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { promisify } from "util";
-import { S3_NAMES, Standins } from "./standins";
+import { MAIL_RELAY, S3_NAMES, Standins } from "./standins";
 
 const execP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,6 +162,7 @@ export class BootNetwork {
       ...machines.map((m) => `--host-record=${[...(m.aliases ?? []), m.name].join(",")},${m.address}`),
       // The S3 stand-in answers under OVH Object Storage's name, on the gateway.
       `--host-record=${S3_NAMES.join(",")},${gateway}`,
+      `--host-record=${MAIL_RELAY.name},${gateway}`,
     ];
     net.daemons.push(
       spawn(
@@ -198,7 +199,49 @@ export class BootNetwork {
     );
     await net.startS3(standins, s3Credentials);
     net.s3 = s3Credentials;
+    net.startMailRelay(standins);
     return net;
+  }
+
+  /**
+   * The SMTP relay the test stack names: Debian's aiosmtpd on the gateway's 587, STARTTLS required with the test CA's
+   * certificate, every message stored in a Maildir (read by `mail()`).
+   */
+  private startMailRelay(standins: Standins): void {
+    const maildir = join(this.workDir, "mail");
+    this.daemons.push(
+      spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          this.netns,
+          "/usr/bin/python3",
+          "-m",
+          "aiosmtpd",
+          "-n",
+          "-l",
+          `${this.gateway}:${MAIL_RELAY.port}`,
+          "--tlscert",
+          standins.s3Cert,
+          "--tlskey",
+          standins.s3Key,
+          "-c",
+          "aiosmtpd.handlers.Mailbox",
+          maildir,
+        ],
+        { stdio: "ignore" },
+      ),
+    );
+  }
+
+  /** The messages the SMTP relay received, raw (RFC 5322), oldest first. */
+  mail(): string[] {
+    const dir = join(this.workDir, "mail", "new");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .sort()
+      .map((f) => readFileSync(join(dir, f), "utf8"));
   }
 
   /** MinIO over TLS on the gateway's 443, as OVH Object Storage, with an empty bucket for each name given later. */
@@ -312,6 +355,8 @@ export class BootNetwork {
   }
 
   private start(m: Running): void {
+    // Its NIC is back when the machine is (a crash took it down); the machine configures its addresses as it boots.
+    execFileSync("ip", ["-n", m.netns, "link", "set", "ens3", "up"]);
     const p = spawn(
       "systemd-nspawn",
       [
@@ -381,22 +426,36 @@ export class BootNetwork {
     return { status: status.trim(), errors: [...(parsed.v1?.errors ?? []), ...warnings], log };
   }
 
-  /** Stops a machine as a crash would (SIGKILL to its container), or cleanly (poweroff). */
+  /** Stops a machine as a crash would (SIGKILL to its container, its NIC gone), or cleanly (poweroff). */
   async stop(name: string, hard = false): Promise<void> {
     const m = this.machine(name);
-    if (!m.nspawn || m.nspawn.exitCode !== null) return;
+    if (!m.nspawn || m.nspawn.exitCode !== null || m.nspawn.signalCode !== null) return;
     const exited = new Promise((r) => m.nspawn!.once("exit", r));
-    // SIGTERM makes systemd-nspawn ask the machine's init to power off cleanly; SIGKILL is a crash.
-    m.nspawn.kill(hard ? "SIGKILL" : "SIGTERM");
+    if (hard) {
+      // A crash: the NIC goes silent first (no last packet: keepalived must not get to resign), then every process
+      // of the machine dies at once (SIGKILL to its init ends its PID namespace), then its container.
+      const init = await this.initPid(m);
+      await sh("ip", ["-n", m.netns, "link", "set", "ens3", "down"]);
+      process.kill(init, "SIGKILL");
+      m.nspawn.kill("SIGKILL");
+    } else {
+      // SIGTERM makes systemd-nspawn ask the machine's init to power off cleanly.
+      m.nspawn.kill("SIGTERM");
+    }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 60_000)))]);
     clearTimeout(timer);
+    // The machine's network namespace outlives its container: addresses its keepalived had added stay on the
+    // interface; a rebooted machine must not find them there.
+    if (hard) await sh("ip", ["-n", m.netns, "addr", "flush", "dev", "ens3"]);
   }
 
   /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged), and waits until it is up. */
   async restart(name: string): Promise<void> {
     const m = this.machine(name);
     await this.stop(name);
+    // A machine that did not power off within the minute (a unit that will not stop) is cut off, as a hypervisor would.
+    if (m.nspawn && m.nspawn.exitCode === null && m.nspawn.signalCode === null) await this.stop(name, true);
     this.start(m);
     await this.initPid(m);
     await this.waitBooted(name);

@@ -10,6 +10,7 @@ import { hostAddress } from "../../components/cidr";
 import { renderPhase } from "../../offline/render";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { BootMachineSpec, STANDIN_PORT } from "./harness";
+import { MAIL_RELAY } from "./standins";
 import { PhaseSettings } from "../../programs/settings";
 
 export interface BootPlan {
@@ -44,7 +45,13 @@ export async function bootPlan(
   const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
   const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
   const gateway = phaseGateway(roadmap, phase, stack);
-  const rendered = await renderPhase({ roadmap, phase, stack, overrides: { ...settings, vendors: standinVendors(gateway) } });
+  // The test network's mirrors and SMTP relay, as a stack there would set them (vendorSources, alertSmtpRelay).
+  const rendered = await renderPhase({
+    roadmap,
+    phase,
+    stack,
+    overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, ...settings, vendors: standinVendors(gateway) },
+  });
   if (subnet) {
     return {
       gateway,

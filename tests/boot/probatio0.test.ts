@@ -20,7 +20,7 @@ async function mainPids(b: BootedPhase, machine: string): Promise<Record<string,
   return pids;
 }
 
-describeBootedPhase("probatio", 0, ["prod-pg-backups"], (booted) => {
+describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) => {
   test("up delivered each VPS's configuration over SSH: the machine's own host key pinned, the host keys kept", async () => {
     const b = booted();
     const up = JSON.parse(b.up!.stdout);

@@ -1,7 +1,7 @@
 /** ProbatioVault phase 1 (classic VPS, monitored): six machines booted from their exact user data in Debian 12. */
 import { describeBootedPhase, prometheusTargets } from "./bootedPhase";
 
-describeBootedPhase("probatio", 1, ["prod-pg-backups"], (booted) => {
+describeBootedPhase("probatio", 1, { buckets: ["prod-pg-backups"] }, (booted) => {
   test("Prometheus on the monitoring machine reports every scrape target UP, one node exporter per machine", async () => {
     const { net, plan } = booted();
     const monitoring = plan.machines.find((m) => m.role === "monitoring")!;

@@ -1,7 +1,7 @@
 /** ProbatioVault phase 2 (Public Cloud instances on 10.1.0.0/24): every machine booted from its exact user data. */
 import { describeBootedPhase, prometheusTargets } from "./bootedPhase";
 
-describeBootedPhase("probatio", 2, ["prod-pg-backups"], (booted) => {
+describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) => {
   test("Prometheus on the monitoring machine reports every scrape target UP", async () => {
     const { net, plan } = booted();
     const monitoring = plan.machines.find((m) => m.role === "monitoring")!;
@@ -45,4 +45,43 @@ describeBootedPhase("probatio", 2, ["prod-pg-backups"], (booted) => {
       expect((await net.probe(`curl -fsS -m 5 http://${b.address}:3000/health`)).stdout).toBe("ok 1\n");
     }
   }, 180_000);
+
+  test("the scheduled backup, run as its cron line says, restores: a row committed before it is in a server started from the restore", async () => {
+    const { net } = booted();
+    const db = "prod-database-1";
+    const sql = (q: string) => net.exec(db, `sudo -u postgres psql -d app -v ON_ERROR_STOP=1 -tAc "${q}"`);
+    expect((await sql("CREATE TABLE IF NOT EXISTS restore_check (id int PRIMARY KEY, note text NOT NULL)")).code).toBe(0);
+    const note = `before-backup-${Date.now()}`;
+    expect((await sql(`INSERT INTO restore_check VALUES (1, '${note}')`)).code).toBe(0);
+    // The cron entry probatio renders, run as cron would run it: its user, its command.
+    const cron = (await net.exec(db, "grep -E '^[0-9*]' /etc/cron.d/probatio-pg-backup")).stdout.trim().split(/\s+/);
+    expect(cron.slice(0, 5).join(" ")).toBe("0 */6 * * *");
+    const backup = await net.exec(db, `sudo -u ${cron[5]} ${cron.slice(6).join(" ")}`, 300_000);
+    expect({ code: backup.code, err: backup.stderr.trim() }).toEqual({ code: 0, err: "" });
+    const info = await net.exec(db, "sudo -u postgres pgbackrest --stanza=prod --output=json info");
+    expect((JSON.parse(info.stdout)[0].backup as { type: string }[]).filter((b) => b.type === "full").length).toBeGreaterThanOrEqual(2);
+    // Restore the latest backup from the S3 stand-in into a scratch directory; a second server recovers to its end.
+    const restore = await net.exec(
+      db,
+      [
+        "set -e",
+        "rm -rf /var/tmp/restore && install -d -o postgres -g postgres -m 0700 /var/tmp/restore /var/tmp/restore-sock",
+        "sudo -u postgres pgbackrest --stanza=prod --pg1-path=/var/tmp/restore --type=immediate --target-action=promote restore",
+        "sudo -u postgres touch /var/tmp/restore/postgresql.conf",
+        "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -w -t 120 -l /var/tmp/restore.log start -o \"-c port=5499 -c listen_addresses='' -c unix_socket_directories=/var/tmp/restore-sock -c archive_mode=off -c hba_file=/etc/postgresql/15/main/pg_hba.conf\" >/dev/null",
+        "for i in $(seq 1 60); do [ \"$(sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'select pg_is_in_recovery()')\" = f ] && break; sleep 1; done",
+        "sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'SELECT note FROM restore_check WHERE id = 1'",
+      ].join("\n"),
+      300_000,
+    );
+    await net.exec(
+      db,
+      "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -m immediate stop; rm -rf /var/tmp/restore /var/tmp/restore-sock /var/tmp/restore.log",
+    );
+    expect({ code: restore.code, out: restore.stdout.trim(), err: restore.code === 0 ? "" : restore.stderr }).toEqual({
+      code: 0,
+      out: note,
+      err: "",
+    });
+  }, 600_000);
 });

@@ -16,7 +16,8 @@ const os = require("os");
 const { Client } = require("pg");
 const VERSION = ${JSON.stringify(version)};
 
-function resp(host, port, commands) {
+// Resolves with the first \`expected\` replies (an array reply counts as its elements).
+function resp(host, port, commands, expected = commands.length) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, host);
     let buf = "";
@@ -36,7 +37,7 @@ function resp(host, port, commands) {
           replies.push(buf.slice(m[0].length, m[0].length + n)); buf = buf.slice(m[0].length + n + 2);
         } else { buf = buf.slice(m[0].length); }
       }
-      if (replies.length >= commands.length) { s.end(); resolve(replies); }
+      if (replies.length >= expected) { s.end(); resolve(replies); }
     });
     for (const c of commands) s.write("*" + c.length + "\\r\\n" + c.map((a) => "$" + Buffer.byteLength(String(a)) + "\\r\\n" + a + "\\r\\n").join(""));
   });
@@ -47,8 +48,9 @@ async function redisMaster() {
   for (const s of (process.env.REDIS_SENTINELS || "").split(",").filter(Boolean)) {
     const [host, port] = s.split(":");
     try {
-      const [addr] = await resp(host, Number(port), [["SENTINEL", "get-master-addr-by-name", process.env.REDIS_MASTER_NAME]]);
-      return { host: addr[0], port: Number(addr[1]) };
+      // The reply is an array of two bulk strings; this small parser returns them flattened: [host, port].
+      const [masterHost, masterPort] = await resp(host, Number(port), [["SENTINEL", "get-master-addr-by-name", process.env.REDIS_MASTER_NAME]], 2);
+      if (masterHost && masterPort) return { host: masterHost, port: Number(masterPort) };
     } catch (e) {}
   }
   return undefined;
@@ -70,6 +72,8 @@ async function probe() {
       const r = await resp(master.host, master.port, [["AUTH", process.env.REDIS_PASSWORD], ["SET", "probe:" + row.id, os.hostname()], ["GET", "probe:" + row.id]]);
       if (r.some((x) => x instanceof Error)) throw r.find((x) => x instanceof Error);
       out.redis = r[2];
+      out.redisMaster = master.host + ":" + master.port;
+      out.redisVia = process.env.REDIS_URL ? "url" : "sentinel";
     }
     return out;
   } finally { await db.end(); }

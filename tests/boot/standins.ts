@@ -12,7 +12,7 @@
  */
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { PM2_VERSION } from "../../components/config/vendor";
 import { buildStandinReleases, StandinRelease } from "./standinApp";
@@ -47,6 +47,9 @@ export const STANDIN_PACKAGES = [
 
 /** Every name the S3 stand-in answers to (OVH Object Storage's endpoints of the regions the roadmaps use). */
 export const S3_NAMES = ["s3.gra.io.cloud.ovh.net"];
+
+/** The SMTP relay a test stack sets (alertSmtpRelay): a real SMTP server (aiosmtpd) on the gateway, STARTTLS on 587. */
+export const MAIL_RELAY = { name: "smtp.relay.test", port: 587 } as const;
 
 function buildAptRepo(dir: string): void {
   const pool = join(dir, "pool");
@@ -197,7 +200,7 @@ function buildCa(dir: string): void {
     "-out",
     "s3.csr",
   ]);
-  writeFileSync(join(dir, "s3.ext"), `subjectAltName=${S3_NAMES.map((n) => `DNS:${n}`).join(",")}\n`);
+  writeFileSync(join(dir, "s3.ext"), `subjectAltName=${[...S3_NAMES, MAIL_RELAY.name].map((n) => `DNS:${n}`).join(",")}\n`);
   o([
     "x509",
     "-req",
@@ -231,7 +234,10 @@ export function buildStandins(): Standins {
     .split("\n")
     .pop()!;
   if (!existsSync(join(root, ".complete"))) {
-    rmSync(root, { recursive: true, force: true });
+    // Earlier versions' stand-ins are never used again: the cache keeps one.
+    for (const d of existsSync(join(cache, "boot")) ? readdirSync(join(cache, "boot"), { withFileTypes: true }) : []) {
+      if (d.isDirectory() && d.name.startsWith("standins-")) rmSync(join(cache, "boot", d.name), { recursive: true, force: true });
+    }
     buildAptRepo(join(root, "web", "apt"));
     buildNpmRegistry(join(root, "web", "npm"));
     buildCa(join(root, "ca"));

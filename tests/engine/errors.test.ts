@@ -28,6 +28,21 @@ describe("clear refusals before the engine changes anything (STUB cloud provider
     expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
   });
 
+  test("a setting's bad value is refused by `config set` (exit 2, the rule and an example), and the stack keeps none", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    const relay = await runCli(sb, ["config", "set", "--stack", "prod", "alertSmtpRelay", "smtp.example.com"]);
+    expect(relay.code).toBe(2);
+    expect(relay.stderr).toContain("'alertSmtpRelay' must be host:port, e.g. smtp.example.com:587 (got 'smtp.example.com')");
+    const maxconn = await runCli(sb, ["config", "set", "--stack", "prod", "lbMaxConnections", "lots"]);
+    expect(maxconn.code).toBe(2);
+    expect(maxconn.stderr).toContain("'lbMaxConnections' must be a whole number from 100 to 1000000");
+    expect(maxconn.stderr).not.toMatch(/\n\s+at /);
+    const list = await runCli(sb, ["config", "list", "--stack", "prod", "--json"]);
+    const rows = JSON.parse(list.stdout) as { key: string; value: string | null }[];
+    expect(rows.filter((r) => r.key === "alertSmtpRelay" || r.key === "lbMaxConnections").map((r) => r.value)).toEqual([null, null]);
+  });
+
   test("unknown phase and unknown roadmap: usage errors (exit 2) without a stack trace", async () => {
     const sb = makeSandbox();
     const p = await runCli(sb, ["up", "--phase", "9", "--stack", "prod", "--yes"]);

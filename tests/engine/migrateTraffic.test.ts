@@ -23,6 +23,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     for (const [k, v] of [
       ["domain", "localhost"],
       ["alertEmail", "oncall@example.com"],
+      ["alertSmtpRelay", "smtp.example.com:587"],
       ["backendImage", "registry.example.com/vault/backend:1.0.0"],
       ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"],
     ]) {

@@ -77,7 +77,16 @@ describe("ProbatioVault against the seed", () => {
     const redis = await files("probatio", 3, "redis-nodes", 2);
     expect(redis["/etc/redis/sentinel.conf"]).toContain("sentinel monitor prod-redis 10.1.0.20 6379 2");
     const mon = await files("probatio", 3, "monitoring");
-    expect(mon["/etc/prometheus/alertmanager.yml"]).toContain("oncall@example.com");
+    const am = parse(mon["/etc/prometheus/alertmanager.yml"]);
+    expect(am.receivers[0].email_configs[0].to).toBe("oncall@example.com");
+    // Alert mail leaves through the stack's relay, over TLS, never a local port 25 where nothing listens.
+    expect(am.global).toEqual({ smtp_smarthost: "smtp.example.com:587", smtp_from: "oncall@example.com", smtp_require_tls: true });
+    // The HAProxy nodes' addresses are their ports' fixed addresses (delivery and Prometheus reach them there).
+    const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap: "probatio", phase: 3, stack: "prod" })) as never, {
+      project: "probatio",
+      stack: "prod",
+    });
+    expect(run.componentOutputs["lb-nodes"].addresses).toEqual(["10.1.0.11", "10.1.0.12"]);
     expect(parse(mon["/etc/prometheus/rules/probatio.yml"]).groups[0].rules.map((r: any) => r.alert)).toEqual([
       "InstanceDown",
       "HighCpu",
@@ -94,7 +103,7 @@ describe("ProbatioVault against the seed", () => {
       scaleDownCpuPercent: 30,
       scaleDownForMinutes: 10,
     });
-  });
+  }, 30_000);
 
   test("phase 4: the VPC, zero-trust groups, managed PostgreSQL (3 nodes), Kubernetes HPA 3-50, Redis 3 nodes, HSM, WORM 10 years; ~595 EUR itemised", async () => {
     const p = await plan("probatio", 4);
