@@ -67,8 +67,9 @@ describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) =>
         "set -e",
         "rm -rf /var/tmp/restore && install -d -o postgres -g postgres -m 0700 /var/tmp/restore /var/tmp/restore-sock",
         "sudo -u postgres pgbackrest --stanza=prod --pg1-path=/var/tmp/restore --type=immediate --target-action=promote restore",
-        "sudo -u postgres touch /var/tmp/restore/postgresql.conf",
-        "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -w -t 120 -l /var/tmp/restore.log start -o \"-c port=5499 -c listen_addresses='' -c unix_socket_directories=/var/tmp/restore-sock -c archive_mode=off -c hba_file=/etc/postgresql/15/main/pg_hba.conf\" >/dev/null",
+        // The machine's own configuration (max_connections and the rest must match the primary's for its WAL to replay),
+        // with the restored directory, a port and a socket of its own, and no archiving of its own WAL.
+        "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -w -t 120 -l /var/tmp/restore.log start -o \"-c config_file=/etc/postgresql/15/main/postgresql.conf -c data_directory=/var/tmp/restore -c external_pid_file=/var/tmp/restore/restore.pid -c port=5499 -c listen_addresses='' -c unix_socket_directories=/var/tmp/restore-sock -c archive_mode=off -c cluster_name=restore\" >/dev/null || { tail -20 /var/tmp/restore.log >&2; exit 1; }",
         "for i in $(seq 1 60); do [ \"$(sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'select pg_is_in_recovery()')\" = f ] && break; sleep 1; done",
         "sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'SELECT note FROM restore_check WHERE id = 1'",
       ].join("\n"),
