@@ -135,6 +135,18 @@ export function describeBootedPhase(
       15 * 60_000,
     );
 
+    // Phases with a monitoring machine: Prometheus scrapes every machine of the phase (the monitoring machine's own
+    // exporter included) and itself, and every target is UP.
+    if (environmentFor(getPhase(roadmap, phase), "prod").topology.fleets.some((f) => f.role === "monitoring")) {
+      test("Prometheus on the monitoring machine reports every scrape target UP, one node exporter per machine", async () => {
+        const monitoring = plan.machines.find((m) => m.role === "monitoring")!;
+        const targets = await prometheusTargets(net, monitoring.address);
+        expect(targets.filter((t) => t.health !== "up")).toEqual([]);
+        expect(targets.filter((t) => t.job.startsWith("node-")).length).toBe(plan.machines.length - 1);
+        expect(targets.map((t) => t.job)).toContain("prometheus");
+      });
+    }
+
     more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins, settings, operatorKey: key }));
 
     test(
@@ -164,10 +176,7 @@ export function describeBootedPhase(
 }
 
 /** Prometheus's view of its scrape targets, from the network (the monitoring machine's port 9090). */
-export async function prometheusTargets(
-  net: BootNetwork,
-  monitoring: string,
-): Promise<{ job: string; instance: string; health: string }[]> {
+async function prometheusTargets(net: BootNetwork, monitoring: string): Promise<{ job: string; instance: string; health: string }[]> {
   for (let i = 0; i < 60; i++) {
     const r = await net.probe(`curl -s -m 5 http://${monitoring}:9090/api/v1/targets`);
     if (r.code === 0 && r.stdout) {
