@@ -63,6 +63,7 @@ export function deriveSecret(base: pulumi.Input<string>, purpose: string): pulum
 export function readSettings(): PhaseSettings {
   const config = new pulumi.Config("probatio");
   const allow = config.get("sshAllowList");
+  const alertSmtpRelay = config.get("alertSmtpRelay");
   return {
     roadmap: (config.get("roadmap") ?? "probatio") as RoadmapId,
     phase: config.requireNumber("phase"),
@@ -83,8 +84,8 @@ export function readSettings(): PhaseSettings {
     wormRetentionFloor: config.getNumber("wormRetentionFloor"),
     backendImage: config.get("backendImage"),
     alertEmail: config.get("alertEmail"),
-    alertSmtp: config.get("alertSmtpRelay")
-      ? { relay: config.require("alertSmtpRelay"), user: config.get("alertSmtpUser"), password: config.getSecret("alertSmtpPassword") }
+    alertSmtp: alertSmtpRelay
+      ? { relay: alertSmtpRelay, user: config.get("alertSmtpUser"), password: config.getSecret("alertSmtpPassword") }
       : undefined,
     lbMaxConnections: config.getNumber("lbMaxConnections"),
     domain: config.get("domain"),

@@ -189,3 +189,45 @@ async function prometheusTargets(net: BootNetwork, monitoring: string): Promise<
   }
   return [];
 }
+
+/** What the STAND-IN release's GET /probe answers. */
+export interface ProbeAnswer {
+  readonly version: string;
+  readonly host: string;
+  readonly row: number;
+  readonly redis?: string;
+  readonly redisMaster?: string;
+  readonly redisVia?: string;
+}
+
+/**
+ * GET /probe at the phase's HTTPS entry until it answers (the backends' first health checks), then its JSON. HAProxy's
+ * certificate is self-signed until the edge issue (ACME): -k here, and only here.
+ */
+export async function probeEntry(net: BootNetwork, entry: string): Promise<ProbeAnswer> {
+  const deadline = Date.now() + 120_000;
+  let answer = await net.probe(`curl -kfsS -m 20 https://${entry}/probe`);
+  while (answer.code !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2000));
+    answer = await net.probe(`curl -kfsS -m 20 https://${entry}/probe`);
+  }
+  if (answer.code !== 0) {
+    // Which hop fails: the first backend asked directly.
+    const direct = await net.probe("curl -sS -m 20 http://10.1.0.100:3000/probe");
+    throw new Error(`through ${entry}: ${answer.stderr.trim()}; backend 1 directly: ${direct.stdout}${direct.stderr}`);
+  }
+  return JSON.parse(answer.stdout) as ProbeAnswer;
+}
+
+/**
+ * The host that wrote probe row `row`, as `machine`'s PostgreSQL has it, asking up to `tries` times 500 ms apart (a
+ * standby replays it shortly; 1 try when it must be there already).
+ */
+export async function probeRowOn(net: BootNetwork, machine: string, row: number, expected: string, tries = 20): Promise<string> {
+  let host = "";
+  for (let i = 0; i < tries && host !== expected; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    host = (await net.exec(machine, `sudo -u postgres psql -d app -tAc "SELECT host FROM probatio_probe WHERE id = ${row}"`)).stdout.trim();
+  }
+  return host;
+}

@@ -48,11 +48,7 @@ export interface Operator {
 /** The operator: a key pair, a probatio project (STUB cloud, file backend), and probatio run on the test network. */
 export async function makeOperator(netns: string, gateway: string): Promise<Operator> {
   const keyDir = mkdtempSync("/var/tmp/probatio-boot-keys-");
-  const newKey = (name: string) => {
-    const path = join(keyDir, name);
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `operator-${name}@probatio-boot-test`, "-f", path]);
-    return { path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
-  };
+  const newKey = (name: string) => keyPair(keyDir, name);
   const key = newKey("operator");
   // Real SSH, not the engine tests' stand-in machines.
   const sandbox = makeSandbox({ PROBATIO_DELIVERY_STANDIN: "", PROBATIO_SSH_KEY: key.path, PROBATIO_SSH_WAIT_SECONDS: "120" });
@@ -89,9 +85,14 @@ export function barePlan(plan: BootPlan, serviceNames: ReadonlyMap<string, strin
 /** An operator's key pair for a Public Cloud phase (its public key is the stack's sshPublicKey, in the user data). */
 export function operatorKey(): { readonly dir: string; readonly path: string; readonly publicKey: string } {
   const dir = mkdtempSync("/var/tmp/probatio-boot-keys-");
-  const path = join(dir, "operator");
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "operator@probatio-boot-test", "-f", path]);
-  return { dir, path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
+  return { dir, ...keyPair(dir, "operator") };
+}
+
+/** An ed25519 key pair `dir/name` (no passphrase). */
+function keyPair(dir: string, name: string): { path: string; publicKey: string } {
+  const path = join(dir, name);
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `operator-${name}@probatio-boot-test`, "-f", path]);
+  return { path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
 }
 
 /**

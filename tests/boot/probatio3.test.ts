@@ -6,7 +6,7 @@
  * this sandbox caps them at 20 000 (no CAP_SYS_RESOURCE to raise the cap; a real Debian machine allows 524 288), so the
  * stack sets `lbMaxConnections` to 9 000, as an operator of a smaller node would. Everything else is the rendered user data.
  */
-import { describeBootedPhase, hostKeys } from "./bootedPhase";
+import { describeBootedPhase, hostKeys, probeEntry, probeRowOn } from "./bootedPhase";
 import { deliverFromNetwork } from "./delivered";
 import { bootPlan } from "./phases";
 import { BootNetwork } from "./harness";
@@ -23,24 +23,6 @@ async function vipHolders(net: BootNetwork, nodes: readonly string[]): Promise<s
     if (r.stdout.includes(` ${VIP}/`)) holders.push(n);
   }
   return holders;
-}
-
-/** GET /probe through the VRRP address until it answers (the backends' first health checks), then its JSON. */
-async function probeThroughVip(
-  net: BootNetwork,
-): Promise<{ version: string; host: string; row: number; redis?: string; redisMaster?: string; redisVia?: string }> {
-  const deadline = Date.now() + 120_000;
-  let answer = await net.probe(`curl -kfsS -m 20 https://${VIP}/probe`);
-  while (answer.code !== 0 && Date.now() < deadline) {
-    await sleep(2000);
-    answer = await net.probe(`curl -kfsS -m 20 https://${VIP}/probe`);
-  }
-  if (answer.code !== 0) {
-    // Which hop fails: a backend asked directly, and HAProxy's view of its servers.
-    const direct = await net.probe("curl -sS -m 20 http://10.1.0.100:3000/probe");
-    throw new Error(`through ${VIP}: ${answer.stderr.trim()}; backend 1 directly: ${direct.stdout}${direct.stderr}`);
-  }
-  return JSON.parse(answer.stdout);
 }
 
 describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { lbMaxConnections: 9000 } }, (booted) => {
@@ -73,8 +55,7 @@ describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { l
 
   test("the phase answers end to end through the VRRP address: a backend, pgBouncer, the primary, Redis found through Sentinel; the row on both standbys", async () => {
     const { net } = booted();
-    // HAProxy's certificate is self-signed until the edge issue (ACME): -k here, and only here.
-    const probe = await probeThroughVip(net);
+    const probe = await probeEntry(net, VIP);
     expect(probe).toMatchObject({
       version: "1",
       host: expect.stringMatching(/^prod-backend-[123]$/),
@@ -82,17 +63,10 @@ describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { l
       redisMaster: "10.1.0.20:6379",
       redisVia: "sentinel",
     });
-    const read = (machine: string) =>
-      net.exec(machine, `sudo -u postgres psql -d app -tAc "SELECT host FROM probatio_probe WHERE id = ${probe.row}"`);
-    expect((await read("prod-database-1")).stdout.trim()).toBe(probe.host);
+    expect(await probeRowOn(net, "prod-database-1", probe.row, probe.host, 1)).toBe(probe.host);
     // standby1 is synchronous: the commit waited for it. standby2 is asynchronous: it follows shortly.
-    expect((await read("prod-database-standby-1")).stdout.trim()).toBe(probe.host);
-    let async = "";
-    for (let i = 0; i < 20 && async !== probe.host; i++) {
-      async = (await read("prod-database-standby-2")).stdout.trim();
-      if (async !== probe.host) await sleep(500);
-    }
-    expect(async).toBe(probe.host);
+    expect(await probeRowOn(net, "prod-database-standby-1", probe.row, probe.host, 1)).toBe(probe.host);
+    expect(await probeRowOn(net, "prod-database-standby-2", probe.row, probe.host)).toBe(probe.host);
   }, 180_000);
 
   test(`a test alert reaches the SMTP relay (${MAIL_RELAY.name}:${MAIL_RELAY.port}, STARTTLS) through the Alertmanager route probatio renders`, async () => {
