@@ -1,5 +1,5 @@
 import { ChildProcess } from "child_process";
-import { detachTarget, Endpoint, serverStats, setShare, shiftAll, shiftReads, ShiftOptions } from "../../cli/migrations/traffic";
+import { attachTarget, detachTarget, Endpoint, serverStats, setShare, shiftAll, shiftReads, ShiftOptions } from "../../cli/migrations/traffic";
 import { ProbatioError } from "../../lib/errors";
 import { freePort, stopProcess } from "./daemons";
 import { Backend, get, Haproxy, startBackend, startHaproxy } from "./httpFixtures";
@@ -87,7 +87,15 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
     // At 100 % of the reads: every GET on the target, every POST still on the source.
     expect(new Set(await bodies(lb, 10))).toEqual(new Set(["target"]));
     expect(new Set(await bodies(lb, 10, "POST"))).toEqual(new Set(["source1", "source2"]));
-    // The shares in between, measured over 200 reads each.
+    await shiftAll(options());
+    expect(new Set([...(await bodies(lb, 10)), ...(await bodies(lb, 10, "POST"))])).toEqual(new Set(["target"]));
+  });
+
+  test("each stage sends its asked share of the reads to the target, measured over 200 reads", async () => {
+    // Measured in the order a migration moves (the slot's share only grows). Going back down from 100 % (sources
+    // re-entering from weight 0) is not a path a migration takes, and HAProxy's round-robin then needs more than one
+    // round to settle: a CI run measured 1 read of 200 on the target at 10 % in that order.
+    await attachTarget(options());
     for (const [percent, low, high] of [
       [10, 14, 26],
       [50, 90, 110],
@@ -101,8 +109,6 @@ describe("moving traffic through the source's HAProxy (rendered configuration, r
       const weights = (await serverStats(api)).filter((x) => x.backend === "app_reads").map((x) => `${x.server} ${x.status} ${x.weight}`);
       expect([percent, n >= low && n <= high ? "in range" : n, weights]).toEqual([percent, "in range", weights]);
     }
-    await shiftAll(options());
-    expect(new Set([...(await bodies(lb, 10)), ...(await bodies(lb, 10, "POST"))])).toEqual(new Set(["target"]));
   });
 
   test("a target answering 5xx fails the stage's gate, even when HAProxy's retries hide the errors from clients: every request is back on the source", async () => {
