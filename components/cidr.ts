@@ -21,3 +21,11 @@ export function hostAddress(cidr: string, n: number): string {
   const start = parseCidr(cidr)!.startAddress().bigInt();
   return Address4.fromBigInt(start + BigInt(n)).address;
 }
+
+const PRIVATE_OR_LOOPBACK = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"];
+
+/** Whether an address or CIDR lies in a private (RFC 1918) or loopback range: traffic that never crosses the internet. */
+export function isPrivateOrLoopback(addressOrCidr: string): boolean {
+  const cidr = addressOrCidr.includes("/") ? addressOrCidr : `${addressOrCidr}/32`;
+  return PRIVATE_OR_LOOPBACK.some((range) => cidrContains(range, cidr));
+}

@@ -152,10 +152,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
       s3.secretAccessKey,
       bucket.name,
       pulumi.all([...args.allowedCidrs]),
+      pulumi.output(args.migrationPeers ?? []),
     ]);
-    const nodeSettings = ([superPw, appPw, replPw, key, secret, bucketName, allowed]: pulumi.Unwrap<typeof secrets>) => ({
+    const nodeSettings = ([superPw, appPw, replPw, key, secret, bucketName, allowed, peers]: pulumi.Unwrap<typeof secrets>) => ({
       ...common,
       allowedCidrs: allowed,
+      migrationPeers: peers,
       passwords: { superuser: superPw, app: appPw, replication: replPw },
       s3: {
         bucket: bucketName,

@@ -42,6 +42,12 @@ interface PostgresCommonArgs {
   readonly backup: { readonly cron: string; readonly retentionDays: number };
   /** Subnets (or, for classic VPS without a private network, host names) allowed to connect; at least one, never 0.0.0.0/0. */
   readonly allowedCidrs: readonly pulumi.Input<string>[];
+  /**
+   * While a migration moves this database to the next phase: the addresses the target database connects from (its NAT
+   * gateway's, or its machine's), let in for the migration's role only (self-managed, colocated).
+   * @default none
+   */
+  readonly migrationPeers?: pulumi.Input<readonly string[]>;
   /** Passwords of the superuser, the application and replication (Pulumi secrets). */
   readonly passwords: PostgresPasswords;
   /**

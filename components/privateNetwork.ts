@@ -68,6 +68,8 @@ export class PrivateNetwork extends pulumi.ComponentResource {
   public readonly subnetIds: Record<string, pulumi.Output<string>>;
   /** Subnet CIDRs by tier (plain values: rules and configs are rendered from them). */
   public readonly subnetCidrs: Readonly<Record<string, string>>;
+  /** The public addresses the network's machines reach the internet from (the NAT gateway's); empty without one. */
+  public readonly egressIps: pulumi.Output<string[]>;
 
   constructor(name: string, args: PrivateNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:network:PrivateNetwork", name, {}, opts);
@@ -88,6 +90,7 @@ export class PrivateNetwork extends pulumi.ComponentResource {
     );
     this.networkId = network.id;
     this.subnetIds = {};
+    this.egressIps = pulumi.output([]);
     const tiers = Object.entries(subnets);
     for (const [tier, cidr] of tiers) {
       const subnet = new openstack.networking.Subnet(
@@ -120,6 +123,7 @@ export class PrivateNetwork extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.egressIps = gateway.externalInformations.apply((infos) => (infos ?? []).flatMap((x) => (x.ips ?? []).map((i) => i.ip)));
       // The OVH gateway is an OpenStack router: the other subnets join it as router interfaces, so tiers can
       // reach each other (security groups decide who may) and the backend reaches the internet through NAT.
       for (const [tier] of tiers.slice(1)) {

@@ -58,5 +58,11 @@ export const DEFAULT_PGBOUNCER = { poolSize: 50, port: ports.pgbouncer } as cons
 /** The application's database and user. */
 export const DEFAULT_DATABASE = { name: "app", user: "app" } as const;
 
+/**
+ * The name of a migration's data step in PostgreSQL: its publication, its subscription, and the login role the
+ * target's subscription uses on the source (created by the data step with a one-off password, dropped when it ends).
+ */
+export const MIGRATION_ROLE = "probatio_migration";
+
 /** Prometheus's scrape and rule evaluation intervals, seconds. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;

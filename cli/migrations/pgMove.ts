@@ -4,7 +4,9 @@
  * Every function is idempotent: after a crash, Ctrl-C or SIGKILL, running it again continues where PostgreSQL is
  * (the replication state lives in the databases, not in this process).
  */
+import { randomBytes } from "crypto";
 import { Client } from "pg";
+import { MIGRATION_ROLE } from "../../lib/defaults";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { connect, conninfo, copySchema, tables, withClients } from "./pgConnection";
 
@@ -12,14 +14,18 @@ export { redact } from "./pgConnection";
 export { verify, type TableCheck } from "./pgVerify";
 import { TableCheck, verify } from "./pgVerify";
 
-export const NAME = "probatio_migration";
+export const NAME = MIGRATION_ROLE;
 
 export interface PgMoveOptions {
   /** Connection URL of the source database (a role that may create publications: owner or superuser). */
   readonly source: string;
   /** Connection URL of the target database (a role that may create subscriptions). */
   readonly target: string;
-  /** How the target reaches the source, when it differs from `source` (e.g. private address). Default `source`. */
+  /**
+   * How the target reaches the source, when it differs from `source` (e.g. the operator reaches the source through an
+   * SSH tunnel, the target at its public address): host, port, database and options; the user and password are the
+   * migration role's (see `startReplication`). Default `source`.
+   */
   readonly sourceFromTarget?: string;
 }
 
@@ -78,12 +84,47 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     if (pub.rowCount === 0) await src.query(`CREATE PUBLICATION ${NAME} FOR ALL TABLES`);
     await guardTarget(dst, true);
     if (sub.rowCount === 0) {
+      const from = new URL(o.sourceFromTarget ?? o.source);
+      from.username = MIGRATION_ROLE;
+      from.password = await migrationLogin(src);
       // CREATE SUBSCRIPTION cannot run in a transaction block: one statement, autocommit.
-      await dst.query(
-        `CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(o.sourceFromTarget ?? o.source).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`,
-      );
+      await dst
+        .query(
+          `CREATE SUBSCRIPTION ${NAME} CONNECTION '${conninfo(from.toString()).replace(/'/g, "''")}' PUBLICATION ${NAME} WITH (copy_data = true)`,
+        )
+        .catch((err: Error) => {
+          if (!/could not connect|pg_hba|authentication failed|SSL/i.test(err.message)) throw err;
+          throw new ProbatioError(
+            `the target cannot connect to the source at ${from.hostname}:${from.port || 5432} as ${MIGRATION_ROLE}: ${err.message}`,
+            "the source's pg_hba lets the migration's role in from the target's egress address only while the stack is in the " +
+              "migration's transitional stage (`probatio migrate` provisions it; check `probatio status`), and " +
+              "PROBATIO_SOURCE_DB_FROM_TARGET must name the source's address as the target reaches it",
+            ExitCode.failure,
+          );
+        });
     }
   });
+}
+
+/**
+ * The subscription's login on the source: a role of its own, allowed to replicate and to read every table (the
+ * initial copy) and nothing else, with a one-off password that only the subscription knows. pg_hba lets it in
+ * from the target's egress address only; `endReplication` drops it. Returns the password.
+ */
+async function migrationLogin(src: Client): Promise<string> {
+  const password = randomBytes(24).toString("base64url");
+  const exists = (await src.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [MIGRATION_ROLE])).rowCount;
+  try {
+    await src.query(`${exists ? "ALTER" : "CREATE"} ROLE ${MIGRATION_ROLE} WITH LOGIN REPLICATION PASSWORD '${password}'`);
+    await src.query(`GRANT pg_read_all_data TO ${MIGRATION_ROLE}`);
+  } catch (err) {
+    throw new ProbatioError(
+      `cannot create the migration's login role on the source: ${(err as Error).message}`,
+      "PROBATIO_SOURCE_DB must be the source's superuser (postgres, through an SSH tunnel to the primary's loopback)",
+      ExitCode.refused,
+    );
+  }
+  return password;
 }
 
 export async function progress(o: PgMoveOptions): Promise<Progress> {
@@ -250,6 +291,10 @@ async function endReplication(source: Client, target: Client): Promise<void> {
   }
   await source.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);
   await source.query(`DROP PUBLICATION IF EXISTS ${NAME}`);
+  // The migration's login goes with it (a superuser's source URL created it; nothing else uses it).
+  if ((await source.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [MIGRATION_ROLE])).rowCount) {
+    await source.query(`DROP ROLE ${MIGRATION_ROLE}`);
+  }
 }
 
 /** Undo before the switch: end the subscription, drop the publication, lift the freeze. The target's copy stays. */

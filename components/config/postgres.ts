@@ -3,6 +3,8 @@
  * (WAL archive + scheduled base backups to S3-compatible Object Storage) and the backup cron entry.
  * Pure functions: typed settings in, text out.
  */
+import { MIGRATION_ROLE } from "../../lib/defaults";
+import { isPrivateOrLoopback } from "../cidr";
 
 export interface PostgresConfSettings {
   /** Addresses to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
@@ -70,6 +72,12 @@ export interface HbaSettings {
   readonly database: string;
   /** Where the operator administers from (bastion): the superuser may connect from these, with its password. Default none. */
   readonly adminCidrs?: readonly string[];
+  /**
+   * During a migration, where the target's database connects from (its NAT gateway's or its machine's public
+   * address): the migration's role may read this database from there, over TLS unless the address is private.
+   * Default none.
+   */
+  readonly migrationPeers?: readonly string[];
 }
 
 /** pg_hba.conf: local socket for the postgres user, the private subnets only, scram passwords; everything else rejected. */
@@ -87,6 +95,11 @@ export function renderPgHba(s: HbaSettings): string {
     lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
+  for (const peer of s.migrationPeers ?? []) {
+    const cidr = peer.includes("/") ? peer : `${peer}/32`;
+    const type = isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
+    lines.push(`${type} ${s.database.padEnd(15)} ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+  }
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");
   return lines.join("\n") + "\n";

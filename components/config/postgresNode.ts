@@ -45,6 +45,8 @@ export interface PostgresNodeSettings {
   readonly pgbouncer?: { readonly poolSize: number; readonly port: number };
   /** Bastion CIDRs from which the superuser may connect (migrations). Default none. */
   readonly adminCidrs?: readonly string[];
+  /** During a migration away from this primary: where the target's database connects from. Default none. */
+  readonly migrationPeers?: readonly string[];
 }
 
 const REPLICATION_USER = "replicator";
@@ -74,7 +76,10 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
         replicationUser: REPLICATION_USER,
         appUser: s.appUser,
         database: s.database,
-        adminCidrs: s.adminCidrs,
+        // The operator administers a primary through an SSH tunnel to its loopback (the migration's data step does),
+        // with the superuser's password: nothing new is exposed to the network.
+        adminCidrs: s.kind === "primary" && !(s.adminCidrs ?? []).includes(LOOPBACK) ? [LOOPBACK, ...(s.adminCidrs ?? [])] : s.adminCidrs,
+        migrationPeers: s.kind === "primary" ? s.migrationPeers : undefined,
       }),
       permissions: "0640",
       owner: "postgres:postgres",

@@ -41,6 +41,11 @@ export class PhaseContext {
      * machine with a public interface. Known once the application fleets are declared.
      */
     readonly sshJump?: pulumi.Input<string>,
+    /**
+     * While a side-by-side migration moves this phase's data to the next: the addresses the next phase's database
+     * connects from. This phase's primary lets the migration's role in from them (and from nowhere else).
+     */
+    readonly migrationPeers?: pulumi.Output<string[]>,
   ) {
     this.fleets = new Map(topology.fleets.map((f) => [f.role, f]));
     this.common = { phase: settings.phase, stack: settings.stack, region: settings.region };
@@ -48,7 +53,16 @@ export class PhaseContext {
 
   /** The same context, with the SSH gateway of the phase's private machines. */
   withSshJump(sshJump: pulumi.Input<string>): PhaseContext {
-    return new PhaseContext(this.settings, this.phase, this.environment, this.topology, this.rootOpts, this.generation, sshJump);
+    return new PhaseContext(
+      this.settings,
+      this.phase,
+      this.environment,
+      this.topology,
+      this.rootOpts,
+      this.generation,
+      sshJump,
+      this.migrationPeers,
+    );
   }
 
   /** A failure of the roadmap data itself, named by roadmap, phase and environment. */

@@ -49,19 +49,33 @@ export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: P
   if (m && (m.stage === "transitional" || m.stage === "decommissioning")) {
     // Decommissioning drops the source first (while the target keeps its NextPhase parent), so that the source's
     // URNs are gone before the target moves to the root under its aliases.
-    const source = m.stage === "transitional" ? composePhase(settings, m.from, generation, generationOpts(generation)) : undefined;
+    // The target first: the source's primary lets the target's database in (from where it connects out) for the data step.
     const next = new NextPhase(nextPhaseName(generation + 1));
     const target = composePhase(settings, m.to, generation + 1, { parent: next });
-    return { ...target, source, migration: m };
+    const source =
+      m.stage === "transitional"
+        ? composePhase(settings, m.from, generation, generationOpts(generation), target.databaseEgress).outputs
+        : undefined;
+    return { ...target.outputs, source, migration: m };
   }
-  return { ...composePhase(settings, settings.phase, generation, generationOpts(generation)), migration: m };
+  return { ...composePhase(settings, settings.phase, generation, generationOpts(generation)).outputs, migration: m };
 }
 
-/** One phase's components, in the order their dependencies need. */
-function composePhase(settings: PhaseSettings, phaseNo: number, generation: number, opts: pulumi.ComponentResourceOptions): PhaseOutputs {
+/**
+ * One phase's components, in the order their dependencies need: its stack outputs, and where its database connects
+ * out from (what a source phase's primary lets in while a migration replicates into this one).
+ */
+function composePhase(
+  settings: PhaseSettings,
+  phaseNo: number,
+  generation: number,
+  opts: pulumi.ComponentResourceOptions,
+  /** The next phase's database egress, while a migration moves this phase's data there. */
+  migrationPeers?: pulumi.Output<string[]>,
+): { outputs: PhaseOutputs; databaseEgress?: pulumi.Output<string[]> } {
   const phase = getPhase(settings.roadmap, phaseNo);
   const env = environmentFor(phase, settings.stack, settings.environment);
-  const base = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation);
+  const base = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation, undefined, migrationPeers);
   // Application fleets: every role no component declares itself. The first with a public interface is the SSH gateway
   // of the private machines (known once declared: deferred); a phase without one delivers to them at creation only.
   const claimed = new Set([
@@ -122,7 +136,7 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
     ),
   );
 
-  return withoutUndefined({
+  const outputs = withoutUndefined({
     roadmap: phase.roadmap,
     phase: phase.phase,
     environment: env.name,
@@ -136,6 +150,7 @@ function composePhase(settings: PhaseSettings, phaseNo: number, generation: numb
     worm,
     backupBucket,
   });
+  return { outputs, databaseEgress: postgres.databaseEgress(net, placement, cluster, apps) };
 }
 
 /**

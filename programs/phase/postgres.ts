@@ -88,6 +88,7 @@ function commonArgs(ctx: PhaseContext, pg: PostgresSpec, allowedCidrs: readonly 
     pgbouncer: pgbouncer ? pg.pgbouncer : undefined,
     backup: { cron: pg.backupCron, retentionDays: pg.backupRetentionDays },
     allowedCidrs,
+    migrationPeers: ctx.migrationPeers,
     passwords: passwords(ctx),
     cloudProject: ctx.settings.cloudProject,
     bucketName: ctx.generation > 1 ? `${ctx.settings.stack}-pg-backups-g${ctx.generation}` : undefined,
@@ -181,6 +182,35 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
     }),
   );
   return declareFleet(ctx, net, fleet, [bundle]);
+}
+
+/**
+ * Where the phase's database connects out from, as another database sees it (the next phase's primary, when a
+ * migration replicates into it): the NAT gateway's public addresses on a private network, else the database machine's
+ * own address. Unknown for OVH's managed service (its egress is OVH's): undefined.
+ */
+export function databaseEgress(
+  net: NetworkParts,
+  placement: PostgresPlacement,
+  cluster: PostgresCluster | undefined,
+  apps: ReadonlyMap<string, VpsFleet>,
+): pulumi.Output<string[]> | undefined {
+  switch (placement.kind) {
+    case "none":
+    case "managed":
+      return undefined;
+    case "dedicated":
+    case "colocated":
+    case "compose": {
+      if (net.network) return net.network.egressIps;
+      const host = placement.kind === "dedicated" ? cluster?.addresses[0] : apps.get(placement.fleet.role)?.addresses[0];
+      return host ? pulumi.output(host).apply((h) => [h]) : undefined;
+    }
+    default: {
+      const unreachable: never = placement;
+      return unreachable;
+    }
+  }
 }
 
 /** The stack output describing the database. */

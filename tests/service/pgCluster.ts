@@ -21,7 +21,7 @@ export interface PgNode {
   admin(sql: string, db?: string): Promise<string>;
 }
 
-function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number, adminCidrs?: string[]) {
+function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number, migrationPeers?: string[]) {
   return postgresNodeBundle({
     kind,
     version: 15,
@@ -40,7 +40,7 @@ function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string
     s3: { bucket: "b", endpoint: "e", region: "r", key: "k", secret: "s" },
     primaryHost: "127.0.0.1",
     standbyName: kind === "standby" ? "x" : undefined,
-    adminCidrs,
+    migrationPeers,
   });
 }
 
@@ -92,7 +92,8 @@ function writeLocalConf(node: PgNode): void {
 export async function startPrimary(opts: {
   standbys: ("sync" | "async")[];
   maxConnections?: number;
-  adminCidrs?: string[];
+  /** Where a migration's target connects from (the rendered pg_hba lets the migration's role in from there). */
+  migrationPeers?: string[];
   sharedBuffers?: string;
 }): Promise<PgNode> {
   const dir = daemonDir("pg-primary");
@@ -111,7 +112,7 @@ export async function startPrimary(opts: {
   ]);
   const slots = opts.standbys.map((_, i) => standbyName(i));
   const sync = opts.standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((x): x is string => !!x);
-  const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200, opts.adminCidrs);
+  const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200, opts.migrationPeers);
   // The rendered postgresql.conf fragment, with the port and listen address of this test.
   writeOwned(
     join(node.data, "probatio.conf"),

@@ -28,12 +28,28 @@ describe("PostgreSQL primary + sync standby + async standby from the rendered co
     expect(await primary.admin("SHOW max_connections")).toBe("200");
   });
 
-  test("pg_hba: the app user connects with its password over TCP; a wrong password and the superuser over TCP are refused", async () => {
+  test("pg_hba: the app user connects with its password over TCP; the superuser only from loopback (an SSH tunnel), with its password; wrong passwords are refused", async () => {
     expect(await psql(primary.port, "SELECT current_user", app)).toBe("app");
     await expect(psql(primary.port, "SELECT 1", { ...app, password: "wrong" })).rejects.toThrow(/password authentication failed/);
-    await expect(psql(primary.port, "SELECT 1", { user: "postgres", password: passwords.superuser, db: "app" })).rejects.toThrow(
-      /pg_hba.conf rejects|no pg_hba.conf entry/,
+    expect(await psql(primary.port, "SELECT current_user", { user: "postgres", password: passwords.superuser, db: "app" })).toBe(
+      "postgres",
     );
+    await expect(psql(primary.port, "SELECT 1", { user: "postgres", password: "wrong", db: "app" })).rejects.toThrow(
+      /password authentication failed/,
+    );
+    // Every other address: the superuser's only TCP line is loopback's, before the final rejects.
+    const hba = (
+      await primary.admin(
+        "SELECT type || ' ' || array_to_string(database, ',') || ' ' || array_to_string(user_name, ',') || ' ' || coalesce(address, '') || ' ' || auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) OR 'all' = ANY(user_name) ORDER BY line_number",
+      )
+    ).split("\n");
+    expect(hba).toEqual([
+      "local all postgres  peer",
+      "local all all  scram-sha-256",
+      "host all postgres 127.0.0.1 scram-sha-256",
+      "host all all 0.0.0.0 reject",
+      "host all all :: reject",
+    ]);
   });
 
   test("a committed write is on the sync standby before the commit returns; with the sync standby down, commits wait", async () => {

@@ -24,8 +24,8 @@ describe("the target is a read-only replica for the application until the switch
   const admin = (n: PgNode) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${n.port}/app`;
   const app = (n: PgNode) => `postgres://app:${passwords.app}@127.0.0.1:${n.port}/app`;
   beforeAll(async () => {
-    source = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
-    target = await startPrimary({ standbys: [], adminCidrs: ["127.0.0.1/32"] });
+    source = await startPrimary({ standbys: [], migrationPeers: ["127.0.0.1"] });
+    target = await startPrimary({ standbys: [] });
     await fill(app(source), 2_000);
   });
   afterAll(async () => stopAll([source, target]));

@@ -56,6 +56,9 @@ function computed(urn: string, inputs: Record<string, unknown>): Record<string, 
       };
     case "openstack:networking/port:Port":
       return { allFixedIps: [ip] };
+    case "ovh:CloudProject/gateway:Gateway":
+      // The NAT gateway's public address (TEST-NET-3: a public-looking address that is nobody's).
+      return { externalInformations: [{ networkId: inputs.networkId, ips: [{ ip: `203.0.113.${(h[3] % 250) + 2}`, subnetId: "ext" }] }] };
     default:
       return { name: inputs.name ?? nameOf(urn) };
   }
