@@ -20,6 +20,8 @@ export interface MockRunResult {
   readonly outputs: Record<string, unknown>;
   /** Outputs registered by component resources, by name (e.g. a fleet's cloud-init per machine). */
   readonly componentOutputs: Record<string, Record<string, unknown>>;
+  /** The same, by the component's engine URN (names repeat while a migration holds two phases). */
+  readonly componentOutputsByUrn: Record<string, Record<string, unknown>>;
 }
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -66,6 +68,9 @@ interface OutputsRequest {
 }
 
 /** Deterministic stand-ins for values only the cloud knows, so that dependent inputs can be shown. */
+/** The NAT gateway's public address in a plan (TEST-NET-3: public-looking, nobody's); OVH gives the real one. */
+export const PLAN_NAT_EGRESS = "203.0.113.10";
+
 function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   const h = createHash("sha256").update(name).digest();
   switch (type) {
@@ -77,6 +82,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { accessKeyId: "plan-access-key", secretAccessKey: pulumi.secret("plan-secret-key") };
     case "openstack:networking/port:Port":
       return { allFixedIps: [`10.0.${h[0] % 250}.${(h[1] % 250) + 2}`] };
+    case "ovh:CloudProject/gateway:Gateway":
+      return { externalInformations: [{ networkId: inputs.networkId, ips: [{ ip: PLAN_NAT_EGRESS, subnetId: "external" }] }] };
     default:
       return { name: inputs.name ?? name };
   }
@@ -103,11 +110,17 @@ export async function runUnderMocks(
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource: (req: RegisterRequest, cb: (err: unknown, res: RegisterResponse | undefined) => void) => void;
     registerResourceOutputs: (req: OutputsRequest, cb: (err: unknown, res: unknown) => void) => void;
+    newUrn: (parent: string, type: string, name: string) => string;
   };
+  // The engine's URNs: the parent's whole type chain, then this type. (Pulumi's mock monitor keeps only the parent's
+  // own type, which is wrong from the third level down, PostgresCluster$VpsFleet$Vps, and makes a migration's
+  // source and target components share URNs.)
+  monitor.newUrn = (parent, type, name) =>
+    `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${parent ? parent.split("::")[2] + "$" : ""}${type}::${name}`;
   const resources: DeclaredResource[] = [];
   const componentOutputs: Record<string, Record<string, unknown>> = {};
+  const componentOutputsByUrn: Record<string, Record<string, unknown>> = {};
   const urnNames = new Map<string, string>();
-  const engineUrns = new Map<string, string>();
   let pending = 0;
   const origRegister = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
@@ -126,13 +139,7 @@ export async function runUnderMocks(
     origRegister(req, (err, res) => {
       pending--;
       if (res?.getUrn) {
-        // The engine's URN: the parent's whole type chain, then this type. (Pulumi's mock monitor keeps only the
-        // parent's own type, which is wrong from the third level down: PostgresCluster$VpsFleet$Vps.)
-        const parentChain = parentUrn ? (engineUrns.get(parentUrn) ?? parentUrn).split("::")[2] : "";
-        const [stackPart, project] = res.getUrn().split("::");
-        const engineUrn = `${stackPart}::${project}::${parentChain ? parentChain + "$" : ""}${req.getType()}::${req.getName()}`;
-        engineUrns.set(res.getUrn(), engineUrn);
-        record.urn = engineUrn;
+        record.urn = res.getUrn();
         urnNames.set(res.getUrn(), req.getName());
       }
       cb(err, res);
@@ -142,6 +149,7 @@ export async function runUnderMocks(
   monitor.registerResourceOutputs = (req, cb) => {
     const name = urnNames.get(req.getUrn()) ?? req.getUrn().split("::").pop() ?? req.getUrn();
     componentOutputs[name] = plainInputs(req.getOutputs()?.toJavaScript() ?? {}, opts.revealSecrets) as Record<string, unknown>;
+    componentOutputsByUrn[req.getUrn()] = componentOutputs[name];
     origOutputs(req, cb);
   };
 
@@ -160,5 +168,10 @@ export async function runUnderMocks(
   }
   // Registration order depends on when outputs resolve: sort so that the same program always lists the same way.
   resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type < b.type ? -1 : 1));
-  return { resources, outputs: plainInputs(outputs, opts.revealSecrets) as Record<string, unknown>, componentOutputs };
+  return {
+    resources,
+    outputs: plainInputs(outputs, opts.revealSecrets) as Record<string, unknown>,
+    componentOutputs,
+    componentOutputsByUrn,
+  };
 }

@@ -26,6 +26,7 @@ export interface PlanResult {
   readonly estimate: Estimate;
   readonly policy: Record<string, unknown>;
   readonly componentOutputs: Record<string, Record<string, unknown>>;
+  readonly componentOutputsByUrn: Record<string, Record<string, unknown>>;
 }
 
 /** Offline settings: no credentials; secrets are placeholders wrapped as secrets. */
@@ -67,5 +68,6 @@ export async function planPhase(req: PlanRequest): Promise<PlanResult> {
     estimate: estimatePhase(phase, env.name),
     policy: {},
     componentOutputs: run.componentOutputs,
+    componentOutputsByUrn: run.componentOutputsByUrn,
   };
 }

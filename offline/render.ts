@@ -11,6 +11,8 @@ export interface RenderedMachine {
   readonly cloudInit: string;
   /** Files cloud-init writes, by absolute path. */
   readonly files: Record<string, string>;
+  /** While a side-by-side migration holds two phases: this machine is the target's (its names repeat the source's). */
+  readonly migrationTarget?: boolean;
 }
 
 export interface Rendered {
@@ -27,7 +29,8 @@ export async function renderPhase(req: Omit<PlanRequest, "revealSecrets">): Prom
   const plan = await planPhase({ ...req, revealSecrets: true });
   const machines: RenderedMachine[] = [];
   for (const r of plan.resources.filter((x) => x.type === "probatio:compute:VpsFleet")) {
-    const outs = plan.componentOutputs[r.name] ?? {};
+    const outs = (r.urn ? plan.componentOutputsByUrn[r.urn] : plan.componentOutputs[r.name]) ?? {};
+    const migrationTarget = !!r.urn?.includes("probatio:migration:NextPhase");
     const names = (outs.names as string[] | undefined) ?? [];
     const userData = (outs.userData as string[] | undefined) ?? [];
     const addresses = (outs.addresses as string[] | undefined) ?? [];
@@ -42,12 +45,13 @@ export async function renderPhase(req: Omit<PlanRequest, "revealSecrets">): Prom
         role: machine.replace(new RegExp(`^${req.stack}-`), "").replace(/-\d+$/, ""),
         cloudInit,
         files,
+        ...(migrationTarget ? { migrationTarget } : {}),
       });
     });
   }
   const kubernetes: Record<string, unknown> = {};
   for (const r of plan.resources.filter((x) => x.type.startsWith("kubernetes:"))) kubernetes[r.name] = r.inputs;
-  machines.sort((a, b) => a.machine.localeCompare(b.machine));
+  machines.sort((a, b) => Number(!!a.migrationTarget) - Number(!!b.migrationTarget) || a.machine.localeCompare(b.machine));
   return { machines, kubernetes };
 }
 
@@ -60,8 +64,10 @@ export function writeRendered(rendered: Rendered, outDir: string): string[] {
     written.push(path);
   };
   for (const m of rendered.machines) {
-    write(join(outDir, m.machine, "cloud-init.yaml"), m.cloudInit);
-    for (const [path, content] of Object.entries(m.files)) write(join(outDir, m.machine, "files", path), content);
+    // A migration's target machines under next/: their names repeat the source's.
+    const dir = m.migrationTarget ? join(outDir, "next", m.machine) : join(outDir, m.machine);
+    write(join(dir, "cloud-init.yaml"), m.cloudInit);
+    for (const [path, content] of Object.entries(m.files)) write(join(dir, "files", path), content);
   }
   for (const [name, obj] of Object.entries(rendered.kubernetes)) write(join(outDir, "kubernetes", `${name}.yaml`), stringify(obj));
   return written;

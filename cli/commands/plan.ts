@@ -54,7 +54,7 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     return;
   }
   if (opts.json) {
-    const { componentOutputs: _omit, ...json } = result;
+    const { componentOutputs: _omit, componentOutputsByUrn: _omitToo, ...json } = result;
     printJson(json);
     return;
   }
