@@ -96,8 +96,10 @@ export function renderPgHba(s: HbaSettings): string {
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
   for (const peer of s.migrationPeers ?? []) {
-    const cidr = peer.includes("/") ? peer : `${peer}/32`;
-    const type = isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
+    // An address, a CIDR, or a host name (a classic VPS's, matched by its reverse DNS as the lines above are).
+    const isIp = /^\d+\.\d+\.\d+\.\d+$/.test(peer);
+    const cidr = isIp ? `${peer}/32` : peer;
+    const type = (isIp || peer.includes("/")) && isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
     lines.push(`${type} ${s.database.padEnd(15)} ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   lines.push("host    all             all             0.0.0.0/0               reject");

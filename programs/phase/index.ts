@@ -75,7 +75,16 @@ function composePhase(
 ): { outputs: PhaseOutputs; databaseEgress?: pulumi.Output<string[]> } {
   const phase = getPhase(settings.roadmap, phaseNo);
   const env = environmentFor(phase, settings.stack, settings.environment);
-  const base = new PhaseContext({ ...settings, phase: phaseNo }, phase, env.name, env.topology, opts, generation, undefined, migrationPeers);
+  const base = new PhaseContext(
+    { ...settings, phase: phaseNo },
+    phase,
+    env.name,
+    env.topology,
+    opts,
+    generation,
+    undefined,
+    migrationPeers,
+  );
   // Application fleets: every role no component declares itself. The first with a public interface is the SSH gateway
   // of the private machines (known once declared: deferred); a phase without one delivers to them at creation only.
   const claimed = new Set([

@@ -1,0 +1,69 @@
+/**
+ * What a migration's data step needs from the rendered databases: the operator reaches each primary's superuser
+ * through an SSH tunnel to its loopback, and, while the stack holds both phases, the source primary lets the
+ * migration's role in from the target database's egress address only (the NAT gateway's public address in phase 2).
+ */
+import { renderPgHba } from "../../components/config/postgres";
+import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
+import { renderPhase } from "../../offline/render";
+import { MigrationState } from "../../programs/settings";
+
+const HBA = "/etc/postgresql/15/main/pg_hba.conf";
+const migrationLines = (hba: string) => hba.split("\n").filter((l) => l.includes("probatio_migration"));
+const transitional = (from: number, to: number): MigrationState => ({
+  roadmap: "probatio",
+  from,
+  to,
+  stage: "transitional",
+  completed: [],
+  startedAt: "2026-11-25T00:00:00Z",
+});
+
+test("a public peer gets a TLS-only line with its /32; a private one a plain line; both only for the migration's role and database", () => {
+  const hba = renderPgHba({
+    allowedCidrs: ["10.1.0.0/24"],
+    replicationUser: "replicator",
+    appUser: "app",
+    database: "app",
+    migrationPeers: ["203.0.113.10", "10.2.0.0/24"],
+  });
+  expect(migrationLines(hba).map((l) => l.split(/\s+/))).toEqual([
+    ["hostssl", "app", "probatio_migration", "203.0.113.10/32", "scram-sha-256"],
+    ["host", "app", "probatio_migration", "10.2.0.0/24", "scram-sha-256"],
+  ]);
+  // Before the final rejects, or they would never match.
+  expect(hba.indexOf("probatio_migration")).toBeLessThan(hba.indexOf("0.0.0.0/0"));
+});
+
+test("phase 1 to 2: the source primary lets the migration's role in from the NAT gateway's address only; the target primary lets nobody new in", async () => {
+  const r = await renderPhase({ roadmap: "probatio", phase: 1, stack: "prod", overrides: { migration: transitional(1, 2) } });
+  const source = r.machines.find((m) => m.machine === "prod-database-1" && !m.migrationTarget)!;
+  const target = r.machines.find((m) => m.machine === "prod-database-1" && m.migrationTarget)!;
+  expect(target.address).toBe("10.1.0.30");
+  expect(migrationLines(source.files[HBA])).toEqual([
+    `hostssl app             probatio_migration ${PLAN_NAT_EGRESS}/32         scram-sha-256`,
+  ]);
+  expect(migrationLines(target.files[HBA])).toEqual([]);
+  // The superuser over TCP: loopback only (the operator's SSH tunnel), on both primaries.
+  for (const m of [source, target]) {
+    expect(m.files[HBA].split("\n").filter((l) => /\spostgres\s/.test(l) && l.startsWith("host"))).toEqual([
+      "host    all             postgres        127.0.0.1/32            scram-sha-256",
+    ]);
+  }
+});
+
+test("phase 0 to 1: the colocated source lets the migration's role in from the target database VPS itself, by its name (no NAT there)", async () => {
+  const r = await renderPhase({ roadmap: "probatio", phase: 0, stack: "prod", overrides: { migration: transitional(0, 1) } });
+  const targetDb = r.machines.find((m) => m.machine === "prod-database-1" && m.migrationTarget)!;
+  const source = r.machines.find((m) => !m.migrationTarget && m.files[HBA])!;
+  expect(targetDb.address).toMatch(/^vps-[0-9a-f]{8}\.vps\.ovh\.net$/);
+  expect(migrationLines(source.files[HBA])).toEqual([`hostssl app             probatio_migration ${targetDb.address} scram-sha-256`]);
+});
+
+test("outside a migration, no primary lets the migration's role in", async () => {
+  for (const n of [0, 1, 2, 3]) {
+    for (const m of (await renderPhase({ roadmap: "probatio", phase: n, stack: "prod" })).machines) {
+      if (m.files[HBA]) expect(migrationLines(m.files[HBA])).toEqual([]);
+    }
+  }
+});
