@@ -2,7 +2,7 @@ import { VENDOR_SOURCES, VendorSources } from "../components/config/vendor";
 import type { Release } from "../components/config/services";
 import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
-import { createHmac } from "crypto";
+import { derivedSecret } from "../lib/secrets";
 import { RoadmapId } from "./roadmaps";
 import { MigrationState } from "./stackConfig";
 
@@ -55,7 +55,7 @@ export interface PhaseSettings {
 /** Derives a distinct secret for `purpose` from a base secret (one secret for the operator to keep, several on the machines). */
 export function deriveSecret(base: pulumi.Input<string>, purpose: string): pulumi.Output<string> {
   return pulumi.secret(
-    pulumi.output(base).apply((b) => createHmac("sha256", b).update(`probatio:${purpose}`).digest("base64url").slice(0, 32)),
+    pulumi.output(base).apply((b) => derivedSecret(b, purpose)),
   );
 }
 

@@ -1,13 +1,13 @@
 /** `probatio data`: the data step of a migration on its own (replicate, status, verify, cutover, rollback). */
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { databaseUrls } from "../migrations/databaseUrls";
+import { databaseUrls, stackSuperuserPassword } from "../migrations/databaseUrls";
+import { openStack } from "../automation/workspace";
 import { Command } from "commander";
 import { printJson, ui } from "../ui";
-import { lazy } from "./common";
+import { CommonOptions, lazy, withStackOptions } from "./common";
 
 export function register(program: Command): void {
-  program
-    .command("data")
+  withStackOptions(program.command("data"), false)
     .description(
       "the data step of a migration on its own: replicate | status | verify | cutover | rollback (URLs in PROBATIO_SOURCE_DB, PROBATIO_TARGET_DB)",
     )
@@ -15,10 +15,14 @@ export function register(program: Command): void {
     .option("--max-lag <bytes>", "replicate: consider the target caught up under this lag", "1048576")
     .option("--no-wait", "replicate: start and return without waiting")
     .option("--json", "print one JSON object")
+    .addHelpText(
+      "after",
+      "\nWith --stack, a URL for the postgres user without a password gets the stack's superuser password (e.g. postgres://postgres@127.0.0.1:15432/app through an SSH tunnel).",
+    )
     .action(lazy(() => dataCommand));
 }
 
-export interface DataOptions {
+export interface DataOptions extends Partial<CommonOptions> {
   json?: boolean;
   maxLag?: string;
   wait?: boolean;
@@ -28,7 +32,9 @@ const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
 export async function dataCommand(action: string, opts: DataOptions): Promise<void> {
   const m = await import("../migrations/pgMove");
-  const o = databaseUrls();
+  // The URLs first: a missing one is refused before the stack is opened.
+  databaseUrls();
+  const o = databaseUrls(opts.stack ? await stackSuperuserPassword(await openStack(opts as CommonOptions, false)) : undefined);
   const t0 = Date.now();
   switch (action) {
     case "replicate": {

@@ -1,15 +1,54 @@
 import { ExitCode, ProbatioError } from "../../lib/errors";
+import { derivedSecret, SUPERUSER_PURPOSE } from "../../lib/secrets";
+import type { Stack } from "../automation/workspace";
 
-/** Database URLs come from the environment, so that passwords never show in `ps`. */
-export function databaseUrls(): { source: string; target: string; sourceFromTarget?: string } {
+export interface DatabaseUrls {
+  readonly source: string;
+  readonly target: string;
+  readonly sourceFromTarget?: string;
+}
+
+/**
+ * Database URLs come from the environment, so that passwords never show in `ps`. A URL for the `postgres` user
+ * without a password gets the stack's superuser password (both phases of a stack share it): an operator names where
+ * each primary is (an SSH tunnel to its loopback) and never handles the password.
+ */
+export function databaseUrls(superuserPassword?: string): DatabaseUrls {
   const source = process.env.PROBATIO_SOURCE_DB;
   const target = process.env.PROBATIO_TARGET_DB;
   if (!source || !target) {
     throw new ProbatioError(
       "PROBATIO_SOURCE_DB and PROBATIO_TARGET_DB must be set (postgres:// URLs of the source and target databases)",
-      "export PROBATIO_SOURCE_DB='postgres://owner:...@source-host:5432/app' PROBATIO_TARGET_DB='postgres://owner:...@target-host:5432/app'",
+      "ssh -N -L 15432:127.0.0.1:5432 debian@<source primary> & ssh -N -J debian@<target jump host> -L 25432:127.0.0.1:5432 debian@<target primary> & " +
+        "export PROBATIO_SOURCE_DB=postgres://postgres@127.0.0.1:15432/app PROBATIO_TARGET_DB=postgres://postgres@127.0.0.1:25432/app " +
+        "PROBATIO_SOURCE_DB_FROM_TARGET=postgres://<source primary's public address>:5432/app?sslmode=require",
       ExitCode.missingConfig,
     );
   }
-  return { source, target, sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET };
+  const fill = (url: string, name: string) => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new ProbatioError(`${name} is not a URL`, "e.g. postgres://postgres@127.0.0.1:15432/app", ExitCode.usage);
+    }
+    if (u.username === "postgres" && !u.password && superuserPassword) u.password = superuserPassword;
+    return u.toString();
+  };
+  return {
+    source: fill(source, "PROBATIO_SOURCE_DB"),
+    target: fill(target, "PROBATIO_TARGET_DB"),
+    sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET,
+  };
+}
+
+/** The stack's superuser password (derived from its `dbPassword`), or undefined when the stack has none set. */
+export async function stackSuperuserPassword(stack: Stack): Promise<string | undefined> {
+  const db = (await stack.getAllConfig())["probatio:dbPassword"]?.value;
+  return db ? derivedSecret(db, SUPERUSER_PURPOSE) : undefined;
+}
+
+/** The URLs of a migration's data step on `stack`. */
+export async function stackDatabaseUrls(stack: Stack): Promise<DatabaseUrls> {
+  return databaseUrls(await stackSuperuserPassword(stack));
 }

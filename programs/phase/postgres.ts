@@ -7,6 +7,7 @@ import { VpsFleet } from "../../components/vpsFleet";
 import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
 import { FleetSpec, PostgresSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
+import { SUPERUSER_PURPOSE } from "../../lib/secrets";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { declareFleet } from "./fleets";
 import { machineOptions, NetworkParts } from "./network";
@@ -74,7 +75,7 @@ function passwords(ctx: PhaseContext) {
   const app = ctx.settings.dbPassword;
   return {
     app,
-    superuser: deriveSecret(app, "postgres-superuser"),
+    superuser: deriveSecret(app, SUPERUSER_PURPOSE),
     replication: deriveSecret(app, "postgres-replication"),
   };
 }

@@ -35,6 +35,8 @@ export interface BootMachineSpec {
   readonly userData: string;
   /** Other names DNS gives this address (forward and reverse), e.g. a classic VPS's service name. */
   readonly aliases?: readonly string[];
+  /** A machine of another subnet (`addSubnet`): that subnet's gateway and prefix. Default the network's own. */
+  readonly subnet?: { readonly gateway: string; readonly prefixLength: number };
 }
 
 export interface ExecResult {
@@ -118,6 +120,8 @@ export class BootNetwork {
   private readonly daemons: ChildProcess[] = [];
   private destroyed = false;
   private trustedCa = "";
+  /** The bridge of each subnet, by its gateway address. */
+  private readonly bridges = new Map<string, string>();
   private s3: { readonly key: string; readonly secret: string } = S3_STANDIN_CREDENTIALS;
 
   private constructor(
@@ -154,6 +158,7 @@ export class BootNetwork {
     await ns("link", "add", "br0", "type", "bridge");
     await ns("addr", "add", `${gateway}/${prefixLength}`, "dev", "br0");
     await ns("link", "set", "br0", "up");
+    net.bridges.set(gateway, "br0");
     // Programs run in the namespace (`ip netns exec`: probes, the operator's probatio) resolve through its dnsmasq.
     mkdirSync(`/etc/netns/${netns}`, { recursive: true });
     writeFileSync(`/etc/netns/${netns}/resolv.conf`, `nameserver ${gateway}\n`);
@@ -308,6 +313,37 @@ export class BootNetwork {
     rmSync(`/etc/netns/${netns}`, { recursive: true, force: true });
   }
 
+  /**
+   * A second subnet in the same namespace (a bridge of its own, routed to the first), e.g. the next phase's private
+   * network beside a classic VPS phase's public side. With `natTo`, what leaves it toward the first subnet is
+   * source-NATed to that address, as an OVH gateway's NAT gives the private network one public address.
+   */
+  async addSubnet(gateway: string, prefixLength: number, natTo?: string): Promise<void> {
+    const bridge = `br${this.bridges.size}`;
+    const ns = (...args: string[]) => must("ip", ["-n", this.netns, ...args]);
+    await ns("link", "add", bridge, "type", "bridge");
+    await ns("addr", "add", `${gateway}/${prefixLength}`, "dev", bridge);
+    await ns("link", "set", bridge, "up");
+    this.bridges.set(gateway, bridge);
+    await must("ip", ["netns", "exec", this.netns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+    if (natTo) {
+      const rules = join(this.workDir, `nat-${bridge}.nft`);
+      writeFileSync(
+        rules,
+        [
+          "table ip probatio_nat {",
+          "  chain post {",
+          "    type nat hook postrouting priority srcnat; policy accept;",
+          `    iifname "${bridge}" oifname "br0" snat to ${natTo}`,
+          "  }",
+          "}",
+          "",
+        ].join("\n"),
+      );
+      await must("ip", ["netns", "exec", this.netns, "nft", "-f", rules]);
+    }
+  }
+
   /** Seeds and boots the machines (all at once). */
   async boot(specs: readonly BootMachineSpec[]): Promise<void> {
     await Promise.all(specs.map((s, i) => this.bootOne(s, i)));
@@ -338,8 +374,9 @@ export class BootNetwork {
         "version: 2",
         "ethernets:",
         "  ens3:",
-        `    addresses: [${spec.address}/${this.prefixLength}]`,
-        `    routes: [{to: 0.0.0.0/0, via: ${this.gateway}}]`,
+        `    addresses: [${spec.address}/${spec.subnet?.prefixLength ?? this.prefixLength}]`,
+        `    routes: [{to: 0.0.0.0/0, via: ${spec.subnet?.gateway ?? this.gateway}}]`,
+        // One resolver for every subnet: dnsmasq on the first gateway (routed).
         `    nameservers: {addresses: [${this.gateway}]}`,
         "",
       ].join("\n"),
@@ -348,7 +385,9 @@ export class BootNetwork {
     const machineNs = `${this.netns}-${index}`;
     await must("ip", ["netns", "add", machineNs]);
     await must("ip", ["-n", this.netns, "link", "add", `vm${index}`, "type", "veth", "peer", "name", "ens3", "netns", machineNs]);
-    await must("ip", ["-n", this.netns, "link", "set", `vm${index}`, "master", "br0", "up"]);
+    const bridge = this.bridges.get(spec.subnet?.gateway ?? this.gateway);
+    if (!bridge) throw new Error(`${spec.name}: no subnet with gateway ${spec.subnet?.gateway} (addSubnet first)`);
+    await must("ip", ["-n", this.netns, "link", "set", `vm${index}`, "master", bridge, "up"]);
     const running: Running = { spec, dir, netns: machineNs, console: "" };
     this.machines.set(spec.name, running);
     this.start(running);

@@ -7,11 +7,12 @@
  */
 import { VendorSources } from "../../components/config/vendor";
 import { hostAddress } from "../../components/cidr";
-import { renderPhase } from "../../offline/render";
+import { renderPhase, RenderedMachine } from "../../offline/render";
+import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { BootMachineSpec, STANDIN_PORT } from "./harness";
 import { MAIL_RELAY } from "./standins";
-import { PhaseSettings } from "../../programs/settings";
+import { MigrationState, PhaseSettings } from "../../programs/settings";
 
 export interface BootPlan {
   readonly gateway: string;
@@ -52,23 +53,63 @@ export async function bootPlan(
     stack,
     overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, ...settings, vendors: standinVendors(gateway) },
   });
-  if (subnet) {
-    return {
-      gateway,
-      prefixLength: Number(subnet.split("/")[1]),
-      machines: rendered.machines.map((m) => ({ name: m.machine, role: m.role, address: m.address!, userData: m.cloudInit })),
-    };
+  return subnet
+    ? { gateway, prefixLength: Number(subnet.split("/")[1]), machines: privateSpecs(rendered.machines) }
+    : { gateway, prefixLength: 24, machines: classicSpecs(rendered.machines) };
+}
+
+/** Public Cloud machines: the plan's private addresses. */
+function privateSpecs(machines: readonly RenderedMachine[]): BootPlan["machines"] {
+  return machines.map((m) => ({ name: m.machine, role: m.role, address: m.address!, userData: m.cloudInit }));
+}
+
+/** Classic VPS: 192.0.2.0/24 (TEST-NET-1), one address each from .11, in the plan's order; DNS knows their service names. */
+function classicSpecs(machines: readonly RenderedMachine[]): BootPlan["machines"] {
+  return machines.map((m, i) => ({
+    name: m.machine,
+    role: m.role,
+    address: `192.0.2.${11 + i}`,
+    userData: m.cloudInit,
+    aliases: m.address && !isIp(m.address) ? [m.address] : [],
+  }));
+}
+
+/**
+ * A stack in the middle of a side-by-side migration from a classic VPS phase to a Public Cloud one: the source's
+ * machines on TEST-NET-1 (as `bootPlan` puts them), the target's on their private subnet, whose traffic to the
+ * source leaves through the NAT gateway's public address (the plan's; OVH gives the real one).
+ */
+export async function migrationBootPlan(
+  roadmap: RoadmapId,
+  from: number,
+  to: number,
+  settings: Partial<PhaseSettings> = {},
+  stack = "prod",
+): Promise<{ source: BootPlan; target: BootPlan; natEgress: string }> {
+  const subnet = Object.values(environmentFor(getPhase(roadmap, to), stack).topology.network?.subnets ?? {})[0];
+  if (!subnet || environmentFor(getPhase(roadmap, from), stack).topology.network) {
+    throw new Error(`${roadmap} ${from}-to-${to}: not a move from classic VPS to a private network`);
   }
-  // Classic VPS: 192.0.2.0/24 (TEST-NET-1), one address each from .11, in the plan's order.
+  const sourceGateway = phaseGateway(roadmap, from, stack);
+  const migration: MigrationState = { roadmap, from, to, stage: "transitional", completed: [], startedAt: new Date(0).toISOString() };
+  const rendered = await renderPhase({
+    roadmap,
+    phase: from,
+    stack,
+    overrides: {
+      alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` },
+      ...settings,
+      vendors: standinVendors(sourceGateway),
+      migration,
+    },
+  });
+  const targetSubnet = { gateway: hostAddress(subnet, 1), prefixLength: Number(subnet.split("/")[1]) };
   return {
-    gateway,
-    prefixLength: 24,
-    machines: rendered.machines.map((m, i) => ({
-      name: m.machine,
-      role: m.role,
-      address: `192.0.2.${11 + i}`,
-      userData: m.cloudInit,
-      aliases: m.address && !isIp(m.address) ? [m.address] : [],
-    })),
+    source: { gateway: sourceGateway, prefixLength: 24, machines: classicSpecs(rendered.machines.filter((m) => !m.migrationTarget)) },
+    target: {
+      ...targetSubnet,
+      machines: privateSpecs(rendered.machines.filter((m) => m.migrationTarget)).map((m) => ({ ...m, subnet: targetSubnet })),
+    },
+    natEgress: PLAN_NAT_EGRESS,
   };
 }

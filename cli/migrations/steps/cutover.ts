@@ -1,6 +1,6 @@
 /** Write freeze, catch-up, checksums, switch; then every request to the target. */
 import * as pgMove from "../pgMove";
-import { databaseUrls } from "../databaseUrls";
+import { stackDatabaseUrls } from "../databaseUrls";
 import * as traffic from "../traffic";
 import { checkpoint, shiftOptions, StepRunner } from "./context";
 
@@ -8,7 +8,7 @@ export const cutover: StepRunner = {
   kind: "cutover",
   async run(ctx, step, state) {
     const { stack, plan } = ctx;
-    const urls = databaseUrls();
+    const urls = await stackDatabaseUrls(ctx.stack);
     const shift = plan.traffic === "haproxy-stages" ? shiftOptions(ctx) : undefined;
     // The target must be able to take every request before the writes freeze.
     if (shift) await traffic.ensureAttached(shift);

@@ -1,12 +1,12 @@
 /** PostgreSQL logical replication from the source into the target, resumable. */
 import * as pgMove from "../pgMove";
-import { databaseUrls } from "../databaseUrls";
+import { stackDatabaseUrls } from "../databaseUrls";
 import { checkpoint, StepRunner } from "./context";
 
 export const replicateData: StepRunner = {
   kind: "data",
   async run(ctx, step, state) {
-    const urls = databaseUrls();
+    const urls = await stackDatabaseUrls(ctx.stack);
     await pgMove.startReplication(urls);
     let last = 0;
     const p = await pgMove.waitForSync(urls, 1024 * 1024, (x) => {
@@ -19,8 +19,8 @@ export const replicateData: StepRunner = {
     });
     return { state: await checkpoint(ctx, state, step.name), detail: p };
   },
-  async undo() {
-    await pgMove.rollback(databaseUrls());
+  async undo(ctx) {
+    await pgMove.rollback(await stackDatabaseUrls(ctx.stack));
     return true;
   },
 };
