@@ -188,7 +188,7 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
 /**
  * Where the phase's database connects out from, as another database sees it (the next phase's primary, when a
  * migration replicates into it): the NAT gateway's public addresses on a private network, else the database machine's
- * own address. Unknown for OVH's managed service (its egress is OVH's): undefined.
+ * own address; for OVH's managed service, the database subnet its nodes are attached to.
  */
 export function databaseEgress(
   net: NetworkParts,
@@ -198,8 +198,12 @@ export function databaseEgress(
 ): pulumi.Output<string[]> | undefined {
   switch (placement.kind) {
     case "none":
-    case "managed":
       return undefined;
+    case "managed": {
+      // OVH's managed nodes take their addresses in the database subnet they are attached to.
+      const subnet = net.network?.subnetCidrs.database;
+      return subnet ? pulumi.output([subnet]) : undefined;
+    }
     case "dedicated":
     case "colocated":
     case "compose": {
