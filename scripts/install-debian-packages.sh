@@ -6,7 +6,7 @@ packages=(
   postgresql-15 postgresql-client-15 pgbouncer pgbackrest
   haproxy keepalived redis-server redis-sentinel
   prometheus prometheus-alertmanager cloud-init python3-aiosmtpd
-  mmdebstrap systemd-container apt-cacher-ng dnsmasq-base socat nftables apt-utils dpkg-dev openssl gpg
+  mmdebstrap systemd-container apt-cacher-ng dnsmasq-base socat nftables docker-compose apt-utils dpkg-dev openssl gpg
 )
 missing=()
 for p in "${packages[@]}"; do

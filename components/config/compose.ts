@@ -19,6 +19,10 @@ export interface ComposeSettings {
   readonly traefikMetrics: boolean;
 }
 
+/** Where the Compose file lives on the machine, and the project's name (its containers, volumes and network). */
+export const COMPOSE_FILE = "/opt/koprogo/docker-compose.yml";
+export const COMPOSE_PROJECT = "koprogo";
+
 export function renderComposeFile(s: ComposeSettings): string {
   const pgArgs = ["postgres", "-c", `max_connections=${s.postgres.maxConnections}`];
   if (s.postgres.sharedBuffers) pgArgs.push("-c", `shared_buffers=${s.postgres.sharedBuffers}`);
@@ -51,9 +55,11 @@ export function renderComposeFile(s: ComposeSettings): string {
       `traefik.http.services.api.loadbalancer.server.port=${s.backendPort}`,
     ],
   };
-  if (s.backendMemoryLimit) backend.deploy = { resources: { limits: { memory: s.backendMemoryLimit } } };
+  // mem_limit, not deploy.resources: Debian 12's docker-compose 1.29 ignores `deploy` outside swarm (without
+  // --compatibility), so the seed's limit would silently not apply; Compose v2 honours both.
+  if (s.backendMemoryLimit) backend.mem_limit = s.backendMemoryLimit;
+  // No top-level `name` (1.29 refuses it): the project is named on the command line (-p).
   return stringify({
-    name: "koprogo",
     services: {
       traefik: {
         image: "traefik:v3.1",
@@ -80,9 +86,10 @@ export function renderComposeFile(s: ComposeSettings): string {
 
 export function composeBundle(s: ComposeSettings): ServiceBundle {
   return {
+    // Debian 12's Docker (20.10) and Compose (1.29, the `docker-compose` command: Debian has no `docker compose` plugin).
     packages: ["docker.io", "docker-compose"],
     files: [
-      { path: "/opt/koprogo/docker-compose.yml", content: renderComposeFile(s) },
+      { path: COMPOSE_FILE, content: renderComposeFile(s) },
       { path: "/etc/probatio/db_password", content: s.postgres.password, permissions: "0600" },
       {
         path: "/etc/probatio/backend.env",
@@ -90,7 +97,7 @@ export function composeBundle(s: ComposeSettings): ServiceBundle {
         content: `DATABASE_URL=postgres://koprogo:${encodeURIComponent(s.postgres.password)}@postgres:5432/koprogo_db\nPORT=${s.backendPort}\n`,
       },
     ],
-    commands: ["systemctl enable --now docker", "docker compose -f /opt/koprogo/docker-compose.yml up -d"],
+    commands: ["systemctl enable --now docker", `docker-compose -p ${COMPOSE_PROJECT} -f ${COMPOSE_FILE} up -d`],
     services: ["docker"],
   };
 }

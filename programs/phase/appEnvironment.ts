@@ -23,15 +23,31 @@ export interface AppEndpoints {
 export function appEnvironment(ctx: PhaseContext, placement: PostgresPlacement, endpoints: AppEndpoints): pulumi.Output<AppEnvironment> {
   const { settings, topology } = ctx;
   const parts: Record<string, pulumi.Input<string>> = {};
+  if (placement.kind === "colocated") {
+    // Loopback serves the machine PostgreSQL lives on, and no other: every application must live there too.
+    const elsewhere = topology.fleets.filter(
+      (f) => f.role !== placement.fleet.role && f.services.some((x) => x === "backend" || x === "api"),
+    );
+    if (elsewhere.length > 0) {
+      ctx.fail(`PostgreSQL lives on '${placement.fleet.role}' (colocated) but '${elsewhere[0].role}' runs an application elsewhere`);
+    }
+  }
   if (placement.kind === "dedicated" || placement.kind === "colocated") {
     // Through pgBouncer where the phase has one (its own machine, or beside the primary), else the primary itself.
     const pooler = ctx.fleet("pgbouncer");
     const colocatedPooler = !pooler && !!placement.spec.pgbouncer;
-    const host = pooler ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0]) : endpoints.database;
+    // PostgreSQL on the application's own machine (the dev/test all-in-ones) is reached over loopback, the only address
+    // its pg_hba lets the application in from (the boot test found the machine's public name refused).
+    const loopback = placement.kind === "colocated";
+    const host = pooler
+      ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0])
+      : loopback
+        ? "127.0.0.1"
+        : endpoints.database;
     const port = pooler || colocatedPooler ? (placement.spec.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port) : ports.postgres;
     // Straight to PostgreSQL over the public network (classic VPS), only TLS is accepted (pg_hba's hostssl). With libpq's
     // meaning of sslmode=require (encrypted; the server's certificate is its own until the zero-trust CA).
-    const tls = !pooler && !colocatedPooler && !topology.network ? "?sslmode=require" : "";
+    const tls = !pooler && !colocatedPooler && !loopback && !topology.network ? "?sslmode=require" : "";
     parts.DATABASE_URL = pulumi.interpolate`postgres://${DEFAULT_DATABASE.user}:${pulumi.output(settings.dbPassword).apply(encodeURIComponent)}@${host}:${port}/${DEFAULT_DATABASE.name}${tls}`;
   }
   const redis = topology.redis;

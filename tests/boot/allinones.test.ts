@@ -17,7 +17,8 @@ interface Booted {
   readonly machine: BootMachineSpec;
 }
 
-async function bootAllInOne(stack: "dev" | "test", standins: Standins, t0: number): Promise<Booted> {
+/** The all-in-one's boot spec (renders run one at a time: Pulumi's mocks are per process). */
+async function renderAllInOne(stack: "dev" | "test", standins: Standins): Promise<BootMachineSpec> {
   const gateway = phaseGateway("probatio", 0, stack);
   const release = standins.releases[0];
   const url = `http://${gateway}:8080/${release.path}`;
@@ -33,12 +34,18 @@ async function bootAllInOne(stack: "dev" | "test", standins: Standins, t0: numbe
   });
   if (rendered.machines.length !== 1) throw new Error(`${stack}: expected one all-in-one, got ${rendered.machines.map((m) => m.machine)}`);
   const [m] = rendered.machines;
-  const machine: BootMachineSpec = { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [] };
+  return { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [] };
+}
+
+async function bootAllInOne(stack: "dev" | "test", machine: BootMachineSpec, standins: Standins, t0: number): Promise<Booted> {
+  const gateway = phaseGateway("probatio", 0, stack);
   const net = await BootNetwork.create(`probatio0${stack}`, gateway, 24, [machine], standins);
-  await net.createBucket(m.cloudInit.match(/repo1-s3-bucket=(\S+)/)![1]);
+  await net.createBucket(machine.userData.match(/repo1-s3-bucket=(\S+)/)![1]);
   await net.boot([machine]);
   const r = await net.cloudInit(machine.name);
-  log(`${machine.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start, ${await net.memoryMiB()} MiB resident`);
+  log(
+    `${machine.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start, ${await net.memoryMiB()} MiB resident`,
+  );
   return { net, machine };
 }
 
@@ -48,7 +55,8 @@ describe("probatio phase 0's dev and test all-in-ones, booted from their user da
 
   beforeAll(async () => {
     const standins = buildStandins();
-    const [dev, test] = await Promise.all([bootAllInOne("dev", standins, t0), bootAllInOne("test", standins, t0)]);
+    const specs = { dev: await renderAllInOne("dev", standins), test: await renderAllInOne("test", standins) };
+    const [dev, test] = await Promise.all([bootAllInOne("dev", specs.dev, standins, t0), bootAllInOne("test", specs.test, standins, t0)]);
     Object.assign(booted, { dev, test });
   }, 20 * 60_000);
 
@@ -56,24 +64,21 @@ describe("probatio phase 0's dev and test all-in-ones, booted from their user da
     await Promise.all(Object.values(booted).map((b) => b.net.destroy()));
   }, 5 * 60_000);
 
-  test.each(["dev", "test"])(
-    "%s: cloud-init finishes with no error; every declared service is active and enabled",
-    async (stack) => {
-      const { net, machine } = booted[stack];
-      const r = await net.cloudInit(machine.name);
-      const units = (await net.exec(machine.name, "cat /etc/probatio/services")).stdout.split("\n").filter(Boolean);
-      const states: Record<string, string> = {};
-      for (const u of units) {
-        states[u] = (await net.exec(machine.name, `systemctl is-active ${u}; systemctl is-enabled ${u}`)).stdout.trim().split("\n").join(" ");
-      }
-      expect({ status: r.status.split("\n")[0], errors: r.errors }).toEqual({ status: "status: done", errors: [] });
-      expect(Object.entries(states).filter(([, s]) => !/^active enabled(-runtime)?$/.test(s))).toEqual([]);
-      // The seed's all-in-one: the applications under PM2, PostgreSQL and its backups; the CI runner in dev only.
-      expect(units.sort()).toEqual(
-        stack === "dev" ? ["cron", "gitlab-runner", "pm2-root", "postgresql@15-main"] : ["cron", "pm2-root", "postgresql@15-main"],
-      );
-    },
-  );
+  test.each(["dev", "test"])("%s: cloud-init finishes with no error; every declared service is active and enabled", async (stack) => {
+    const { net, machine } = booted[stack];
+    const r = await net.cloudInit(machine.name);
+    const units = (await net.exec(machine.name, "cat /etc/probatio/services")).stdout.split("\n").filter(Boolean);
+    const states: Record<string, string> = {};
+    for (const u of units) {
+      states[u] = (await net.exec(machine.name, `systemctl is-active ${u}; systemctl is-enabled ${u}`)).stdout.trim().split("\n").join(" ");
+    }
+    expect({ status: r.status.split("\n")[0], errors: r.errors }).toEqual({ status: "status: done", errors: [] });
+    expect(Object.entries(states).filter(([, s]) => !/^active enabled(-runtime)?$/.test(s))).toEqual([]);
+    // The seed's all-in-one: the applications under PM2, PostgreSQL and its backups; the CI runner in dev only.
+    expect(units.sort()).toEqual(
+      stack === "dev" ? ["cron", "gitlab-runner", "pm2-root", "postgresql@15-main"] : ["cron", "pm2-root", "postgresql@15-main"],
+    );
+  });
 
   test.each(["dev", "test"])(
     "%s: the backend and the api run the STAND-IN release and write through the database URL probatio gives them",
@@ -87,7 +92,10 @@ describe("probatio phase 0's dev and test all-in-ones, booted from their user da
         expect({ app, code: answer.code, stderr: answer.stderr }).toEqual({ app, code: 0, stderr: "" });
         const probe = JSON.parse(answer.stdout);
         expect(probe).toMatchObject({ version: "1", host: machine.name });
-        const row = await net.exec(machine.name, `sudo -u postgres psql -d app -tAc "SELECT host FROM probatio_probe WHERE id = ${probe.row}"`);
+        const row = await net.exec(
+          machine.name,
+          `sudo -u postgres psql -d app -tAc "SELECT host FROM probatio_probe WHERE id = ${probe.row}"`,
+        );
         expect(row.stdout.trim()).toBe(machine.name);
       }
     },

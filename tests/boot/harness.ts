@@ -77,14 +77,25 @@ export async function bootImage(): Promise<string> {
 
 /** apt-cacher-ng on this host's loopback, shared by every network of the process, its cache outside the repository. */
 class AptCache {
-  private static instance?: AptCache;
+  /** The one cache of the process (networks booted in parallel share it), and how many networks use it. */
+  private static instance?: Promise<AptCache>;
+  private static users = 0;
   private readonly procs: ChildProcess[] = [];
   private constructor(readonly socket: string) {}
 
-  static async start(workDir: string): Promise<AptCache> {
-    if (AptCache.instance) return AptCache.instance;
+  static start(): Promise<AptCache> {
+    AptCache.users++;
+    AptCache.instance ??= AptCache.launch();
+    return AptCache.instance;
+  }
+
+  private static async launch(): Promise<AptCache> {
     const dir = join(cache, "apt-cacher-ng");
     mkdirSync(dir, { recursive: true });
+    // Its socket and logs in a directory of its own: no network's removal takes them from the others.
+    const workDir = `${BOOT_WORK_PREFIX}apt-cache`;
+    rmSync(workDir, { recursive: true, force: true });
+    mkdirSync(workDir, { recursive: true });
     const port = 3142 + Math.floor(Math.random() * 1000);
     const acng = spawn(
       "/usr/sbin/apt-cacher-ng",
@@ -104,13 +115,16 @@ class AptCache {
     const cacheInstance = new AptCache(socket);
     cacheInstance.procs.push(acng, bridge);
     for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(100);
-    AptCache.instance = cacheInstance;
     return cacheInstance;
   }
 
-  static stop(): void {
-    for (const p of AptCache.instance?.procs ?? []) p.kill("SIGTERM");
+  /** One network is done with the cache; the last one stops it. */
+  static async stop(): Promise<void> {
+    if (!AptCache.instance || --AptCache.users > 0) return;
+    const instance = await AptCache.instance;
     AptCache.instance = undefined;
+    for (const p of instance.procs) p.kill("SIGTERM");
+    rmSync(`${BOOT_WORK_PREFIX}apt-cache`, { recursive: true, force: true });
   }
 }
 
@@ -189,7 +203,7 @@ export class BootNetwork {
         { stdio: "ignore" },
       ),
     );
-    const apt = await AptCache.start(workDir);
+    const apt = await AptCache.start();
     net.daemons.push(
       spawn("ip", ["netns", "exec", netns, "socat", `TCP-LISTEN:3142,bind=${gateway},fork,reuseaddr`, `UNIX-CONNECT:${apt.socket}`], {
         stdio: "ignore",
@@ -540,7 +554,7 @@ export class BootNetwork {
     this.destroyed = true;
     await Promise.all([...this.machines.keys()].map((n) => this.stop(n).catch(() => this.stop(n, true))));
     for (const d of this.daemons) d.kill("SIGTERM");
-    AptCache.stop();
+    await AptCache.stop();
     await BootNetwork.cleanup(this.netns.replace(/^pbt-/, ""));
   }
 }

@@ -82,3 +82,14 @@ test("the application is told where its database and cache are: pgBouncer and Re
   expect(three.REDIS_SENTINELS.split(",")).toHaveLength(3);
   expect(three).toMatchObject({ REDIS_MASTER_NAME: "prod-redis", REDIS_PASSWORD: expect.any(String) });
 });
+
+test("a dev/test all-in-one's applications reach their own PostgreSQL over loopback, which its pg_hba lets them in from", async () => {
+  for (const stack of ["dev", "test"]) {
+    const [m] = (await renderPhase({ roadmap: "probatio", phase: 0, stack })).machines;
+    for (const app of ["backend", "api"]) {
+      const env = JSON.parse(m.files[`/etc/probatio/pm2/${app}.config.json`]).apps[0].env;
+      expect(env.DATABASE_URL).toMatch(/^postgres:\/\/app:[^@]+@127\.0\.0\.1:5432\/app$/);
+    }
+    expect(m.files["/etc/postgresql/15/main/pg_hba.conf"]).toMatch(/^host\s+app\s+app\s+127\.0\.0\.1\/32\s+scram-sha-256$/m);
+  }
+});

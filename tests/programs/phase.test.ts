@@ -144,7 +144,7 @@ describe("KoproGo against the seed", () => {
   test("phase 2: 2 vCPU / 4 GB / 80 GB, shared_buffers=1GB, backend memory 500M, Traefik metrics; ~15 EUR", async () => {
     const compose = parse((await files("koprogo", 2, "app"))["/opt/koprogo/docker-compose.yml"]);
     expect(compose.services.postgres.command).toEqual(["postgres", "-c", "max_connections=100", "-c", "shared_buffers=1GB"]);
-    expect(compose.services.backend.deploy.resources.limits.memory).toBe("500M");
+    expect(compose.services.backend.mem_limit).toBe("500M");
     expect(compose.services.traefik.command).toContain("--metrics.prometheus=true");
     expect((await plan("koprogo", 2)).estimate.monthlyEur).toBe(15);
   });

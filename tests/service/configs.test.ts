@@ -4,6 +4,7 @@ import { join } from "path";
 import { renderPhase, writeRendered } from "../../offline/render";
 import { roadmaps } from "../../programs/roadmaps";
 import { exec } from "./daemons";
+import { parse } from "yaml";
 
 jest.setTimeout(300_000);
 
@@ -57,7 +58,9 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
                   ? "promtool-rules"
                   : path.endsWith("alertmanager.yml")
                     ? "amtool"
-                    : undefined;
+                    : path.endsWith("docker-compose.yml")
+                      ? "docker-compose"
+                      : undefined;
           if (tool) checks.push({ tool, file, machine: `${t.roadmap}-${t.phase}-${t.env}/${m.machine}` });
         }
       }
@@ -68,7 +71,15 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
 
   test("the rendered set covers every kind of daemon config", () => {
     const kinds = new Set(checks.map((c) => c.tool));
-    expect([...kinds].sort()).toEqual(["amtool", "cloud-init", "haproxy", "keepalived", "promtool-config", "promtool-rules"]);
+    expect([...kinds].sort()).toEqual([
+      "amtool",
+      "cloud-init",
+      "docker-compose",
+      "haproxy",
+      "keepalived",
+      "promtool-config",
+      "promtool-rules",
+    ]);
     expect(checks.filter((c) => c.tool === "cloud-init").length).toBeGreaterThan(40);
   });
 
@@ -122,5 +133,20 @@ describe("every rendered file of every phase of both roadmaps is accepted by the
     const am = checks.filter((x) => x.tool === "amtool");
     expect(am.map((c) => c.machine)).toEqual(["probatio-3-prod/prod-monitoring-1"]);
     for (const c of am) expect((await exec("amtool", ["check-config", c.file])).stdout).toMatch(/SUCCESS/);
+  });
+
+  test("Debian 12's docker-compose (1.29, what the machine installs) accepts every Compose file, as the machine runs it", async () => {
+    const files = checks.filter((c) => c.tool === "docker-compose");
+    expect(files.map((c) => c.machine).sort()).toEqual(["koprogo-1-prod/prod-app-1", "koprogo-2-prod/prod-app-1"]);
+    for (const c of files) {
+      // The files it names on the machine, from the same rendering.
+      const etc = c.file.replace(/opt\/koprogo\/docker-compose\.yml$/, "etc/probatio/");
+      writeFileSync(c.file, readFileSync(c.file, "utf8").replaceAll("/etc/probatio/", etc));
+      const r = await exec("docker-compose", ["-p", "koprogo", "-f", c.file, "config"]);
+      const config = parse(r.stdout);
+      expect(Object.keys(config.services).sort()).toEqual(["backend", "postgres", "traefik"]);
+      expect(config.services.backend.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
+      if (c.machine.startsWith("koprogo-2")) expect(config.services.backend.mem_limit).toBe("500M");
+    }
   });
 });
