@@ -35,6 +35,11 @@ export interface BootMachineSpec {
   readonly userData: string;
   /** Other names DNS gives this address (forward and reverse), e.g. a classic VPS's service name. */
   readonly aliases?: readonly string[];
+  /**
+   * IP forwarding on in the machine's network namespace before it boots: Docker enables it itself on a VM, but
+   * systemd-nspawn gives the machine a read-only /proc/sys. Default off.
+   */
+  readonly ipForward?: boolean;
   /** A machine of another subnet (`addSubnet`): that subnet's gateway and prefix. Default the network's own. */
   readonly subnet?: { readonly gateway: string; readonly prefixLength: number };
 }
@@ -398,6 +403,7 @@ export class BootNetwork {
     // Each machine in a namespace of its own with an `ens3` (the interface name of OVH's machines), its peer on the bridge.
     const machineNs = `${this.netns}-${index}`;
     await must("ip", ["netns", "add", machineNs]);
+    if (spec.ipForward) await must("ip", ["netns", "exec", machineNs, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     await must("ip", ["-n", this.netns, "link", "add", `vm${index}`, "type", "veth", "peer", "name", "ens3", "netns", machineNs]);
     const bridge = this.bridges.get(spec.subnet?.gateway ?? this.gateway);
     if (!bridge) throw new Error(`${spec.name}: no subnet with gateway ${spec.subnet?.gateway} (addSubnet first)`);

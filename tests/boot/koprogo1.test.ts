@@ -1,0 +1,67 @@
+/**
+ * KoproGo phase 1 (one VPS running Docker Compose: Traefik, PostgreSQL, the backend), booted from its exact user data,
+ * as far as Docker goes here. Debian 12's Docker and Compose install and the Docker daemon runs; the Compose project's
+ * images (traefik, postgres, the backend's) come from container registries, which this sandbox cannot reach and has no
+ * stand-in for: `docker-compose up` stops at the first pull, and cloud-init records that failure (and only that one).
+ * The phase 0 suite proves that `up` delivers a classic VPS's user data over SSH; here it is the machine's NoCloud seed.
+ */
+import { BootNetwork, BootMachineSpec } from "./harness";
+import { phaseGateway, standinVendors } from "./phases";
+import { buildStandins, MAIL_RELAY } from "./standins";
+import { renderPhase } from "../../offline/render";
+import { COMPOSE_FILE, COMPOSE_PROJECT } from "../../components/config/compose";
+
+const log = (line: string) => process.stderr.write(`[boot koprogo 1] ${line}\n`);
+
+describe("koprogo phase 1, booted from its user data, as far as Docker goes without a registry", () => {
+  let net: BootNetwork;
+  let machine: BootMachineSpec;
+  const t0 = Date.now();
+
+  beforeAll(async () => {
+    const gateway = phaseGateway("koprogo", 1);
+    const rendered = await renderPhase({
+      roadmap: "koprogo",
+      phase: 1,
+      stack: "prod",
+      overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, vendors: standinVendors(gateway) },
+    });
+    const [m] = rendered.machines;
+    // Docker enables IP forwarding itself on a VM; nspawn's /proc/sys is read-only, so the harness does it.
+    machine = { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [], ipForward: true };
+    net = await BootNetwork.create("koprogo1", gateway, 24, [machine], buildStandins());
+    await net.boot([machine]);
+    const r = await net.cloudInit(machine.name);
+    log(`${machine.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
+  }, 20 * 60_000);
+
+  afterAll(async () => net?.destroy(), 5 * 60_000);
+
+  test("Docker and Compose install from Debian, the daemon runs and is enabled, and the project is the rendered one", async () => {
+    expect((await net.exec(machine.name, "systemctl is-active docker; systemctl is-enabled docker")).stdout.trim().split("\n")).toEqual([
+      "active",
+      "enabled",
+    ]);
+    expect((await net.exec(machine.name, "docker-compose version --short")).stdout.trim()).toBe("1.29.2");
+    const services = await net.exec(machine.name, `docker-compose -p ${COMPOSE_PROJECT} -f ${COMPOSE_FILE} config --services`);
+    expect(services.stdout.trim().split("\n").sort()).toEqual(["backend", "postgres", "traefik"]);
+  });
+
+  test("where it stops: the first image pull (no registry here), after Compose made the project's network and volumes; cloud-init records that failure and no other", async () => {
+    const r = await net.cloudInit(machine.name);
+    expect(r.status).toMatch(/status: error/);
+    // One failure: the runcmd script, at its last command (the packages, the files and `systemctl enable --now docker` passed).
+    expect(r.errors.filter((e) => !/Failed to run module scripts-user|Running module scripts-user/.test(e))).toEqual([
+      "('scripts-user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))",
+    ]);
+    const out = (await net.exec(machine.name, "sed -n '/Creating network/,$p' /var/log/cloud-init-output.log")).stdout.split("\n");
+    expect(out.slice(0, 5)).toEqual([
+      `Creating network "${COMPOSE_PROJECT}_default" with the default driver`,
+      `Creating volume "${COMPOSE_PROJECT}_pgdata" with default driver`,
+      `Creating volume "${COMPOSE_PROJECT}_letsencrypt" with default driver`,
+      "Pulling traefik (traefik:v3.1)...",
+      expect.stringMatching(/registry-1\.docker\.io/),
+    ]);
+    expect((await net.exec(machine.name, "docker network ls --format '{{.Name}}'")).stdout).toContain(`${COMPOSE_PROJECT}_default`);
+  });
+});
