@@ -1,5 +1,5 @@
 /**
- * KoproGo phase 1 (one VPS running Docker Compose: Traefik, PostgreSQL, the backend), booted from its exact user data,
+ * KoproGo phases 1 and 2 (one VPS running Docker Compose: Traefik, PostgreSQL, the backend), each booted from its exact user data,
  * as far as Docker goes here. Debian 12's Docker and Compose install and the Docker daemon runs; the Compose project's
  * images (traefik, postgres, the backend's) come from container registries, which this sandbox cannot reach and has no
  * stand-in for: `docker-compose up` stops at the first pull, and cloud-init records that failure (and only that one).
@@ -11,25 +11,25 @@ import { buildStandins, MAIL_RELAY } from "./standins";
 import { renderPhase } from "../../offline/render";
 import { COMPOSE_FILE, COMPOSE_PROJECT } from "../../components/config/compose";
 
-const log = (line: string) => process.stderr.write(`[boot koprogo 1] ${line}\n`);
-
-describe("koprogo phase 1, booted from its user data, as far as Docker goes without a registry", () => {
+describe.each([1, 2])("koprogo phase %i, booted from its user data, as far as Docker goes without a registry", (phase) => {
+  const log = (line: string) => process.stderr.write(`[boot koprogo ${phase}] ${line}\n`);
   let net: BootNetwork;
   let machine: BootMachineSpec;
-  const t0 = Date.now();
+  let t0 = 0;
 
   beforeAll(async () => {
-    const gateway = phaseGateway("koprogo", 1);
+    t0 = Date.now();
+    const gateway = phaseGateway("koprogo", phase);
     const rendered = await renderPhase({
       roadmap: "koprogo",
-      phase: 1,
+      phase,
       stack: "prod",
       overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, vendors: standinVendors(gateway) },
     });
     const [m] = rendered.machines;
     // Docker enables IP forwarding itself on a VM; nspawn's /proc/sys is read-only, so the harness does it.
     machine = { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [], ipForward: true };
-    net = await BootNetwork.create("koprogo1", gateway, 24, [machine], buildStandins());
+    net = await BootNetwork.create(`koprogo${phase}`, gateway, 24, [machine], buildStandins());
     await net.boot([machine]);
     const r = await net.cloudInit(machine.name);
     log(`${machine.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
