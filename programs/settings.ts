@@ -54,9 +54,7 @@ export interface PhaseSettings {
 
 /** Derives a distinct secret for `purpose` from a base secret (one secret for the operator to keep, several on the machines). */
 export function deriveSecret(base: pulumi.Input<string>, purpose: string): pulumi.Output<string> {
-  return pulumi.secret(
-    pulumi.output(base).apply((b) => derivedSecret(b, purpose)),
-  );
+  return pulumi.secret(pulumi.output(base).apply((b) => derivedSecret(b, purpose)));
 }
 
 /** Reads the settings from the current stack's config (inside a Pulumi program). */

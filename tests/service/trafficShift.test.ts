@@ -1,5 +1,14 @@
 import { ChildProcess } from "child_process";
-import { attachTarget, detachTarget, Endpoint, serverStats, setShare, shiftAll, shiftReads, ShiftOptions } from "../../cli/migrations/traffic";
+import {
+  attachTarget,
+  detachTarget,
+  Endpoint,
+  serverStats,
+  setShare,
+  shiftAll,
+  shiftReads,
+  ShiftOptions,
+} from "../../cli/migrations/traffic";
 import { ProbatioError } from "../../lib/errors";
 import { freePort, stopProcess } from "./daemons";
 import { Backend, get, Haproxy, startBackend, startHaproxy } from "./httpFixtures";
