@@ -22,6 +22,11 @@ export function hostAddress(cidr: string, n: number): string {
   return Address4.fromBigInt(start + BigInt(n)).address;
 }
 
+/** Whether `text` is one IPv4 address (not a CIDR, not a host name). */
+export function isIpv4Address(text: string): boolean {
+  return !text.includes("/") && Address4.isValid(text);
+}
+
 const PRIVATE_OR_LOOPBACK = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"];
 
 /** Whether an address or CIDR lies in a private (RFC 1918) or loopback range: traffic that never crosses the internet. */

@@ -1,6 +1,6 @@
 /** `probatio data`: the data step of a migration on its own (replicate, status, verify, cutover, rollback). */
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { databaseUrls, stackSuperuserPassword } from "../migrations/databaseUrls";
+import { databaseUrls, withStackSuperuser } from "../migrations/databaseUrls";
 import { openStack } from "../automation/workspace";
 import { Command } from "commander";
 import { printJson, ui } from "../ui";
@@ -33,8 +33,8 @@ const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 export async function dataCommand(action: string, opts: DataOptions): Promise<void> {
   const m = await import("../migrations/pgMove");
   // The URLs first: a missing one is refused before the stack is opened.
-  databaseUrls();
-  const o = databaseUrls(opts.stack ? await stackSuperuserPassword(await openStack(opts as CommonOptions, false)) : undefined);
+  const urls = databaseUrls();
+  const o = opts.stack ? await withStackSuperuser(urls, await openStack(opts as CommonOptions, false)) : urls;
   const t0 = Date.now();
   switch (action) {
     case "replicate": {

@@ -8,12 +8,8 @@ export interface DatabaseUrls {
   readonly sourceFromTarget?: string;
 }
 
-/**
- * Database URLs come from the environment, so that passwords never show in `ps`. A URL for the `postgres` user
- * without a password gets the stack's superuser password (both phases of a stack share it): an operator names where
- * each primary is (an SSH tunnel to its loopback) and never handles the password.
- */
-export function databaseUrls(superuserPassword?: string): DatabaseUrls {
+/** Database URLs come from the environment, so that passwords never show in `ps`. */
+export function databaseUrls(): DatabaseUrls {
   const source = process.env.PROBATIO_SOURCE_DB;
   const target = process.env.PROBATIO_TARGET_DB;
   if (!source || !target) {
@@ -25,6 +21,17 @@ export function databaseUrls(superuserPassword?: string): DatabaseUrls {
       ExitCode.missingConfig,
     );
   }
+  return { source, target, sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET };
+}
+
+/**
+ * The URLs with the stack's superuser password in each `postgres` URL that has none (both phases of a stack share
+ * it): an operator names where each primary is (an SSH tunnel to its loopback) and never handles the password.
+ */
+export async function withStackSuperuser(urls: DatabaseUrls, stack: Stack): Promise<DatabaseUrls> {
+  const db = (await stack.getAllConfig())["probatio:dbPassword"]?.value;
+  if (!db) return urls;
+  const password = derivedSecret(db, SUPERUSER_PURPOSE);
   const fill = (url: string, name: string) => {
     let u: URL;
     try {
@@ -32,23 +39,13 @@ export function databaseUrls(superuserPassword?: string): DatabaseUrls {
     } catch {
       throw new ProbatioError(`${name} is not a URL`, "e.g. postgres://postgres@127.0.0.1:15432/app", ExitCode.usage);
     }
-    if (u.username === "postgres" && !u.password && superuserPassword) u.password = superuserPassword;
+    if (u.username === "postgres" && !u.password) u.password = password;
     return u.toString();
   };
-  return {
-    source: fill(source, "PROBATIO_SOURCE_DB"),
-    target: fill(target, "PROBATIO_TARGET_DB"),
-    sourceFromTarget: process.env.PROBATIO_SOURCE_DB_FROM_TARGET,
-  };
-}
-
-/** The stack's superuser password (derived from its `dbPassword`), or undefined when the stack has none set. */
-export async function stackSuperuserPassword(stack: Stack): Promise<string | undefined> {
-  const db = (await stack.getAllConfig())["probatio:dbPassword"]?.value;
-  return db ? derivedSecret(db, SUPERUSER_PURPOSE) : undefined;
+  return { ...urls, source: fill(urls.source, "PROBATIO_SOURCE_DB"), target: fill(urls.target, "PROBATIO_TARGET_DB") };
 }
 
 /** The URLs of a migration's data step on `stack`. */
 export async function stackDatabaseUrls(stack: Stack): Promise<DatabaseUrls> {
-  return databaseUrls(await stackSuperuserPassword(stack));
+  return withStackSuperuser(databaseUrls(), stack);
 }

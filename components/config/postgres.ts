@@ -4,7 +4,7 @@
  * Pure functions: typed settings in, text out.
  */
 import { MIGRATION_ROLE } from "../../lib/defaults";
-import { isPrivateOrLoopback } from "../cidr";
+import { isIpv4Address, isPrivateOrLoopback } from "../cidr";
 
 export interface PostgresConfSettings {
   /** Addresses to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
@@ -97,7 +97,7 @@ export function renderPgHba(s: HbaSettings): string {
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
   for (const peer of s.migrationPeers ?? []) {
     // An address, a CIDR, or a host name (a classic VPS's, matched by its reverse DNS as the lines above are).
-    const isIp = /^\d+\.\d+\.\d+\.\d+$/.test(peer);
+    const isIp = isIpv4Address(peer);
     const cidr = isIp ? `${peer}/32` : peer;
     const type = (isIp || peer.includes("/")) && isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
     lines.push(`${type} ${s.database.padEnd(15)} ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);

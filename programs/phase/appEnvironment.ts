@@ -14,7 +14,7 @@ export type AppEnvironment = Readonly<Record<string, string>>;
 
 /** Where the application's database and cache are, as the components declare them (known once they are declared). */
 export interface AppEndpoints {
-  /** The PostgreSQL primary's address (a VPS's service name, or a private address). */
+  /** The cluster's endpoint: the primary's address (a VPS's service name, a private address), or loopback when colocated. */
   readonly database: pulumi.Input<string>;
   /** The first Redis node's address. */
   readonly redis: pulumi.Input<string>;
@@ -36,14 +36,10 @@ export function appEnvironment(ctx: PhaseContext, placement: PostgresPlacement, 
     // Through pgBouncer where the phase has one (its own machine, or beside the primary), else the primary itself.
     const pooler = ctx.fleet("pgbouncer");
     const colocatedPooler = !pooler && !!placement.spec.pgbouncer;
-    // PostgreSQL on the application's own machine (the dev/test all-in-ones) is reached over loopback, the only address
-    // its pg_hba lets the application in from (the boot test found the machine's public name refused).
+    // A colocated PostgreSQL's endpoint is loopback (the dev/test all-in-ones), the only address its pg_hba lets the
+    // application in from: no TLS there.
     const loopback = placement.kind === "colocated";
-    const host = pooler
-      ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0])
-      : loopback
-        ? "127.0.0.1"
-        : endpoints.database;
+    const host = pooler ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0]) : endpoints.database;
     const port = pooler || colocatedPooler ? (placement.spec.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port) : ports.postgres;
     // Straight to PostgreSQL over the public network (classic VPS), only TLS is accepted (pg_hba's hostssl). With libpq's
     // meaning of sslmode=require (encrypted; the server's certificate is its own until the zero-trust CA).

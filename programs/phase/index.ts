@@ -126,8 +126,7 @@ function composePhase(
 
   const separate = postgres.declareSeparatePostgres(ctx, net, placement, apps);
   const cluster = colocated ?? separate.cluster;
-  // A colocated PostgreSQL is reached over loopback (appEnvironment): only a separate one has an address to settle.
-  databaseHost.settle(placement.kind === "colocated" ? "127.0.0.1" : (cluster?.endpoint ?? ""));
+  databaseHost.settle(cluster?.endpoint ?? "");
   const redis = declareRedis(ctx, net);
   redisHost.settle(redis.redis ? redis.redis.endpoints[0].apply((e) => e.split(":")[0]) : "");
   const lb = declareLoadBalancer(ctx, net, apps);

@@ -6,9 +6,8 @@
  * is not a Debian package and is not installed by probatio: not booted.
  */
 import { BootNetwork, BootMachineSpec } from "./harness";
-import { phaseGateway, standinVendors } from "./phases";
-import { buildStandins, MAIL_RELAY, Standins } from "./standins";
-import { renderPhase } from "../../offline/render";
+import { bootPlan, phaseGateway } from "./phases";
+import { buildStandins, Standins } from "./standins";
 
 const log = (line: string) => process.stderr.write(`[boot probatio 0 all-in-ones] ${line}\n`);
 
@@ -17,24 +16,15 @@ interface Booted {
   readonly machine: BootMachineSpec;
 }
 
-/** The all-in-one's boot spec (renders run one at a time: Pulumi's mocks are per process). */
+/** The all-in-one's boot spec, its release set (renders run one at a time: Pulumi's mocks are per process). */
 async function renderAllInOne(stack: "dev" | "test", standins: Standins): Promise<BootMachineSpec> {
-  const gateway = phaseGateway("probatio", 0, stack);
   const release = standins.releases[0];
-  const url = `http://${gateway}:8080/${release.path}`;
-  const rendered = await renderPhase({
-    roadmap: "probatio",
-    phase: 0,
-    stack,
-    overrides: {
-      alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` },
-      vendors: standinVendors(gateway),
-      releases: { backend: { url, sha256: release.sha256 }, api: { url, sha256: release.sha256 } },
-    },
+  const url = `http://${phaseGateway("probatio", 0, stack)}:8080/${release.path}`;
+  const plan = await bootPlan("probatio", 0, stack, {
+    releases: { backend: { url, sha256: release.sha256 }, api: { url, sha256: release.sha256 } },
   });
-  if (rendered.machines.length !== 1) throw new Error(`${stack}: expected one all-in-one, got ${rendered.machines.map((m) => m.machine)}`);
-  const [m] = rendered.machines;
-  return { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [] };
+  if (plan.machines.length !== 1) throw new Error(`${stack}: expected one all-in-one, got ${plan.machines.map((m) => m.name)}`);
+  return plan.machines[0];
 }
 
 async function bootAllInOne(stack: "dev" | "test", machine: BootMachineSpec, standins: Standins, t0: number): Promise<Booted> {

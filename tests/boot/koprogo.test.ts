@@ -6,9 +6,8 @@
  * The phase 0 suite proves that `up` delivers a classic VPS's user data over SSH; here it is the machine's NoCloud seed.
  */
 import { BootNetwork, BootMachineSpec } from "./harness";
-import { phaseGateway, standinVendors } from "./phases";
-import { buildStandins, MAIL_RELAY } from "./standins";
-import { renderPhase } from "../../offline/render";
+import { bootPlan } from "./phases";
+import { buildStandins } from "./standins";
 import { COMPOSE_FILE, COMPOSE_PROJECT } from "../../components/config/compose";
 
 describe.each([1, 2])("koprogo phase %i, booted from its user data, as far as Docker goes without a registry", (phase) => {
@@ -19,17 +18,10 @@ describe.each([1, 2])("koprogo phase %i, booted from its user data, as far as Do
 
   beforeAll(async () => {
     t0 = Date.now();
-    const gateway = phaseGateway("koprogo", phase);
-    const rendered = await renderPhase({
-      roadmap: "koprogo",
-      phase,
-      stack: "prod",
-      overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, vendors: standinVendors(gateway) },
-    });
-    const [m] = rendered.machines;
+    const plan = await bootPlan("koprogo", phase);
     // Docker enables IP forwarding itself on a VM; nspawn's /proc/sys is read-only, so the harness does it.
-    machine = { name: m.machine, address: "192.0.2.11", userData: m.cloudInit, aliases: m.address ? [m.address] : [], ipForward: true };
-    net = await BootNetwork.create(`koprogo${phase}`, gateway, 24, [machine], buildStandins());
+    machine = { ...plan.machines[0], ipForward: true };
+    net = await BootNetwork.create(`koprogo${phase}`, plan.gateway, 24, [machine], buildStandins());
     await net.boot([machine]);
     const r = await net.cloudInit(machine.name);
     log(`${machine.name}: cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);

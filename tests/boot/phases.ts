@@ -6,7 +6,7 @@
  * STAND-IN server, as a stack without the internet would point them at its mirrors.
  */
 import { VendorSources } from "../../components/config/vendor";
-import { hostAddress } from "../../components/cidr";
+import { hostAddress, isIpv4Address } from "../../components/cidr";
 import { renderPhase, RenderedMachine } from "../../offline/render";
 import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
@@ -19,8 +19,6 @@ export interface BootPlan {
   readonly prefixLength: number;
   readonly machines: readonly (BootMachineSpec & { readonly role: string })[];
 }
-
-const isIp = (a?: string) => !!a && /^\d+\.\d+\.\d+\.\d+$/.test(a);
 
 /** The mirrors a stack in the test network sets: every vendor source on the stand-in server. */
 export function standinVendors(gateway: string): VendorSources {
@@ -46,16 +44,20 @@ export async function bootPlan(
   const topology = environmentFor(getPhase(roadmap, phase), stack).topology;
   const subnet = topology.network ? Object.values(topology.network.subnets)[0] : undefined;
   const gateway = phaseGateway(roadmap, phase, stack);
-  // The test network's mirrors and SMTP relay, as a stack there would set them (vendorSources, alertSmtpRelay).
-  const rendered = await renderPhase({
+  const rendered = await renderOnTestNetwork(roadmap, phase, stack, gateway, settings);
+  return subnet
+    ? { gateway, prefixLength: Number(subnet.split("/")[1]), machines: privateSpecs(rendered.machines) }
+    : { gateway, prefixLength: 24, machines: classicSpecs(rendered.machines) };
+}
+
+/** The phase rendered as a stack on the test network sets it: its mirrors and SMTP relay (vendorSources, alertSmtpRelay). */
+function renderOnTestNetwork(roadmap: RoadmapId, phase: number, stack: string, gateway: string, settings: Partial<PhaseSettings>) {
+  return renderPhase({
     roadmap,
     phase,
     stack,
     overrides: { alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` }, ...settings, vendors: standinVendors(gateway) },
   });
-  return subnet
-    ? { gateway, prefixLength: Number(subnet.split("/")[1]), machines: privateSpecs(rendered.machines) }
-    : { gateway, prefixLength: 24, machines: classicSpecs(rendered.machines) };
 }
 
 /** Public Cloud machines: the plan's private addresses. */
@@ -70,7 +72,7 @@ function classicSpecs(machines: readonly RenderedMachine[]): BootPlan["machines"
     role: m.role,
     address: `192.0.2.${11 + i}`,
     userData: m.cloudInit,
-    aliases: m.address && !isIp(m.address) ? [m.address] : [],
+    aliases: m.address && !isIpv4Address(m.address) ? [m.address] : [],
   }));
 }
 
@@ -92,17 +94,7 @@ export async function migrationBootPlan(
   }
   const sourceGateway = phaseGateway(roadmap, from, stack);
   const migration: MigrationState = { roadmap, from, to, stage: "transitional", completed: [], startedAt: new Date(0).toISOString() };
-  const rendered = await renderPhase({
-    roadmap,
-    phase: from,
-    stack,
-    overrides: {
-      alertSmtp: { relay: `${MAIL_RELAY.name}:${MAIL_RELAY.port}` },
-      ...settings,
-      vendors: standinVendors(sourceGateway),
-      migration,
-    },
-  });
+  const rendered = await renderOnTestNetwork(roadmap, from, stack, sourceGateway, { ...settings, migration });
   const targetSubnet = { gateway: hostAddress(subnet, 1), prefixLength: Number(subnet.split("/")[1]) };
   return {
     source: { gateway: sourceGateway, prefixLength: 24, machines: classicSpecs(rendered.machines.filter((m) => !m.migrationTarget)) },
