@@ -2,14 +2,12 @@
  * Failover benchmark (issue: service configuration). Starts the real daemons from probatio's rendered
  * configuration on loopback and prints:
  *  - Redis Sentinel failover: master SIGKILLed -> first write accepted by the master Sentinel names;
- *  - PostgreSQL standby promotion: primary crashed -> first write accepted by the promoted sync standby;
  *  - HAProxy: failed requests while a backend dies, and how long until it is marked DOWN.
  * The seeds promise automatic failover under 30 s (ProbatioVault phase 4).
  * Usage: npm run bench:failover [-- --runs N]
  */
-import { psql, stopProcess, waitUntil } from "../tests/service/daemons";
+import { stopProcess, waitUntil } from "../tests/service/daemons";
 import { get, startBackend, startHaproxy } from "../tests/service/httpFixtures";
-import { passwords, startPrimary, startStandby, stopAll } from "../tests/service/pgCluster";
 import { killMasterAndMeasure, startRedisSet } from "../tests/service/redisSet";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 3;
@@ -26,37 +24,6 @@ async function sentinel(downAfterMs: number): Promise<number[]> {
       out.push((await killMasterAndMeasure(set)).failoverMs);
     } finally {
       await set.stop();
-    }
-  }
-  return out;
-}
-
-async function promotion(): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const primary = await startPrimary({ standbys: ["sync"] });
-    const standby = await startStandby(primary, 0);
-    try {
-      await waitUntil(
-        async () => (await primary.admin("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")) === "1",
-        30_000,
-        "sync standby",
-      );
-      await psql(primary.port, "CREATE TABLE t (id serial primary key, v text)", { user: "app", password: passwords.app, db: "app" });
-      const t0 = Date.now();
-      await primary.server.stop("immediate");
-      await standby.admin("SELECT pg_promote(true, 60)");
-      await waitUntil(
-        async () =>
-          (await psql(standby.port, "INSERT INTO t (v) VALUES ('x') RETURNING id", { user: "app", password: passwords.app, db: "app" })) !==
-          "",
-        30_000,
-        "write on the promoted standby",
-        10,
-      );
-      out.push(Date.now() - t0);
-    } finally {
-      await stopAll([standby, primary]);
     }
   }
   return out;
@@ -98,7 +65,7 @@ async function main(): Promise<void> {
   console.log(`probatio failover benchmark (${runs} runs each, real daemons on loopback)`);
   console.log(`Redis Sentinel failover, rendered default down-after 1500 ms: ${stats(await sentinel(1500))}`);
   console.log(`Redis Sentinel failover, down-after 5000 ms (Redis's usual):  ${stats(await sentinel(5000))}`);
-  console.log(`PostgreSQL sync standby promotion (crash -> first write):    ${stats(await promotion())}`);
+  console.log("PostgreSQL failover (Patroni, machines killed hard): npm run bench:pg-failover");
   const h = await haproxy(2000, 3);
   console.log(
     `HAProxy, rendered checks (inter 2 s, fall 3): ${h.failed} failed of ${h.total} requests while a backend died; marked DOWN after ${h.downMs} ms`,

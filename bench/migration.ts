@@ -12,8 +12,8 @@ import { passwords, startPrimary, stopAll } from "../tests/service/pgCluster";
 const documents = Number(process.argv[process.argv.indexOf("--documents") + 1]) || 1_150_000;
 
 async function main(): Promise<void> {
-  const source = await startPrimary({ standbys: [], migrationPeers: ["127.0.0.1"], sharedBuffers: "256MB" });
-  const target = await startPrimary({ standbys: [], sharedBuffers: "256MB" });
+  const source = await startPrimary({ migrationPeers: ["127.0.0.1"], sharedBuffers: "256MB" });
+  const target = await startPrimary({ sharedBuffers: "256MB" });
   try {
     const admin = (port: number) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${port}/app`;
     const app = (port: number) => `postgres://app:${passwords.app}@127.0.0.1:${port}/app`;

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../lib/errors";
+import * as autoscale from "./commands/autoscale";
 import * as cancel from "./commands/cancel";
 import * as config from "./commands/config";
 import * as data from "./commands/data";
@@ -26,6 +27,7 @@ const commands: readonly { register(program: Command): void }[] = [
   preview,
   up,
   deploy,
+  autoscale,
   destroy,
   refresh,
   status,

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_DATABASE, DEFAULT_POSTGRES, DEFAULT_REGION, ports } from "../lib/defaults";
 import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
 import { withNodeExporter } from "./config/nodeExporter";
-import { postgresNodeBundle, PostgresNodeSettings, standbyName } from "./config/postgresNode";
+import { patroniNodeBundle } from "./config/patroniNode";
+import { EtcdMember } from "./config/patroni";
+import { postgresNodeBundle, PostgresNodeSettings } from "./config/postgresNode";
 import { machineName } from "./labels";
 import {
   ColocatedPostgresArgs,
@@ -24,6 +26,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   public readonly addresses: pulumi.Output<string>[] = [];
   /** Services to add to the caller's machine (colocated). */
   public readonly colocatedBundle?: pulumi.Output<ServiceBundle>;
+  /** A cluster that fails over by itself (standbys): its nodes and the coordination store's members, for the pgBouncer machine. */
+  public readonly failover?: { readonly nodes: readonly EtcdMember[]; readonly etcd: readonly EtcdMember[] };
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:database:PostgresCluster", name, {}, opts);
@@ -167,24 +171,26 @@ export class PostgresCluster extends pulumi.ComponentResource {
         secret,
       },
     });
+    const pgPort = pulumi.output(args.pgbouncer?.port ?? ports.postgres);
+    const role = args.role ?? "database";
+    if (args.variant === "self-managed" && standbys.length > 0) {
+      const ha = this.failoverNodes(name, args, role, standbys, (userData) => secrets.apply((values) => userData(nodeSettings(values))));
+      const failover = { nodes: ha.nodes, etcd: ha.etcd };
+      return { backupBucket: bucket.name, addresses: ha.addresses, endpoint: ha.addresses[0], port: pgPort, failover };
+    }
     const primaryBundle = secrets.apply((values) =>
       withNodeExporter(
         postgresNodeBundle({
           ...nodeSettings(values),
-          kind: "primary",
-          syncStandbys: standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((n): n is string => !!n),
-          slots: standbys.map((_, i) => standbyName(i)),
           pgbouncer: args.pgbouncer,
         }),
         args.nodeExporter,
       ),
     );
-    const pgPort = pulumi.output(args.pgbouncer?.port ?? ports.postgres);
     if (args.variant === "colocated") {
       return { backupBucket: bucket.name, colocatedBundle: primaryBundle, endpoint: pulumi.output("127.0.0.1"), port: pgPort };
     }
 
-    const role = args.role ?? "database";
     const { fixedIps, ...machines } = args.machines;
     const machineArgs = { phase: args.phase, stack: args.stack, region, ...machines };
     const primary = new VpsFleet(
@@ -199,43 +205,62 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this, protect },
     );
     const primaryHost = primary.addresses[0];
-    const addresses = [primaryHost];
-    if (standbys.length > 0) {
-      const standbyBundle = (values: pulumi.Unwrap<typeof secrets>, host: string, i: number): PostgresNodeSettings => {
-        const s = nodeSettings(values);
-        return {
-          ...s,
-          allowedCidrs: [...s.allowedCidrs, host + "/32"],
-          kind: "standby",
-          syncStandbys: [],
-          slots: [],
-          standbyName: standbyName(i),
-          primaryHost: host,
-        };
-      };
-      const standbyFleet = new VpsFleet(
-        `${name}-standby`,
-        {
-          ...machineArgs,
-          role: `${role}-standby`,
-          count: standbys.length,
-          fixedIps: fixedIps?.slice(1),
-          userData: standbys.map((_, i) =>
-            pulumi
-              .all([secrets, primaryHost])
-              .apply(([values, host]) =>
-                bundleToCloudInit(
-                  machineName(args.stack, `${role}-standby`, i),
-                  withNodeExporter(postgresNodeBundle(standbyBundle(values, host, i)), args.nodeExporter),
-                ),
-              ),
+    return { backupBucket: bucket.name, addresses: [primaryHost], endpoint: primaryHost, port: pgPort };
+  }
+
+  /**
+   * A cluster that fails over by itself: Patroni on every node, etcd on the first two and the witness. The machines
+   * keep the names and resources of a primary and its standbys (which one leads changes at run time, not here).
+   */
+  private failoverNodes(
+    name: string,
+    args: SelfManagedPostgresArgs,
+    role: string,
+    standbys: readonly string[],
+    render: (userData: (s: PostgresNodeSettings) => string) => pulumi.Output<string>,
+  ) {
+    const protect = args.protect ?? true;
+    const { fixedIps, ...machines } = args.machines;
+    const machineArgs = { phase: args.phase, stack: args.stack, region: args.region ?? DEFAULT_REGION, ...machines };
+    const nodes: EtcdMember[] = [
+      { name: machineName(args.stack, role, 0), address: fixedIps![0] },
+      ...standbys.map((_, i) => ({ name: machineName(args.stack, `${role}-standby`, i), address: fixedIps![i + 1] })),
+    ];
+    const etcd = [nodes[0], nodes[1], args.witness!];
+    const userData = (node: EtcdMember) =>
+      render((s) =>
+        bundleToCloudInit(
+          node.name,
+          withNodeExporter(
+            patroniNodeBundle({
+              ...s,
+              self: node,
+              nodes,
+              etcd,
+              bootstrapper: nodes[0],
+              synchronousNodeCount: standbys.filter((m) => m === "sync").length,
+            }),
+            args.nodeExporter,
           ),
-        },
-        { parent: this, protect },
+        ),
       );
-      addresses.push(...standbyFleet.addresses);
-    }
-    return { backupBucket: bucket.name, addresses, endpoint: primaryHost, port: pgPort };
+    const primary = new VpsFleet(
+      `${name}-primary`,
+      { ...machineArgs, role, count: 1, fixedIps: fixedIps!.slice(0, 1), userData: [userData(nodes[0])] },
+      { parent: this, protect },
+    );
+    const standbyFleet = new VpsFleet(
+      `${name}-standby`,
+      {
+        ...machineArgs,
+        role: `${role}-standby`,
+        count: standbys.length,
+        fixedIps: fixedIps!.slice(1, 1 + standbys.length),
+        userData: nodes.slice(1).map(userData),
+      },
+      { parent: this, protect },
+    );
+    return { addresses: [...primary.addresses, ...standbyFleet.addresses], nodes, etcd };
   }
 }
 

@@ -99,6 +99,13 @@ export interface SelfManagedPostgresArgs extends PostgresCommonArgs {
   readonly role?: string;
   /** The primary's and standbys' machines; `fixedIps` in order primary, standbys. */
   readonly machines: MachineOptions;
+  /**
+   * With standbys the cluster fails over by itself (Patroni, with etcd as its coordination store): the store's third
+   * member, on a machine the caller creates (the pgBouncer machine), beside the first two database machines. Every
+   * node then needs a fixed private address (`machines.fixedIps`).
+   * @default none (required with standbys)
+   */
+  readonly witness?: { readonly name: string; readonly address: string };
 }
 
 /** PostgreSQL on a machine the caller creates (phase 0's all-in-one): the cluster renders `colocatedBundle` for it. */
@@ -149,9 +156,17 @@ export function validatePostgresClusterArgs(args: PostgresClusterArgs): void {
     }
   }
   switch (args.variant) {
-    case "self-managed":
+    case "self-managed": {
       if (!args.machines) throw new ArgumentError("PostgresCluster", "machines", "is required for a self-managed cluster");
+      const nodes = 1 + (args.standbys?.length ?? 0);
+      if (nodes > 1 && !args.witness) {
+        throw new ArgumentError("PostgresCluster", "witness", "is required with standbys (the coordination store's third member)");
+      }
+      if (nodes > 1 && (args.machines.fixedIps?.length ?? 0) < nodes) {
+        throw new ArgumentError("PostgresCluster", "machines.fixedIps", `must give each of the ${nodes} nodes its private address`);
+      }
       return;
+    }
     case "colocated":
       if ((args as { standbys?: unknown[] }).standbys?.length) {
         throw new ArgumentError("PostgresCluster", "standbys", "needs dedicated machines (colocated is single-node)");

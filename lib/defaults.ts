@@ -35,6 +35,13 @@ export const ports = {
   backend: 3000,
   /** KoproGo's backend container behind Traefik (Docker Compose phases). */
   composeBackend: 8080,
+  /** Patroni's REST API on each database machine: its health endpoints (/primary, /replica) and its configuration. */
+  patroni: 8008,
+  /** etcd, Patroni's coordination store: clients, and its members between themselves. */
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  /** On the pgBouncer machine's loopback: HAProxy's port that always leads to the current PostgreSQL leader. */
+  postgresLeader: 5000,
 } as const;
 
 /** HAProxy's health checks of the backends: every 2 s, out after 3 failures, back after 2 successes. */
@@ -51,6 +58,15 @@ export const DEFAULT_VRRP_ROUTER_ID = 51;
 
 /** PostgreSQL: the major version of Debian 12, and probatio's defaults where a phase does not say. */
 export const DEFAULT_POSTGRES = { version: 15, managedVersion: 16, maxConnections: 100, sharedBuffers: "256MB" } as const;
+
+/**
+ * Patroni's timings (seconds), the trade-off between a fast failover and a false one. The leader renews its lock every
+ * `loopWait`; the lock expires `ttl` after its last renewal, and only then may a standby take it: a dead primary is
+ * replaced after about ttl - loopWait/2 (plus the promotion, under a second). `retryTimeout` is how long the leader
+ * rides out an unreachable etcd or PostgreSQL before it demotes itself: a network blip shorter than it changes nothing.
+ * Patroni refuses a ttl under 20 and requires loopWait + 2 x retryTimeout <= ttl. Its defaults are 30/10/10.
+ */
+export const DEFAULT_PATRONI_TIMINGS = { ttl: 20, loopWait: 2, retryTimeout: 5 } as const;
 
 /** pgBouncer when the roadmap names one without a size. */
 export const DEFAULT_PGBOUNCER = { poolSize: 50, port: ports.pgbouncer } as const;

@@ -6,6 +6,9 @@ import { buildPhase } from "../programs/phase";
 import { environmentFor, getPhase, RoadmapId } from "../programs/roadmaps";
 import { PhaseSettings } from "../programs/settings";
 
+/** The offline plan's application password (the boot tests' machines are rendered with it). Not a secret of anyone's. */
+export const PLAN_DB_PASSWORD = "plan-placeholder-password";
+
 export interface PlanRequest {
   readonly roadmap: RoadmapId;
   readonly phase: number;
@@ -39,7 +42,7 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     region: DEFAULT_REGION,
     cloudProject: "plan-cloud-project",
     sshAllowList: [],
-    dbPassword: pulumi.secret("plan-placeholder-password"),
+    dbPassword: pulumi.secret(PLAN_DB_PASSWORD),
     wormBackend: undefined,
     backendImage: "registry.example.com/app/backend:plan",
     alertEmail: "oncall@example.com",

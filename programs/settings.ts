@@ -40,6 +40,8 @@ export interface PhaseSettings {
   readonly alertSmtp?: { readonly relay: string; readonly user?: string; readonly password?: pulumi.Input<string> };
   /** HAProxy's connection limit per node, when the operator sets one (default derived from the seed's targets). */
   readonly lbMaxConnections?: number;
+  /** How many backends run, where the phase has an autoscaling rule (set by `probatio autoscale`). Default its minimum. */
+  readonly backendCount?: number;
   /** OVH IAM identity allowed to use the HSM's mTLS credential (ProbatioVault phase 4). */
   readonly hsmIdentityUrn?: string;
   /** How many side-by-side migrations built this stack's current machines (data store names carry it). Default 1. */
@@ -86,6 +88,7 @@ export function readSettings(): PhaseSettings {
       ? { relay: alertSmtpRelay, user: config.get("alertSmtpUser"), password: config.getSecret("alertSmtpPassword") }
       : undefined,
     lbMaxConnections: config.getNumber("lbMaxConnections"),
+    backendCount: config.getNumber("backendCount"),
     domain: config.get("domain"),
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
     generation: config.getNumber("generation"),

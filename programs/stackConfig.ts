@@ -139,6 +139,15 @@ export const configKeys: readonly ConfigKey[] = [
       /^\d+$/.test(v) && Number(v) >= 100 && Number(v) <= 1_000_000 ? undefined : "must be a whole number from 100 to 1000000",
   },
   {
+    key: "backendCount",
+    secret: false,
+    required: false,
+    description:
+      "how many backends run where the phase has an autoscaling rule (ProbatioVault 3: 3-10; set by `probatio autoscale`, default the minimum)",
+    example: "4",
+    invalid: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 100 ? undefined : "must be a whole number from 1 to 100"),
+  },
+  {
     key: "vendorSources",
     secret: false,
     required: false,

@@ -85,7 +85,7 @@ export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: s
  * anything: a new rendered configuration rebuilds machines (an instance's boot data cannot change in place), and
  * that must be a decision, not a surprise. A stack with nothing deployed yet skips the preview.
  */
-export async function refuseDeletions(stack: Stack): Promise<void> {
+export async function refuseDeletions(stack: Stack, expected?: (name: string, type: string) => boolean): Promise<void> {
   const state = await stack.exportStack();
   if ((state.deployment?.resources ?? []).length <= 1) return;
   const found = new Map<string, { name: string; type: string; op: string; keys: string[] }>();
@@ -96,6 +96,7 @@ export async function refuseDeletions(stack: Stack): Promise<void> {
       onEvent: (e) => {
         const m = e.resourcePreEvent?.metadata;
         if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
+        if (m.op === "delete" && expected?.(m.urn.split("::").pop() ?? "", m.type)) return;
         const prev = found.get(m.urn);
         found.set(m.urn, {
           name: m.urn.split("::").pop() ?? m.urn,

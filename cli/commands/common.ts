@@ -15,6 +15,10 @@ export interface CommonOptions {
   environment?: string;
   /** up: go ahead even when the update deletes or replaces resources. */
   allowDeletions?: boolean;
+  /** up, for a caller that removes something on purpose (the autoscaler a backend): the deletions it expects. */
+  expectedDeletion?: (name: string, type: string) => boolean;
+  /** up: print nothing (the caller reports). */
+  quiet?: boolean;
 }
 
 export function withStackOptions(cmd: Command, stackRequired = true): Command {

@@ -21,7 +21,7 @@ export function register(program: Command): void {
       "--replace-config <machine...>",
       "deliver a machine's configuration afresh and pin its new SSH host key (a machine rebuilt on purpose)",
     )
-    .action(lazy(() => upCommand));
+    .action(lazy(() => async (opts: CommonOptions) => void (await upCommand(opts))));
 }
 
 /** The URNs of the named machines' configuration resources; an unknown machine is a usage error. */
@@ -43,7 +43,14 @@ async function machineConfigUrns(stack: Stack, machines: readonly string[]): Pro
   });
 }
 
-export async function upCommand(opts: CommonOptions): Promise<void> {
+/** What an `up` did (its JSON output). */
+export interface UpSummary {
+  readonly result: string;
+  readonly changes: Record<string, number>;
+  readonly durationSeconds: number;
+}
+
+export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   const phase = parsePhase(opts);
   const stack = await openStack(opts);
   await checkPhaseChange(stack, phase);
@@ -53,19 +60,21 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
   await setPhaseConfig(stack, phase, opts.environment);
   if (!opts.allowDeletions) {
     try {
-      await refuseDeletions(stack);
+      await refuseDeletions(stack, opts.expectedDeletion);
     } catch (err) {
       restore();
       throw err;
     }
   }
   const replace = await machineConfigUrns(stack, (opts as { replaceConfig?: string[] }).replaceConfig ?? []);
-  const printer = new ProgressPrinter(!!opts.json);
-  if (!opts.json) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
+  const printer = new ProgressPrinter(!!opts.json || !!opts.quiet);
+  if (!opts.json && !opts.quiet) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
   const t0 = Date.now();
   const result = await runEngine(opts.stack, (signal) => stack.up({ onEvent: printer.onEvent, color: "never", signal, replace }));
   const changes = result.summary.resourceChanges ?? {};
   const outputs = plainOutputs(result.outputs);
+  const summary = { result: result.summary.result, changes, durationSeconds: (Date.now() - t0) / 1000 };
+  if (opts.quiet) return summary;
   if (opts.json) {
     printJson({
       command: "up",
@@ -75,12 +84,13 @@ export async function upCommand(opts: CommonOptions): Promise<void> {
       result: result.summary.result,
       changes,
       outputs,
-      durationSeconds: (Date.now() - t0) / 1000,
+      durationSeconds: summary.durationSeconds,
     });
-    return;
+    return summary;
   }
   ui.ok(
     `stack '${opts.stack}' is at ${phase.roadmap} phase ${phase.phase}: ${describeChanges(changes)} in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
   );
   printOutputs(outputs);
+  return summary;
 }

@@ -35,11 +35,26 @@ export function conninfo(url: string): string {
   return parts.join(" ");
 }
 
+/**
+ * The data step works on primaries. Where PostgreSQL fails over by itself (phases 2-3), the leader moves: a URL (or
+ * an SSH tunnel) that leads to a standby is refused with where to look, before anything is changed.
+ */
+async function requireLeader(c: Client, side: "source" | "target", url: string): Promise<void> {
+  if (!(await c.query("SELECT pg_is_in_recovery() AS standby")).rows[0].standby) return;
+  throw new ProbatioError(
+    `the ${side} database at ${redact(url)} is a standby (read-only); the data step needs the primary`,
+    "where PostgreSQL fails over by itself (Patroni), the leader may have moved: `sudo -u postgres patronictl -c /etc/patroni/config.yml list` on a database machine names it; point the URL (or your SSH tunnel) at that one",
+    ExitCode.refused,
+  );
+}
+
 export async function withClients<T>(o: PgMoveOptions, fn: (src: Client, dst: Client) => Promise<T>): Promise<T> {
   const src = await connect(o.source);
   try {
     const dst = await connect(o.target);
     try {
+      await requireLeader(src, "source", o.source);
+      await requireLeader(dst, "target", o.target);
       return await fn(src, dst);
     } finally {
       await dst.end();

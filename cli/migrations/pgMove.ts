@@ -142,6 +142,15 @@ export async function progress(o: PgMoveOptions): Promise<Progress> {
       FROM pg_replication_slots WHERE slot_name = $1`,
       [NAME],
     );
+    if (t.rows[0].tables > 0 && lag.rowCount === 0) {
+      // PostgreSQL 15 keeps a logical slot on the server that created it: a failover of the source (Patroni) leaves
+      // the new leader without it, and the subscription can never catch up from there.
+      throw new ProbatioError(
+        `the source has no replication slot '${NAME}' although the target subscribes to it: the source failed over during the replication (PostgreSQL 15 does not carry logical slots to a standby), or the slot was dropped`,
+        "start the copy over on the current leader: `probatio data rollback`, empty the target's tables (TRUNCATE: they hold an incomplete copy), then `probatio data replicate`",
+        ExitCode.failure,
+      );
+    }
     return {
       tables: t.rows[0].tables,
       tablesReady: t.rows[0].ready,
@@ -287,6 +296,9 @@ async function endReplication(source: Client, target: Client): Promise<void> {
   const sub = await target.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
   if (sub.rowCount) {
     await target.query(`ALTER SUBSCRIPTION ${NAME} DISABLE`);
+    // A slot the source no longer has (it failed over) cannot be dropped there: the subscription forgets it first.
+    const slot = await source.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [NAME]);
+    if (slot.rowCount === 0) await target.query(`ALTER SUBSCRIPTION ${NAME} SET (slot_name = NONE)`);
     await target.query(`DROP SUBSCRIPTION ${NAME}`);
   }
   await source.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [NAME]);

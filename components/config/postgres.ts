@@ -1,5 +1,5 @@
 /**
- * PostgreSQL configuration: postgresql.conf fragment (conf.d), pg_hba.conf, standby settings, pgBackRest
+ * PostgreSQL configuration: postgresql.conf fragment (conf.d) of a lone primary, pg_hba.conf, pgBouncer, pgBackRest
  * (WAL archive + scheduled base backups to S3-compatible Object Storage) and the backup cron entry.
  * Pure functions: typed settings in, text out.
  */
@@ -13,17 +13,8 @@ export interface PostgresConfSettings {
   readonly maxConnections: number;
   /** e.g. "1GB" (KoproGo phase 2). Default 25 % of RAM is the caller's choice. */
   readonly sharedBuffers: string;
-  /** Standby names that must confirm a commit (sync standbys). Empty: asynchronous only. */
-  readonly synchronousStandbys: readonly string[];
-  /** Number of standbys expected (wal senders and slots are sized from it). */
-  readonly standbyCount: number;
   /** WAL archiving command; undefined disables archiving. */
   readonly archiveCommand?: string;
-  /** For a standby: connection string to the primary and the slot to use. */
-  readonly primaryConninfo?: string;
-  readonly primarySlotName?: string;
-  /** Name reported to the primary (application_name), used by synchronous_standby_names. */
-  readonly applicationName?: string;
 }
 
 function q(value: string): string {
@@ -39,8 +30,8 @@ export function renderPostgresConf(s: PostgresConfSettings): string {
     `shared_buffers = ${q(s.sharedBuffers)}`,
     // logical (a superset of replica) so that `probatio migrate` can replicate to the next phase without a restart.
     "wal_level = logical",
-    `max_wal_senders = ${Math.max(10, s.standbyCount * 2 + 4)}`,
-    `max_replication_slots = ${Math.max(10, s.standbyCount * 2 + 4)}`,
+    "max_wal_senders = 10",
+    "max_replication_slots = 10",
     "max_logical_replication_workers = 8",
     "max_sync_workers_per_subscription = 4",
     "wal_keep_size = '1GB'",
@@ -49,17 +40,8 @@ export function renderPostgresConf(s: PostgresConfSettings): string {
     "wal_log_hints = on",
     "password_encryption = 'scram-sha-256'",
   ];
-  if (s.synchronousStandbys.length > 0) {
-    lines.push(`synchronous_standby_names = ${q(`FIRST 1 (${s.synchronousStandbys.map((n) => `"${n}"`).join(", ")})`)}`);
-    lines.push("synchronous_commit = on");
-  }
   if (s.archiveCommand) {
     lines.push("archive_mode = on", `archive_command = ${q(s.archiveCommand)}`, "archive_timeout = 60");
-  }
-  if (s.primaryConninfo) {
-    const info = s.applicationName ? `${s.primaryConninfo} application_name=${s.applicationName}` : s.primaryConninfo;
-    lines.push(`primary_conninfo = ${q(info)}`);
-    if (s.primarySlotName) lines.push(`primary_slot_name = ${q(s.primarySlotName)}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -78,6 +60,11 @@ export interface HbaSettings {
    * Default none.
    */
   readonly migrationPeers?: readonly string[];
+  /**
+   * The role pg_rewind logs in as (Patroni: an old primary rejoining as a standby reads the new primary's files
+   * through it), from the private subnets. Default none.
+   */
+  readonly rewindUser?: string;
 }
 
 /** pg_hba.conf: local socket for the postgres user, the private subnets only, scram passwords; everything else rejected. */
@@ -93,6 +80,8 @@ export function renderPgHba(s: HbaSettings): string {
     const type = cidr.includes("/") ? "host   " : "hostssl";
     lines.push(`${type} ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
     lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+    if (s.rewindUser && type === "host   ")
+      lines.push(`host    postgres        ${s.rewindUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
   for (const peer of s.migrationPeers ?? []) {
@@ -119,6 +108,8 @@ export interface PgBouncerSettings {
   readonly maxClientConnections: number;
   readonly authFile: string;
   readonly authType?: "scram-sha-256" | "md5" | "plain";
+  /** @default pgBouncer's (15 s) */
+  readonly serverLoginRetrySeconds?: number;
 }
 
 export function renderPgBouncerIni(s: PgBouncerSettings): string {
@@ -137,6 +128,7 @@ export function renderPgBouncerIni(s: PgBouncerSettings): string {
     `max_client_conn = ${s.maxClientConnections}`,
     "server_reset_query = DISCARD ALL",
     "ignore_startup_parameters = extra_float_digits",
+    ...(s.serverLoginRetrySeconds !== undefined ? [`server_login_retry = ${s.serverLoginRetrySeconds}`] : []),
     "",
   ].join("\n");
 }

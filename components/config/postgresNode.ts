@@ -1,6 +1,10 @@
-/** What runs on a PostgreSQL node (primary or standby) and on a pgBouncer machine: packages, files, first-boot commands. Pure. */
+/**
+ * What runs on a lone PostgreSQL primary (phases 0-1, and beside the application on an all-in-one) and on a pgBouncer
+ * machine: packages, files, first-boot commands. Pure. A cluster with standbys is Patroni's (patroniNode.ts).
+ */
 import { ports } from "../../lib/defaults";
 import { mergeBundles, ServiceBundle } from "./bundle";
+import { REPLICATION_USER } from "./patroni";
 import {
   pgBackRestArchiveCommand,
   renderBackupCron,
@@ -13,13 +17,7 @@ import {
 
 const LOOPBACK = "127.0.0.1/32";
 
-/** Standby i's name as the primary knows it (application_name and replication slot). */
-export function standbyName(i: number): string {
-  return `standby${i + 1}`;
-}
-
 export interface PostgresNodeSettings {
-  readonly kind: "primary" | "standby";
   readonly version: number;
   readonly stanza: string;
   readonly pgData: string;
@@ -31,10 +29,6 @@ export interface PostgresNodeSettings {
   readonly allowedCidrs: readonly string[];
   readonly backup: { readonly cron: string; readonly retentionDays: number };
   readonly passwords: { readonly superuser: string; readonly app: string; readonly replication: string };
-  readonly syncStandbys: readonly string[];
-  readonly slots: readonly string[];
-  readonly standbyName?: string;
-  readonly primaryHost?: string;
   readonly s3: {
     readonly bucket: string;
     readonly endpoint: string;
@@ -49,9 +43,7 @@ export interface PostgresNodeSettings {
   readonly migrationPeers?: readonly string[];
 }
 
-const REPLICATION_USER = "replicator";
-
-/** Packages, files and first-boot commands of a PostgreSQL node. Pure. */
+/** Packages, files and first-boot commands of a lone primary. Pure. */
 export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
   const sqlLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`;
   const conf = renderPostgresConf({
@@ -59,12 +51,7 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
     port: ports.postgres,
     maxConnections: s.maxConnections,
     sharedBuffers: s.sharedBuffers,
-    synchronousStandbys: s.syncStandbys,
-    standbyCount: Math.max(s.slots.length, 1),
     archiveCommand: pgBackRestArchiveCommand(s.stanza),
-    primaryConninfo: s.kind === "standby" ? `host=${s.primaryHost} port=${ports.postgres} user=${REPLICATION_USER}` : undefined,
-    primarySlotName: s.standbyName,
-    applicationName: s.standbyName,
   });
   const files = [
     { path: `${s.confDir}/conf.d/probatio.conf`, content: conf, owner: "postgres:postgres" },
@@ -78,8 +65,8 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
         database: s.database,
         // The operator administers a primary through an SSH tunnel to its loopback (the migration's data step does),
         // with the superuser's password: nothing new is exposed to the network.
-        adminCidrs: s.kind === "primary" && !(s.adminCidrs ?? []).includes(LOOPBACK) ? [LOOPBACK, ...(s.adminCidrs ?? [])] : s.adminCidrs,
-        migrationPeers: s.kind === "primary" ? s.migrationPeers : undefined,
+        adminCidrs: (s.adminCidrs ?? []).includes(LOOPBACK) ? s.adminCidrs : [LOOPBACK, ...(s.adminCidrs ?? [])],
+        migrationPeers: s.migrationPeers,
       }),
       permissions: "0640",
       owner: "postgres:postgres",
@@ -100,25 +87,17 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
         cron: s.backup.cron,
       }),
     },
-    {
-      path: "/var/lib/postgresql/.pgpass",
-      permissions: "0600",
-      owner: "postgres:postgres",
-      content: `*:${ports.postgres}:replication:${REPLICATION_USER}:${s.passwords.replication}\n`,
-    },
   ];
   const packages = [`postgresql-${s.version}`, "pgbackrest"];
-  if (s.kind === "primary") {
+  {
     const bootstrap =
       [
-        // The standbys do not exist yet: with synchronous_standby_names set, these commits would wait for a sync
-        // standby that needs the replication role created here (a deadlock at first boot).
+        // Kept as first rendered (a change here would be delivered to every running primary for nothing).
         "SET synchronous_commit = local;",
         `ALTER ROLE postgres PASSWORD ${sqlLiteral(s.passwords.superuser)};`,
         `CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD ${sqlLiteral(s.passwords.replication)};`,
         `CREATE ROLE ${s.appUser} WITH LOGIN PASSWORD ${sqlLiteral(s.passwords.app)};`,
         `CREATE DATABASE ${s.database} OWNER ${s.appUser};`,
-        ...s.slots.map((slot) => `SELECT pg_create_physical_replication_slot(${sqlLiteral(slot)});`),
       ].join("\n") + "\n";
     const bundles: ServiceBundle[] = [
       {
@@ -154,25 +133,6 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
       );
     return mergeBundles(bundles);
   }
-  return {
-    packages,
-    files,
-    commands: [
-      // The cluster's own unit, so that stop waits for the server to be gone before its data directory is.
-      `systemctl stop postgresql@${s.version}-main`,
-      `rm -rf ${s.pgData}`,
-      // The primary boots at the same time and creates the replication role and slots on its first boot: retry
-      // (for up to 15 minutes) until it can serve the base backup, then check one was taken.
-      // No -R: it would write its own primary_conninfo into postgresql.auto.conf, which overrides ours and drops the
-      // application_name that synchronous_standby_names names (every commit on the primary then waits for ever: the
-      // phase 3 boot test caught it). Our conf.d carries primary_conninfo and the slot; the signal file makes it a standby.
-      `for i in $(seq 1 90); do sudo -u postgres pg_basebackup -h ${s.primaryHost} -U ${REPLICATION_USER} -D ${s.pgData} -X stream -S ${s.standbyName} && break; rm -rf ${s.pgData}; sleep 10; done`,
-      `test -f ${s.pgData}/PG_VERSION`,
-      `sudo -u postgres touch ${s.pgData}/standby.signal`,
-      `systemctl start postgresql@${s.version}-main`,
-    ],
-    services: [`postgresql@${s.version}-main`],
-  };
 }
 
 export function pgbouncerBundle(s: {
@@ -182,6 +142,10 @@ export function pgbouncerBundle(s: {
   appUser: string;
   appPassword: string;
   backendHost: string;
+  /** @default 5432 */
+  backendPort?: number;
+  /** @default pgBouncer's (15 s) */
+  serverLoginRetrySeconds?: number;
   maxConnections: number;
 }): ServiceBundle {
   return {
@@ -196,10 +160,11 @@ export function pgbouncerBundle(s: {
           listenPort: s.port,
           databaseName: s.database,
           backendHost: s.backendHost,
-          backendPort: ports.postgres,
+          backendPort: s.backendPort ?? ports.postgres,
           poolSize: s.poolSize,
           maxClientConnections: s.maxConnections * 5,
           authFile: "/etc/pgbouncer/userlist.txt",
+          serverLoginRetrySeconds: s.serverLoginRetrySeconds,
         }),
       },
       {

@@ -4,6 +4,7 @@
  * a cron table, which cron rereads itself) needs no action.
  */
 import { DEFAULT_POSTGRES } from "../../lib/defaults";
+import { PATRONI_APPLY_SCRIPT, PATRONI_CONFIG } from "../config/patroni";
 import { RELEASE_SCRIPT } from "../config/services";
 
 export type OwnerAction =
@@ -26,6 +27,14 @@ const appOf = (path: string) => /\/(?:pm2|releases)\/([^/.]+)(?:\.config\.json)?
 const rules: readonly OwnerRule[] = [
   // PostgreSQL rereads pg_hba and most settings on reload; one that needs a restart shows in pg_settings.pending_restart.
   { match: /^\/etc\/postgresql\/\d+\/main\//, action: () => ({ kind: "reload", unit: `postgresql@${DEFAULT_POSTGRES.version}-main` }) },
+  // Patroni owns PostgreSQL's configuration where the cluster fails over by itself: its file is applied by reload
+  // (this node's part) and by its REST API (the part every node shares, kept in etcd).
+  {
+    match: new RegExp(`^${PATRONI_CONFIG.replace(/\./g, "\\.")}$`),
+    action: () => ({ kind: "command", label: "apply patroni", command: PATRONI_APPLY_SCRIPT }),
+  },
+  // etcd rereads nothing: a restart (one member at a time keeps the majority). Its membership is set at creation.
+  { match: /^\/etc\/default\/etcd$/, action: () => ({ kind: "restart", unit: "etcd" }) },
   { match: /^\/etc\/pgbouncer\//, action: () => ({ kind: "reload", unit: "pgbouncer" }) },
   { match: /^\/etc\/haproxy\//, action: () => ({ kind: "reload", unit: "haproxy" }) },
   { match: /^\/etc\/keepalived\//, action: () => ({ kind: "reload", unit: "keepalived" }) },

@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceBundle } from "../../components/config/bundle";
 import { VpsFleet } from "../../components/vpsFleet";
-import { environmentFor, getPhase } from "../roadmaps";
+import { ExitCode, ProbatioError } from "../../lib/errors";
+import { environmentFor, getPhase, Topology } from "../roadmaps";
 import { PhaseSettings } from "../settings";
 import { Declared, PhaseContext } from "./context";
 import { appEnvironment } from "./appEnvironment";
@@ -62,6 +63,21 @@ export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: P
 }
 
 /**
+ * The topology with the backend count the autoscaler recorded (stack config `backendCount`), within the phase's
+ * rule. A phase without a rule (phase 4 scales its pods and nodes itself) keeps its own count: a stack that
+ * autoscaled in phase 3 migrates on without the setting in the way.
+ */
+export function scaledTopology(topology: Topology, backendCount: number | undefined, where: string): Topology {
+  const rule = topology.scaling;
+  const role = topology.loadBalancer?.backendRole;
+  if (backendCount === undefined || !rule || !role) return topology;
+  if (!Number.isInteger(backendCount) || backendCount < rule.min || backendCount > rule.max) {
+    throw new ProbatioError(`backendCount ${backendCount} is outside ${where}'s bounds (${rule.min}-${rule.max})`, undefined, ExitCode.usage);
+  }
+  return { ...topology, fleets: topology.fleets.map((f) => (f.role === role ? { ...f, count: backendCount } : f)) };
+}
+
+/**
  * One phase's components, in the order their dependencies need: its stack outputs, and where its database connects
  * out from (what a source phase's primary lets in while a migration replicates into this one).
  */
@@ -79,7 +95,7 @@ function composePhase(
     { ...settings, phase: phaseNo },
     phase,
     env.name,
-    env.topology,
+    scaledTopology(env.topology, phaseNo === settings.phase ? settings.backendCount : undefined, `${phase.roadmap} phase ${phaseNo}`),
     opts,
     generation,
     undefined,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceBundle } from "../../components/config/bundle";
 import { composeBundle } from "../../components/config/compose";
+import { pgbouncerLeaderBundle } from "../../components/config/patroniNode";
 import { pgbouncerBundle } from "../../components/config/postgresNode";
 import { PostgresCluster } from "../../components/postgresCluster";
 import { VpsFleet } from "../../components/vpsFleet";
@@ -157,6 +158,7 @@ export function declareSeparatePostgres(
       ...common,
       variant: "self-managed",
       standbys: pg.standbys,
+      witness: pg.standbys.length > 0 ? failoverWitness(ctx) : undefined,
       role: fleet.role,
       machines: { ...machineOptions(ctx, net, fleet), fixedIps: ctx.fixedIps(fleet.role, fleet.count) },
     },
@@ -166,22 +168,40 @@ export function declareSeparatePostgres(
   return { cluster, machines: { [fleet.role]: names }, scrape: [{ role: fleet.role, addresses: cluster.addresses }] };
 }
 
-/** pgBouncer on a machine of its own (phases 2-3), in front of the primary. */
+/**
+ * A cluster with standbys fails over by itself: the pgBouncer machine holds the coordination store's third member
+ * (the database machines are two in phase 2), and follows the leader for the application.
+ */
+function failoverWitness(ctx: PhaseContext): { name: string; address: string } {
+  const fleet = ctx.fleet("pgbouncer");
+  const address = fleet ? ctx.fixedIps(fleet.role, 1)?.[0] : undefined;
+  if (!fleet || !address) {
+    return ctx.fail("PostgreSQL with standbys needs a 'pgbouncer' machine on the private network (its failover's third etcd member)");
+  }
+  return { name: ctx.machineNames(fleet.role, 1)[0], address };
+}
+
+/** pgBouncer on a machine of its own (phases 2-3), in front of the primary, or of whichever node leads. */
 export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement: PostgresPlacement, cluster?: PostgresCluster): Declared {
   const fleet = ctx.fleet("pgbouncer");
   if (!fleet || placement.kind === "none" || !cluster) return nothingDeclared;
   const pg = placement.spec;
-  const bundle = pulumi.all([ctx.settings.dbPassword, cluster.endpoint]).apply(([password, host]) =>
-    pgbouncerBundle({
-      poolSize: pg.pgbouncer?.poolSize ?? DEFAULT_PGBOUNCER.poolSize,
-      port: pg.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port,
-      database: DEFAULT_DATABASE.name,
-      appUser: DEFAULT_DATABASE.user,
-      appPassword: password,
-      backendHost: host,
-      maxConnections: pg.maxConnections,
-    }),
-  );
+  const pooler = (password: string) => ({
+    poolSize: pg.pgbouncer?.poolSize ?? DEFAULT_PGBOUNCER.poolSize,
+    port: pg.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port,
+    database: DEFAULT_DATABASE.name,
+    appUser: DEFAULT_DATABASE.user,
+    appPassword: password,
+    maxConnections: pg.maxConnections,
+  });
+  const failover = placement.kind === "dedicated" && pg.standbys.length > 0 ? cluster.failover : undefined;
+  const bundle = failover
+    ? pulumi.output(ctx.settings.dbPassword).apply((password) =>
+        pgbouncerLeaderBundle({ self: failoverWitness(ctx), ...failover, scope: ctx.settings.stack, pgbouncer: pooler(password) }),
+      )
+    : pulumi
+        .all([ctx.settings.dbPassword, cluster.endpoint])
+        .apply(([password, host]) => pgbouncerBundle({ ...pooler(password), backendHost: host }));
   return declareFleet(ctx, net, fleet, [bundle]);
 }
 

@@ -1,9 +1,23 @@
 /** ProbatioVault phase 2 (Public Cloud instances on 10.1.0.0/24): every machine booted from its exact user data. */
 import { describeBootedPhase, probeEntry, probeRowOn } from "./bootedPhase";
+import {
+  clusterOf,
+  createWriteTable,
+  killWhileWriting,
+  killWitness,
+  leaderOf,
+  rejoin,
+  replicationOf,
+  summarize,
+  waitFor,
+} from "./failover";
+import { DEFAULT_PATRONI_TIMINGS } from "../../lib/defaults";
 
 describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) => {
-  test("the standby streams from the primary at the plan's address", async () => {
-    const { net } = booted();
+  test("Patroni runs the first database machine as the leader; the standby streams from it at the plan's address, asynchronously", async () => {
+    const { net, plan } = booted();
+    expect(await leaderOf(net, clusterOf(plan.machines).nodes)).toBe("prod-database-1");
+    expect(await replicationOf(net, "prod-database-1")).toEqual(["prod-database-standby-1|streaming|async"]);
     const r = await net.exec(
       "prod-database-standby-1",
       `sudo -u postgres psql -Atc "select status, sender_host from pg_stat_wal_receiver"`,
@@ -45,9 +59,10 @@ describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) =>
         "set -e",
         "rm -rf /var/tmp/restore && install -d -o postgres -g postgres -m 0700 /var/tmp/restore /var/tmp/restore-sock",
         "sudo -u postgres pgbackrest --stanza=prod --pg1-path=/var/tmp/restore --type=immediate --target-action=promote restore",
-        // The machine's own configuration (max_connections and the rest must match the primary's for its WAL to replay),
+        // The configuration Patroni wrote into the data directory, restored with it (max_connections and the rest must
+        // match the primary's for its WAL to replay),
         // with the restored directory, a port and a socket of its own, and no archiving of its own WAL.
-        "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -w -t 120 -l /var/tmp/restore.log start -o \"-c config_file=/etc/postgresql/15/main/postgresql.conf -c data_directory=/var/tmp/restore -c external_pid_file=/var/tmp/restore/restore.pid -c port=5499 -c listen_addresses='' -c unix_socket_directories=/var/tmp/restore-sock -c archive_mode=off -c cluster_name=restore\" >/dev/null || { tail -20 /var/tmp/restore.log >&2; exit 1; }",
+        "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/tmp/restore -w -t 120 -l /var/tmp/restore.log start -o \"-c config_file=/var/tmp/restore/postgresql.conf -c hba_file=/var/tmp/restore/pg_hba.conf -c ident_file=/var/tmp/restore/pg_ident.conf -c data_directory=/var/tmp/restore -c external_pid_file=/var/tmp/restore/restore.pid -c port=5499 -c listen_addresses='' -c unix_socket_directories=/var/tmp/restore-sock -c archive_mode=off -c cluster_name=restore\" >/dev/null || { tail -20 /var/tmp/restore.log >&2; exit 1; }",
         "for i in $(seq 1 60); do [ \"$(sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'select pg_is_in_recovery()')\" = f ] && break; sleep 1; done",
         "sudo -u postgres psql -h /var/tmp/restore-sock -p 5499 -d app -tAc 'SELECT note FROM restore_check WHERE id = 1'",
       ].join("\n"),
@@ -63,4 +78,39 @@ describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) =>
       err: "",
     });
   }, 600_000);
+
+  test("PostgreSQL fails over by itself: each node killed hard in turn while the application writes through pgBouncer; writes resume on the other, the killed node rejoins as a standby", async () => {
+    const { net, plan } = booted();
+    const { nodes, pgbouncer } = clusterOf(plan.machines);
+    await createWriteTable(net, pgbouncer.address);
+    const log = (line: string) => process.stderr.write(`[boot probatio 2] failover: ${line}\n`);
+    // The leader (the first database machine), then the standby that took over: each database node once.
+    for (const round of [1, 2]) {
+      const leader = await waitFor("a leader", () => leaderOf(net, nodes), 60_000);
+      const o = await killWhileWriting(net, nodes, pgbouncer.address, leader, round * 1_000_000);
+      // Asynchronous replication (the seed's phase 2): a commit acknowledged in the last instant before the crash may
+      // not have reached the standby; Patroni promotes it only if it is less than 1 MiB behind. Reported, not hidden.
+      log(summarize(o));
+      expect(o.leaderAfter).not.toBe(leader);
+      expect(o.resumedAfterS).toBeLessThan(30);
+      expect(o.acknowledged.length).toBeGreaterThan(20);
+      await rejoin(
+        net,
+        nodes.find((n) => n.name === leader)!,
+      );
+      expect(
+        await waitFor(
+          "the rejoined node streaming",
+          async () => {
+            const r = await replicationOf(net, o.leaderAfter);
+            return r.length === 1 ? r : undefined;
+          },
+          60_000,
+        ),
+      ).toEqual([`${leader}|streaming|async`]);
+    }
+    const witness = await killWitness(net, nodes, pgbouncer, DEFAULT_PATRONI_TIMINGS.ttl);
+    log(`${pgbouncer.name} (etcd member, pgBouncer) killed: ${JSON.stringify(witness)}`);
+    expect(witness).toEqual({ leader: witness.leader, leadersSeen: [witness.leader], direct: "ok", through: "ok" });
+  }, 900_000);
 });

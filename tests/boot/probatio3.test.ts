@@ -7,6 +7,18 @@
  * stack sets `lbMaxConnections` to 9 000, as an operator of a smaller node would. Everything else is the rendered user data.
  */
 import { describeBootedPhase, hostKeys, probeEntry, probeRowOn } from "./bootedPhase";
+import {
+  clusterOf,
+  createWriteTable,
+  killWhileWriting,
+  killWitness,
+  leaderOf,
+  rejoin,
+  replicationOf,
+  summarize,
+  waitFor,
+} from "./failover";
+import { DEFAULT_PATRONI_TIMINGS } from "../../lib/defaults";
 import { deliverFromNetwork } from "./delivered";
 import { bootPlan } from "./phases";
 import { BootNetwork } from "./harness";
@@ -26,13 +38,16 @@ async function vipHolders(net: BootNetwork, nodes: readonly string[]): Promise<s
 }
 
 describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { lbMaxConnections: 9000 } }, (booted) => {
-  test("the primary has one synchronous and one asynchronous standby, both streaming from 10.1.0.30", async () => {
-    const { net } = booted();
-    const primary = await net.exec(
-      "prod-database-1",
-      `sudo -u postgres psql -Atc "select application_name, client_addr, state, sync_state from pg_stat_replication order by 1"`,
-    );
-    expect(primary.stdout.trim().split("\n")).toEqual(["standby1|10.1.0.31|streaming|sync", "standby2|10.1.0.32|streaming|async"]);
+  test("Patroni runs the first database machine as the leader with one synchronous and one asynchronous standby, both streaming from 10.1.0.30", async () => {
+    const { net, plan } = booted();
+    const { nodes } = clusterOf(plan.machines);
+    expect(await leaderOf(net, nodes)).toBe("prod-database-1");
+    const rows = await replicationOf(net, "prod-database-1");
+    expect(rows.map((r) => r.split("|").slice(0, 2).join("|"))).toEqual([
+      "prod-database-standby-1|streaming",
+      "prod-database-standby-2|streaming",
+    ]);
+    expect(rows.map((r) => r.split("|")[2]).sort()).toEqual(["async", "sync"]);
     for (const standby of ["prod-database-standby-1", "prod-database-standby-2"]) {
       const r = await net.exec(standby, `sudo -u postgres psql -Atc "select status, sender_host from pg_stat_wal_receiver"`);
       expect(r.stdout.trim()).toBe("streaming|10.1.0.30");
@@ -64,9 +79,12 @@ describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { l
       redisVia: "sentinel",
     });
     expect(await probeRowOn(net, "prod-database-1", probe.row, probe.host, 1)).toBe(probe.host);
-    // standby1 is synchronous: the commit waited for it. standby2 is asynchronous: it follows shortly.
-    expect(await probeRowOn(net, "prod-database-standby-1", probe.row, probe.host, 1)).toBe(probe.host);
-    expect(await probeRowOn(net, "prod-database-standby-2", probe.row, probe.host)).toBe(probe.host);
+    // The synchronous standby has it at once (the commit waited for it); the asynchronous one follows shortly.
+    const sync = (await replicationOf(net, "prod-database-1")).find((r) => r.endsWith("|sync"))!.split("|")[0];
+    expect(await probeRowOn(net, sync, probe.row, probe.host, 1)).toBe(probe.host);
+    for (const standby of ["prod-database-standby-1", "prod-database-standby-2"]) {
+      expect(await probeRowOn(net, standby, probe.row, probe.host)).toBe(probe.host);
+    }
   }, 180_000);
 
   test(`a test alert reaches the SMTP relay (${MAIL_RELAY.name}:${MAIL_RELAY.port}, STARTTLS) through the Alertmanager route probatio renders`, async () => {
@@ -195,4 +213,55 @@ describeBootedPhase("probatio", 3, { buckets: ["prod-pg-backups"], settings: { l
     }
     expect(holders).toEqual(["prod-lb-1"]);
   }, 240_000);
+
+  test("PostgreSQL fails over by itself: each node killed hard in turn while the application writes through pgBouncer; no acknowledged write is lost, writes resume, the killed node rejoins as a standby", async () => {
+    const { net, plan } = booted();
+    const { nodes, pgbouncer } = clusterOf(plan.machines);
+    await createWriteTable(net, pgbouncer.address);
+    const log = (line: string) => process.stderr.write(`[boot probatio 3] failover: ${line}\n`);
+    const killed: string[] = [];
+    // The leader, the new leader, then the one database node not killed yet (a standby, or the leader again).
+    for (const round of [1, 2, 3]) {
+      const leader = await waitFor("a leader", () => leaderOf(net, nodes), 60_000);
+      const victim = round < 3 ? leader : nodes.find((n) => !killed.includes(n.name))!.name;
+      const o = await killWhileWriting(net, nodes, pgbouncer.address, victim, round * 1_000_000);
+      log(summarize(o));
+      killed.push(victim);
+      // Synchronous replication: not one acknowledged commit missing on the leader that took over.
+      expect(o.lost).toEqual([]);
+      expect(o.acknowledged.length).toBeGreaterThan(20);
+      if (victim === leader) {
+        expect(o.leaderAfter).not.toBe(victim);
+        // ttl (20 s) after the leader's last renewal, then the promotion: well under the seed's 30 s.
+        expect(o.resumedAfterS).toBeLessThan(30);
+      } else {
+        expect(o.leaderAfter).toBe(leader);
+        expect(o.resumedAfterS).toBeLessThan(20);
+      }
+      await rejoin(
+        net,
+        nodes.find((n) => n.name === victim)!,
+      );
+      // Back to one synchronous and one asynchronous standby, both streaming.
+      const rows = await waitFor(
+        "two streaming standbys, one synchronous",
+        async () => {
+          const r = await replicationOf(net, o.leaderAfter);
+          return r.filter((x) => x.includes("|streaming|")).length === 2 && r.some((x) => x.endsWith("|sync")) ? r : undefined;
+        },
+        60_000,
+      );
+      expect(rows.map((r) => r.split("|")[0]).sort()).toEqual(
+        nodes
+          .map((n) => n.name)
+          .filter((n) => n !== o.leaderAfter)
+          .sort(),
+      );
+    }
+    expect(killed.sort()).toEqual(nodes.map((n) => n.name).sort());
+    // The store's third member: no failover without it, the leader writable; pgBouncer's machine back, writes through it.
+    const witness = await killWitness(net, nodes, pgbouncer, DEFAULT_PATRONI_TIMINGS.ttl);
+    log(`${pgbouncer.name} (etcd member, pgBouncer) killed: ${JSON.stringify(witness)}`);
+    expect(witness).toEqual({ leader: witness.leader, leadersSeen: [witness.leader], direct: "ok", through: "ok" });
+  }, 1_200_000);
 });

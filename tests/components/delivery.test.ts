@@ -41,14 +41,25 @@ test("an instance whose cloud-init ran this user data at creation records it and
   expect(deliveryScript({ kind: "unchanged", digest: configDigest(ud) })).toBeUndefined();
 });
 
-test("a changed pg_hba rewrites that file only and reloads PostgreSQL only", async () => {
-  const ud = await machine(2, "prod-database-1");
-  const changed = ud.replace(/(host\s+replication\s+\S+\s+)(\S+)/, "$110.1.0.99/32");
+test("a changed pg_hba of a phase 1 primary rewrites that file only and reloads PostgreSQL only", async () => {
+  const ud = await machine(1, "prod-database-1");
+  const changed = ud.replace(/(host\s+app\s+\S+\s+)(\S+)/, "$1vps-changed.vps.ovh.net");
   expect(changed).not.toBe(ud);
   const plan = planDelivery(changed, { manifest: JSON.stringify(manifestOf(parseConfiguration(ud))) });
   expect(describePlan(plan)).toBe("1 file(s) rewritten: /etc/postgresql/15/main/pg_hba.conf; reload postgresql@15-main");
   const script = deliveryScript(plan)!;
   expect(script).toContain("systemctl reload-or-restart 'postgresql@15-main'");
+  expect(script).not.toMatch(/apt-get|systemctl restart/);
+});
+
+test("where Patroni owns PostgreSQL (phase 2), a changed pg_hba rewrites its file only and applies it through Patroni, no restart", async () => {
+  const ud = await machine(2, "prod-database-1");
+  const changed = ud.replace(/(host\s+replication\s+\S+\s+)(\S+)/, "$110.1.0.99/32");
+  expect(changed).not.toBe(ud);
+  const plan = planDelivery(changed, { manifest: JSON.stringify(manifestOf(parseConfiguration(ud))) });
+  expect(describePlan(plan)).toBe("1 file(s) rewritten: /etc/patroni/config.yml; apply patroni");
+  const script = deliveryScript(plan)!;
+  expect(script).toContain("/usr/local/sbin/probatio-patroni-apply");
   expect(script).not.toMatch(/apt-get|systemctl restart/);
 });
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { byType, machineFiles, mock } from "../helpers";
 import { PostgresCluster, validatePostgresClusterArgs } from "../../components/postgresCluster";
 
@@ -13,7 +14,7 @@ const pgBase = {
 };
 
 describe("PostgresCluster", () => {
-  test("self-managed: primary + sync standby + async standby with slots, synchronous_standby_names and WAL archiving", async () => {
+  test("self-managed with standbys: Patroni on every node (synchronous mode, WAL archiving, rewind), etcd on the first two and the witness", async () => {
     const run = await mock(
       () =>
         new PostgresCluster("postgres", {
@@ -21,25 +22,53 @@ describe("PostgresCluster", () => {
           variant: "self-managed",
           standbys: ["sync", "async"],
           maxConnections: 200,
-          pgbouncer: { poolSize: 50, port: 6432 },
+          witness: { name: "prod-pgbouncer-1", address: "10.1.0.40" },
           machines: { offer: "d2-8", networkId: "net", fixedIps: ["10.1.0.30", "10.1.0.31", "10.1.0.32"] },
         }),
     );
     const primary = machineFiles(run, "postgres-primary");
-    const conf = primary["/etc/postgresql/15/main/conf.d/probatio.conf"];
-    expect(conf).toContain("max_connections = 200");
-    expect(conf).toContain(`synchronous_standby_names = 'FIRST 1 ("standby1")'`);
-    expect(primary["/etc/probatio/pg-bootstrap.sql"]).toContain("pg_create_physical_replication_slot('standby1')");
-    expect(primary["/etc/probatio/pg-bootstrap.sql"]).toContain("pg_create_physical_replication_slot('standby2')");
-    expect(primary["/etc/pgbouncer/pgbouncer.ini"]).toContain("default_pool_size = 50");
-    expect(primary["/etc/pgbouncer/pgbouncer.ini"]).toContain("listen_port = 6432");
-    expect(primary["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * * postgres pgbackrest");
-    const standby2 = machineFiles(run, "postgres-standby", 1)["/etc/postgresql/15/main/conf.d/probatio.conf"];
-    expect(standby2).toContain("primary_conninfo = 'host=10.1.0.30 port=5432 user=replicator application_name=standby2'");
-    expect(standby2).toContain("primary_slot_name = 'standby2'");
+    const patroni = parse(primary["/etc/patroni/config.yml"]);
+    expect(patroni).toMatchObject({ scope: "prod", name: "prod-database-1" });
+    expect(patroni.bootstrap.dcs).toMatchObject({ synchronous_mode: true, synchronous_node_count: 1, synchronous_mode_strict: false });
+    expect(patroni.bootstrap.dcs.postgresql.parameters).toMatchObject({
+      max_connections: 200,
+      wal_level: "logical",
+      wal_log_hints: "on",
+      archive_mode: "on",
+      archive_command: "pgbackrest --stanza=prod archive-push %p",
+    });
+    expect(patroni.postgresql.authentication.replication.password).toBe("repl-pw");
+    expect(patroni.postgresql.pg_hba).toContain("host    replication     replicator      10.1.0.0/24             scram-sha-256");
+    expect(patroni.postgresql.pg_hba).toContain("host    postgres        rewinder        10.1.0.0/24             scram-sha-256");
+    expect(patroni.etcd3.hosts).toEqual(["10.1.0.30:2379", "10.1.0.31:2379", "10.1.0.40:2379"]);
+    expect(primary["/etc/patroni/bootstrap.sql"]).toContain("CREATE ROLE app WITH LOGIN PASSWORD 'app-pw';");
+    expect(primary["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * * postgres /usr/local/sbin/probatio-pg-backup");
+    expect(primary["/etc/default/etcd"]).toContain('ETCD_NAME="prod-database-1"');
+    const standby2 = machineFiles(run, "postgres-standby", 1);
+    expect(parse(standby2["/etc/patroni/config.yml"]).postgresql.connect_address).toBe("10.1.0.32:5432");
+    expect(standby2["/etc/default/etcd"]).toBeUndefined();
     const instances = byType(run, "openstack:compute/instance:Instance");
     expect(instances.map((i) => i.inputs.name)).toEqual(["prod-database-1", "prod-database-standby-1", "prod-database-standby-2"]);
     expect(instances.every((i) => i.protect)).toBe(true);
+  });
+
+  test("a single primary (phase 1): PostgreSQL's own configuration, pgBouncer beside it, no Patroni", async () => {
+    const run = await mock(
+      () =>
+        new PostgresCluster("postgres", {
+          ...pgBase,
+          variant: "self-managed",
+          maxConnections: 200,
+          pgbouncer: { poolSize: 50, port: 6432 },
+          machines: { offer: "d2-8", networkId: "net", fixedIps: ["10.1.0.30"] },
+        }),
+    );
+    const primary = machineFiles(run, "postgres-primary");
+    expect(primary["/etc/postgresql/15/main/conf.d/probatio.conf"]).toContain("max_connections = 200");
+    expect(primary["/etc/postgresql/15/main/conf.d/probatio.conf"]).not.toContain("synchronous_standby_names");
+    expect(primary["/etc/pgbouncer/pgbouncer.ini"]).toContain("default_pool_size = 50");
+    expect(primary["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * * postgres pgbackrest");
+    expect(primary["/etc/patroni/config.yml"]).toBeUndefined();
   });
 
   test("managed: OVH PostgreSQL, 3 nodes, IP restriction to the backend subnet only, deletion protection, app user and pool", async () => {
@@ -83,6 +112,11 @@ describe("PostgresCluster", () => {
       "argument 'pgbouncer.poolSize' must be below maxConnections (200), got 200",
     ],
     [{ machines: undefined }, "argument 'machines' is required"],
+    [{ standbys: ["async"] }, "argument 'witness' is required with standbys (the coordination store's third member)"],
+    [
+      { standbys: ["async"], witness: { name: "w", address: "10.1.0.40" } },
+      "argument 'machines.fixedIps' must give each of the 2 nodes its private address",
+    ],
     [{ variant: "managed" }, "argument 'managed' is required for the managed variant"],
   ])("validation refuses %j", (bad, message) => {
     expect(() =>

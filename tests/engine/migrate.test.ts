@@ -108,8 +108,8 @@ describe("probatio migrate against the real engine (STUB cloud providers)", () =
       sb = makeSandbox();
       await configure(sb, "prod");
       expect((await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes"])).code).toBe(0);
-      source = await startPrimary({ standbys: [], migrationPeers: ["127.0.0.1"] });
-      target = await startPrimary({ standbys: [] });
+      source = await startPrimary({ migrationPeers: ["127.0.0.1"] });
+      target = await startPrimary({});
       await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, 20_000);
     });
     afterAll(async () => stopAll([source, target]));

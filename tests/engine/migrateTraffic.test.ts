@@ -30,8 +30,8 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
       expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
     }
     expect((await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"])).code).toBe(0);
-    source = await startPrimary({ standbys: [], migrationPeers: ["127.0.0.1"] });
-    target = await startPrimary({ standbys: [] });
+    source = await startPrimary({ migrationPeers: ["127.0.0.1"] });
+    target = await startPrimary({});
     await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, 5_000);
     apps = [await startBackend("backend1"), await startBackend("backend2"), await startBackend("backend3")];
     next = await startBackend("phase4");
@@ -90,7 +90,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
       outputs: { phase: 3 },
     });
     // Again from the start, into the freshly provisioned target's empty database (the rolled-back copy stays where it was).
-    target2 = await startPrimary({ standbys: [] });
+    target2 = await startPrimary({});
     env.PROBATIO_TARGET_DB = admin(target2);
     // The stack's domain does not lead to the target: everything up to the decommission, which is refused.
     const r = await runCli(sb, ["migrate", "3-to-4", "--stack", "prod", "--yes", "--stages", "50,100", "--observe", "2"], env);

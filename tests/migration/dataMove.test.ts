@@ -42,8 +42,8 @@ describe("the migration data step moves a 1 GB database by logical replication, 
   const app = (n: PgNode) => `postgres://app:${passwords.app}@127.0.0.1:${n.port}/app`;
 
   beforeAll(async () => {
-    source = await startPrimary({ standbys: [], migrationPeers: ["127.0.0.1"], sharedBuffers: "256MB" });
-    target = await startPrimary({ standbys: [], sharedBuffers: "256MB" });
+    source = await startPrimary({ migrationPeers: ["127.0.0.1"], sharedBuffers: "256MB" });
+    target = await startPrimary({ sharedBuffers: "256MB" });
     await fill(app(source), DOCUMENTS);
     env = { PROBATIO_SOURCE_DB: admin(source), PROBATIO_TARGET_DB: admin(target) };
   });

@@ -3,12 +3,17 @@
  * through an SSH tunnel to its loopback, and, while the stack holds both phases, the source primary lets the
  * migration's role in from the target database's egress address only (the NAT gateway's public address in phase 2).
  */
+import { parse } from "yaml";
+import { PATRONI_CONFIG } from "../../components/config/patroni";
 import { renderPgHba } from "../../components/config/postgres";
 import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
 import { renderPhase } from "../../offline/render";
 import { MigrationState } from "../../programs/settings";
 
 const HBA = "/etc/postgresql/15/main/pg_hba.conf";
+/** A primary's pg_hba: its file, or (Patroni's nodes, phases 2-3) the lines Patroni writes into it. */
+const hbaOf = (files: Record<string, string>): string | undefined =>
+  files[HBA] ?? (files[PATRONI_CONFIG] ? (parse(files[PATRONI_CONFIG]).postgresql.pg_hba as string[]).join("\n") : undefined);
 const migrationLines = (hba: string) => hba.split("\n").filter((l) => l.includes("probatio_migration"));
 const transitional = (from: number, to: number): MigrationState => ({
   roadmap: "probatio",
@@ -40,15 +45,17 @@ test("phase 1 to 2: the source primary lets the migration's role in from the NAT
   const source = r.machines.find((m) => m.machine === "prod-database-1" && !m.migrationTarget)!;
   const target = r.machines.find((m) => m.machine === "prod-database-1" && m.migrationTarget)!;
   expect(target.address).toBe("10.1.0.30");
-  expect(migrationLines(source.files[HBA])).toEqual([
+  expect(migrationLines(hbaOf(source.files)!)).toEqual([
     `hostssl app             probatio_migration ${PLAN_NAT_EGRESS}/32         scram-sha-256`,
   ]);
-  expect(migrationLines(target.files[HBA])).toEqual([]);
+  expect(migrationLines(hbaOf(target.files)!)).toEqual([]);
   // The superuser over TCP: loopback only (the operator's SSH tunnel), on both primaries.
   for (const m of [source, target]) {
-    expect(m.files[HBA].split("\n").filter((l) => /\spostgres\s/.test(l) && l.startsWith("host"))).toEqual([
-      "host    all             postgres        127.0.0.1/32            scram-sha-256",
-    ]);
+    expect(
+      hbaOf(m.files)!
+        .split("\n")
+        .filter((l) => /\spostgres\s/.test(l) && l.startsWith("host")),
+    ).toEqual(["host    all             postgres        127.0.0.1/32            scram-sha-256"]);
   }
 });
 
@@ -57,13 +64,14 @@ test("phase 0 to 1: the colocated source lets the migration's role in from the t
   const targetDb = r.machines.find((m) => m.machine === "prod-database-1" && m.migrationTarget)!;
   const source = r.machines.find((m) => !m.migrationTarget && m.files[HBA])!;
   expect(targetDb.address).toMatch(/^vps-[0-9a-f]{8}\.vps\.ovh\.net$/);
-  expect(migrationLines(source.files[HBA])).toEqual([`hostssl app             probatio_migration ${targetDb.address} scram-sha-256`]);
+  expect(migrationLines(hbaOf(source.files)!)).toEqual([`hostssl app             probatio_migration ${targetDb.address} scram-sha-256`]);
 });
 
 test("outside a migration, no primary lets the migration's role in", async () => {
   for (const n of [0, 1, 2, 3]) {
     for (const m of (await renderPhase({ roadmap: "probatio", phase: n, stack: "prod" })).machines) {
-      if (m.files[HBA]) expect(migrationLines(m.files[HBA])).toEqual([]);
+      const hba = hbaOf(m.files);
+      if (hba) expect(migrationLines(hba)).toEqual([]);
     }
   }
 });

@@ -59,11 +59,21 @@ describe("ProbatioVault against the seed", () => {
     const lb = await files("probatio", 2, "lb-nodes");
     // Each backend twice: in "app" (every request) and "app_reads" (GET, HEAD: moved first by a migration).
     expect(lb["/etc/haproxy/haproxy.cfg"].match(/server backend\d 10\.1\.0\.10[0-2]:3000 weight 100 check/g)).toHaveLength(6);
+    // PostgreSQL fails over by itself: Patroni on both database machines, etcd on them and on the pgBouncer machine.
     const db = await files("probatio", 2, "postgres-primary");
-    expect(db["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * *");
-    expect(db["/etc/postgresql/15/main/conf.d/probatio.conf"]).not.toContain("synchronous_standby_names");
+    expect(db["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * * postgres /usr/local/sbin/probatio-pg-backup");
+    const patroni = parse(db["/etc/patroni/config.yml"]);
+    expect(patroni.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 2, retry_timeout: 5, synchronous_mode: false });
+    expect(patroni.etcd3.hosts).toEqual(["10.1.0.30:2379", "10.1.0.31:2379", "10.1.0.40:2379"]);
+    expect(patroni.postgresql.connect_address).toBe("10.1.0.30:5432");
     const bouncer = await files("probatio", 2, "pgbouncer");
-    expect(bouncer["/etc/pgbouncer/pgbouncer.ini"]).toContain("app = host=10.1.0.30 port=5432 dbname=app");
+    // The application's one address: pgBouncer, to the HAProxy beside it that follows Patroni's leader.
+    expect(bouncer["/etc/pgbouncer/pgbouncer.ini"]).toContain("app = host=127.0.0.1 port=5000 dbname=app");
+    expect(bouncer["/etc/haproxy/haproxy.cfg"]).toContain("option httpchk GET /primary");
+    expect(bouncer["/etc/haproxy/haproxy.cfg"].match(/server prod-database-\S+ 10\.1\.0\.3[01]:5432 check port 8008/g)).toHaveLength(2);
+    expect(bouncer["/etc/default/etcd"]).toContain(
+      'ETCD_INITIAL_CLUSTER="prod-database-1=http://10.1.0.30:2380,prod-database-standby-1=http://10.1.0.31:2380,prod-pgbouncer-1=http://10.1.0.40:2380"',
+    );
     expect(named(p, "network-private").inputs.cidr).toBe("10.1.0.0/24");
   });
 
@@ -72,7 +82,10 @@ describe("ProbatioVault against the seed", () => {
     expect(instances(p, "prod-lb-")).toHaveLength(2);
     expect(named(p, "lb-vip").inputs.fixedIps).toEqual([{ subnetId: "network-private-id", ipAddress: "10.1.0.10" }]);
     const db = await files("probatio", 3, "postgres-primary");
-    expect(db["/etc/postgresql/15/main/conf.d/probatio.conf"]).toContain(`synchronous_standby_names = 'FIRST 1 ("standby1")'`);
+    // Patroni names the synchronous standby itself, among those that stream (never one that does not: commits would block).
+    expect(parse(db["/etc/patroni/config.yml"]).bootstrap.dcs).toMatchObject({ synchronous_mode: true, synchronous_node_count: 1 });
+    // The third database machine is a client of the store, not a member: the store keeps its phase 2 membership.
+    expect((await files("probatio", 3, "postgres-standby", 1))["/etc/default/etcd"]).toBeUndefined();
     expect(instances(p, "prod-database-standby-")).toHaveLength(2);
     const redis = await files("probatio", 3, "redis-nodes", 2);
     expect(redis["/etc/redis/sentinel.conf"]).toContain("sentinel monitor prod-redis 10.1.0.20 6379 2");

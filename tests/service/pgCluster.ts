@@ -1,12 +1,12 @@
 /**
- * A PostgreSQL primary and standbys built from probatio's rendered configuration (postgresql.conf fragment,
- * pg_hba.conf, bootstrap SQL) on free loopback ports. Test-only settings (socket directory, port) go to a
- * separate local.conf so the rendered files are used as they are.
+ * A lone PostgreSQL primary built from probatio's rendered configuration (postgresql.conf fragment, pg_hba.conf,
+ * bootstrap SQL) on free loopback ports. Test-only settings (socket directory, port) go to a separate local.conf so
+ * the rendered files are used as they are.
  */
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { renderPostgresConf } from "../../components/config/postgres";
-import { postgresNodeBundle, standbyName } from "../../components/config/postgresNode";
+import { postgresNodeBundle } from "../../components/config/postgresNode";
 import { daemonDir, freePort, PG_BIN, pgServer, PgServer, runAsDaemonUser, writeOwned } from "./daemons";
 
 export const passwords = { superuser: "Su-p3r-secret", app: "App-p4ss-word", replication: "Repl-s3cret-x" };
@@ -21,9 +21,8 @@ export interface PgNode {
   admin(sql: string, db?: string): Promise<string>;
 }
 
-function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string[], maxConnections: number, migrationPeers?: string[]) {
+function nodeSettings(maxConnections: number, migrationPeers?: string[]) {
   return postgresNodeBundle({
-    kind,
     version: 15,
     stanza: "test",
     pgData: "/unused",
@@ -35,11 +34,7 @@ function nodeSettings(kind: "primary" | "standby", slots: string[], sync: string
     allowedCidrs: ["127.0.0.1/32"],
     backup: { cron: "0 3 * * *", retentionDays: 30 },
     passwords,
-    syncStandbys: sync,
-    slots,
     s3: { bucket: "b", endpoint: "e", region: "r", key: "k", secret: "s" },
-    primaryHost: "127.0.0.1",
-    standbyName: kind === "standby" ? "x" : undefined,
     migrationPeers,
   });
 }
@@ -90,7 +85,6 @@ function writeLocalConf(node: PgNode): void {
 }
 
 export async function startPrimary(opts: {
-  standbys: ("sync" | "async")[];
   maxConnections?: number;
   /** Where a migration's target connects from (the rendered pg_hba lets the migration's role in from there). */
   migrationPeers?: string[];
@@ -110,9 +104,7 @@ export async function startPrimary(opts: {
     "UTF8",
     "--locale=C.UTF-8",
   ]);
-  const slots = opts.standbys.map((_, i) => standbyName(i));
-  const sync = opts.standbys.map((m, i) => (m === "sync" ? standbyName(i) : undefined)).filter((x): x is string => !!x);
-  const bundle = nodeSettings("primary", slots, sync, opts.maxConnections ?? 200, opts.migrationPeers);
+  const bundle = nodeSettings(opts.maxConnections ?? 200, opts.migrationPeers);
   // The rendered postgresql.conf fragment, with the port and listen address of this test.
   writeOwned(
     join(node.data, "probatio.conf"),
@@ -121,8 +113,6 @@ export async function startPrimary(opts: {
       port: node.port,
       maxConnections: opts.maxConnections ?? 200,
       sharedBuffers: opts.sharedBuffers ?? "128MB",
-      synchronousStandbys: sync,
-      standbyCount: Math.max(1, slots.length),
     }),
     0o644,
   );
@@ -149,41 +139,36 @@ export async function startPrimary(opts: {
   return node;
 }
 
-/** A standby of `primary` (pg_basebackup through the rendered replication user and slot). */
-export async function startStandby(primary: PgNode, index: number): Promise<PgNode> {
-  const name = standbyName(index);
-  const dir = daemonDir(`pg-${name}`);
-  const node = makeNode(name, dir, await freePort());
+/**
+ * A streaming standby of `primary`, set up by pg_basebackup's own -R (not a configuration probatio renders: the
+ * clusters with standbys are Patroni's); for what a client of a standby must see.
+ */
+export async function startStandby(primary: PgNode): Promise<PgNode> {
+  const dir = daemonDir("pg-standby");
+  const node = makeNode("standby", dir, await freePort());
   writeOwned(join(dir, "pgpass"), `127.0.0.1:*:*:replicator:${passwords.replication}\n`);
   await runAsDaemonUser(
     `${PG_BIN}/pg_basebackup`,
-    ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "replicator", "-D", node.data, "-X", "stream", "-S", name],
+    [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(primary.port),
+      "-U",
+      "replicator",
+      "-D",
+      node.data,
+      "-X",
+      "stream",
+      "-R",
+      "-d",
+      `passfile=${join(dir, "pgpass")}`,
+    ],
     { PGPASSFILE: join(dir, "pgpass") },
   );
-  followPrimary(node, primary.port, name);
-  writeOwned(join(node.data, "standby.signal"), "");
   writeLocalConf(node);
   await node.server.start();
   return node;
-}
-
-/** Points a standby at a (new) primary: the rendered standby settings, then a reload. */
-export function followPrimary(node: PgNode, primaryPort: number, slot: string): void {
-  writeOwned(
-    join(node.data, "probatio.conf"),
-    renderPostgresConf({
-      listenAddresses: "127.0.0.1",
-      port: node.port,
-      maxConnections: 200,
-      sharedBuffers: "128MB",
-      synchronousStandbys: [],
-      standbyCount: 1,
-      primaryConninfo: `host=127.0.0.1 port=${primaryPort} user=replicator passfile=${join(node.dir, "pgpass")}`,
-      primarySlotName: slot,
-      applicationName: node.name,
-    }),
-    0o644,
-  );
 }
 
 /** Stops the servers and removes their directories (a 1 GB test must not leave its data on the disk). */

@@ -12,7 +12,7 @@ describe("pgBouncer from the rendered configuration pools connections to the pri
   let port: number;
   const poolSize = 5;
   beforeAll(async () => {
-    primary = await startPrimary({ standbys: [] });
+    primary = await startPrimary({});
     port = await freePort();
     writeOwned(join(primary.dir, "userlist.txt"), renderPgBouncerUserlist([{ name: "app", password: passwords.app }]));
     writeOwned(
