@@ -18,7 +18,11 @@ async function get(base: string, path: string, params: Record<string, string>): 
   try {
     url = new URL(path, base.endsWith("/") ? base : base + "/");
   } catch {
-    throw new ProbatioError(`--prometheus '${base}' is not a URL`, "e.g. http://127.0.0.1:9090 (an SSH tunnel to the monitoring machine)", ExitCode.usage);
+    throw new ProbatioError(
+      `--prometheus '${base}' is not a URL`,
+      "e.g. http://127.0.0.1:9090 (an SSH tunnel to the monitoring machine)",
+      ExitCode.usage,
+    );
   }
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   let body: ApiResponse;
@@ -39,7 +43,13 @@ async function get(base: string, path: string, params: Record<string, string>): 
 }
 
 /** One series over [start, end] every `stepS` seconds (the first series of the result; none: an empty list). */
-export async function queryRange(base: string, query: string, start: number, end: number, stepS: number): Promise<{ at: number; value: number }[]> {
+export async function queryRange(
+  base: string,
+  query: string,
+  start: number,
+  end: number,
+  stepS: number,
+): Promise<{ at: number; value: number }[]> {
   const data = await get(base, "api/v1/query_range", { query, start: String(start), end: String(end), step: String(stepS) });
   const series = data.result[0]?.values ?? [];
   return series.map(([at, v]) => ({ at, value: Number(v) })).filter((p) => Number.isFinite(p.value));

@@ -41,25 +41,60 @@ function window(samples: readonly CpuSample[], now: number, minutes: number): Cp
 
 const pct = (x: number) => `${Math.round(x * 10) / 10} %`;
 
-export function decide(rule: ScalingRule, state: ScalingState, samples: readonly CpuSample[], now: number, cooldownSeconds: number): Decision {
+export function decide(
+  rule: ScalingRule,
+  state: ScalingState,
+  samples: readonly CpuSample[],
+  now: number,
+  cooldownSeconds: number,
+): Decision {
   const { count } = state;
   if (state.lastActionAt !== undefined && now - state.lastActionAt < cooldownSeconds) {
     const left = Math.ceil((cooldownSeconds - (now - state.lastActionAt)) / 60);
-    return { kind: "stay", count, reason: `cool-down: the last change was ${Math.floor((now - state.lastActionAt) / 60)} min ago (${left} min left)` };
+    return {
+      kind: "stay",
+      count,
+      reason: `cool-down: the last change was ${Math.floor((now - state.lastActionAt) / 60)} min ago (${left} min left)`,
+    };
   }
   const up = window(samples, now, rule.scaleUpForMinutes);
   if (up && up.every((s) => s.percent > rule.scaleUpCpuPercent)) {
     const low = Math.min(...up.map((s) => s.percent));
-    if (count >= rule.max) return { kind: "stay", count, reason: `CPU above ${rule.scaleUpCpuPercent} % for ${rule.scaleUpForMinutes} min (lowest ${pct(low)}) but already at the maximum (${rule.max})` };
-    return { kind: "add", from: count, to: count + 1, reason: `CPU above ${rule.scaleUpCpuPercent} % for ${rule.scaleUpForMinutes} min (lowest ${pct(low)})` };
+    if (count >= rule.max)
+      return {
+        kind: "stay",
+        count,
+        reason: `CPU above ${rule.scaleUpCpuPercent} % for ${rule.scaleUpForMinutes} min (lowest ${pct(low)}) but already at the maximum (${rule.max})`,
+      };
+    return {
+      kind: "add",
+      from: count,
+      to: count + 1,
+      reason: `CPU above ${rule.scaleUpCpuPercent} % for ${rule.scaleUpForMinutes} min (lowest ${pct(low)})`,
+    };
   }
   const down = window(samples, now, rule.scaleDownForMinutes);
   if (down && down.every((s) => s.percent < rule.scaleDownCpuPercent)) {
     const high = Math.max(...down.map((s) => s.percent));
-    if (count <= rule.min) return { kind: "stay", count, reason: `CPU below ${rule.scaleDownCpuPercent} % for ${rule.scaleDownForMinutes} min (highest ${pct(high)}) but already at the minimum (${rule.min})` };
-    return { kind: "remove", from: count, to: count - 1, reason: `CPU below ${rule.scaleDownCpuPercent} % for ${rule.scaleDownForMinutes} min (highest ${pct(high)})` };
+    if (count <= rule.min)
+      return {
+        kind: "stay",
+        count,
+        reason: `CPU below ${rule.scaleDownCpuPercent} % for ${rule.scaleDownForMinutes} min (highest ${pct(high)}) but already at the minimum (${rule.min})`,
+      };
+    return {
+      kind: "remove",
+      from: count,
+      to: count - 1,
+      reason: `CPU below ${rule.scaleDownCpuPercent} % for ${rule.scaleDownForMinutes} min (highest ${pct(high)})`,
+    };
   }
-  if (!up && !down) return { kind: "stay", count, reason: `not enough metrics: the samples do not cover the last ${rule.scaleUpForMinutes} min` };
+  if (!up && !down)
+    return { kind: "stay", count, reason: `not enough metrics: the samples do not cover the last ${rule.scaleUpForMinutes} min` };
   const last = samples.filter((s) => s.at <= now).pop();
-  return { kind: "stay", count, reason: `CPU ${last ? pct(last.percent) : "unknown"} now: within ${rule.scaleDownCpuPercent}-${rule.scaleUpCpuPercent} % or not for long enough` };
+  return {
+    kind: "stay",
+    count,
+    reason: `CPU ${last ? pct(last.percent) : "unknown"} now: within ${rule.scaleDownCpuPercent}-${rule.scaleUpCpuPercent} % or not for long enough`,
+  };
 }

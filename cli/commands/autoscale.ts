@@ -56,13 +56,15 @@ export interface AutoscaleReport {
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ProbatioError(`${flag} must be a positive number (got '${value}')`, undefined, ExitCode.usage);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ProbatioError(`${flag} must be a positive number (got '${value}')`, undefined, ExitCode.usage);
   return n;
 }
 
 async function evaluate(opts: AutoscaleOptions, stack: Stack, now: number): Promise<AutoscaleReport> {
   const recorded = await recordedPhase(stack);
-  if (!recorded) throw new ProbatioError(`stack '${opts.stack}' has no phase deployed`, "deploy a phase first: probatio up --phase N", ExitCode.usage);
+  if (!recorded)
+    throw new ProbatioError(`stack '${opts.stack}' has no phase deployed`, "deploy a phase first: probatio up --phase N", ExitCode.usage);
   const config = await stack.getAllConfig();
   const phase = getPhase(recorded.roadmap as RoadmapId, recorded.phase);
   const topology = environmentFor(phase, opts.stack, config["probatio:environment"]?.value).topology;
@@ -82,7 +84,14 @@ async function evaluate(opts: AutoscaleOptions, stack: Stack, now: number): Prom
   const points = await queryRange(opts.prometheus, poolCpuQuery(role), now - windowSeconds - STEP_SECONDS, now, STEP_SECONDS);
   const samples: CpuSample[] = points.map((p) => ({ at: p.at, percent: p.value }));
   const decision = decide(rule, { count, lastActionAt: lastAction ? Date.parse(lastAction) / 1000 : undefined }, samples, now, cooldown);
-  const report = { command: "autoscale" as const, stack: opts.stack, at: new Date(now * 1000).toISOString(), count, decision, samples: samples.length };
+  const report = {
+    command: "autoscale" as const,
+    stack: opts.stack,
+    at: new Date(now * 1000).toISOString(),
+    count,
+    decision,
+    samples: samples.length,
+  };
   if (decision.kind === "stay" || opts.dryRun) return { ...report, applied: false };
 
   // The new count is recorded first (the program reads it), and put back if the update does not go through.
@@ -113,17 +122,23 @@ function print(r: AutoscaleReport, opts: AutoscaleOptions): void {
     return;
   }
   const d = r.decision;
-  const what = d.kind === "stay" ? `stay at ${d.count} backends` : `${d.kind === "add" ? "add" : "remove"} one backend (${d.from} -> ${d.to})`;
+  const what =
+    d.kind === "stay" ? `stay at ${d.count} backends` : `${d.kind === "add" ? "add" : "remove"} one backend (${d.from} -> ${d.to})`;
   const line = `${r.at}: ${what}: ${d.reason}`;
   if (d.kind === "stay") ui.info(line);
   else if (!r.applied) ui.info(`${line} (dry run: nothing changed)`);
   else
-    ui.ok(`${line}; the stack now runs ${d.to} backends (${Object.entries(r.up?.changes ?? {}).map(([k, v]) => `${v} ${k}`).join(", ")})`);
+    ui.ok(
+      `${line}; the stack now runs ${d.to} backends (${Object.entries(r.up?.changes ?? {})
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")})`,
+    );
 }
 
 export async function autoscaleCommand(opts: AutoscaleOptions): Promise<void> {
   const at = opts.at === undefined ? undefined : Date.parse(opts.at);
-  if (at !== undefined && Number.isNaN(at)) throw new ProbatioError(`--at '${opts.at}' is not an ISO 8601 time`, "e.g. 2026-11-25T10:00:00Z", ExitCode.usage);
+  if (at !== undefined && Number.isNaN(at))
+    throw new ProbatioError(`--at '${opts.at}' is not an ISO 8601 time`, "e.g. 2026-11-25T10:00:00Z", ExitCode.usage);
   const interval = positive(opts.interval, "--interval")!;
   const stack = await openStack(opts, false);
   for (;;) {

@@ -72,7 +72,11 @@ export function scaledTopology(topology: Topology, backendCount: number | undefi
   const role = topology.loadBalancer?.backendRole;
   if (backendCount === undefined || !rule || !role) return topology;
   if (!Number.isInteger(backendCount) || backendCount < rule.min || backendCount > rule.max) {
-    throw new ProbatioError(`backendCount ${backendCount} is outside ${where}'s bounds (${rule.min}-${rule.max})`, undefined, ExitCode.usage);
+    throw new ProbatioError(
+      `backendCount ${backendCount} is outside ${where}'s bounds (${rule.min}-${rule.max})`,
+      undefined,
+      ExitCode.usage,
+    );
   }
   return { ...topology, fleets: topology.fleets.map((f) => (f.role === role ? { ...f, count: backendCount } : f)) };
 }

@@ -196,9 +196,11 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
   });
   const failover = placement.kind === "dedicated" && pg.standbys.length > 0 ? cluster.failover : undefined;
   const bundle = failover
-    ? pulumi.output(ctx.settings.dbPassword).apply((password) =>
-        pgbouncerLeaderBundle({ self: failoverWitness(ctx), ...failover, scope: ctx.settings.stack, pgbouncer: pooler(password) }),
-      )
+    ? pulumi
+        .output(ctx.settings.dbPassword)
+        .apply((password) =>
+          pgbouncerLeaderBundle({ self: failoverWitness(ctx), ...failover, scope: ctx.settings.stack, pgbouncer: pooler(password) }),
+        )
     : pulumi
         .all([ctx.settings.dbPassword, cluster.endpoint])
         .apply(([password, host]) => pgbouncerBundle({ ...pooler(password), backendHost: host }));

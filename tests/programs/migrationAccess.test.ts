@@ -54,7 +54,7 @@ test("phase 1 to 2: the source primary lets the migration's role in from the NAT
     expect(
       hbaOf(m.files)!
         .split("\n")
-        .filter((l) => /\spostgres\s/.test(l) && l.startsWith("host")),
+        .filter((l) => l.startsWith("host") && l.split(/\s+/)[2] === "postgres"),
     ).toEqual(["host    all             postgres        127.0.0.1/32            scram-sha-256"]);
   }
 });

@@ -64,7 +64,7 @@ describe("ProbatioVault against the seed", () => {
     expect(db["/etc/cron.d/probatio-pg-backup"]).toContain("0 */6 * * * postgres /usr/local/sbin/probatio-pg-backup");
     const patroni = parse(db["/etc/patroni/config.yml"]);
     expect(patroni.bootstrap.dcs).toMatchObject({ ttl: 20, loop_wait: 2, retry_timeout: 5, synchronous_mode: false });
-    expect(patroni.etcd3.hosts).toEqual(["10.1.0.30:2379", "10.1.0.31:2379", "10.1.0.40:2379"]);
+    expect(patroni.etcd3.hosts).toEqual(["10.1.0.30:2379", "10.1.0.31:2379", "10.1.0.35:2379"]);
     expect(patroni.postgresql.connect_address).toBe("10.1.0.30:5432");
     const bouncer = await files("probatio", 2, "pgbouncer");
     // The application's one address: pgBouncer, to the HAProxy beside it that follows Patroni's leader.
@@ -72,7 +72,7 @@ describe("ProbatioVault against the seed", () => {
     expect(bouncer["/etc/haproxy/haproxy.cfg"]).toContain("option httpchk GET /primary");
     expect(bouncer["/etc/haproxy/haproxy.cfg"].match(/server prod-database-\S+ 10\.1\.0\.3[01]:5432 check port 8008/g)).toHaveLength(2);
     expect(bouncer["/etc/default/etcd"]).toContain(
-      'ETCD_INITIAL_CLUSTER="prod-database-1=http://10.1.0.30:2380,prod-database-standby-1=http://10.1.0.31:2380,prod-pgbouncer-1=http://10.1.0.40:2380"',
+      'ETCD_INITIAL_CLUSTER="prod-database-1=http://10.1.0.30:2380,prod-database-standby-1=http://10.1.0.31:2380,prod-pgbouncer-1=http://10.1.0.35:2380"',
     );
     expect(named(p, "network-private").inputs.cidr).toBe("10.1.0.0/24");
   });
