@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../lib/errors";
+import * as advise from "./commands/advise";
 import * as autoscale from "./commands/autoscale";
 import * as cancel from "./commands/cancel";
 import * as config from "./commands/config";
@@ -28,6 +29,7 @@ const commands: readonly { register(program: Command): void }[] = [
   up,
   deploy,
   autoscale,
+  advise,
   destroy,
   refresh,
   status,

@@ -1,12 +1,6 @@
 /** Reading metrics from the stack's Prometheus (its HTTP API): range and instant queries, with errors an operator can act on. */
 import { ExitCode, ProbatioError } from "../../lib/errors";
 
-/**
- * The backends' CPU, averaged over the pool, in percent: the node exporter's idle time on every machine Prometheus
- * scrapes with the role's label (probatio's scrape configuration labels each job with its machines' role).
- */
-export const poolCpuQuery = (role: string) => `100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",role="${role}"}[2m])))`;
-
 interface ApiResponse {
   status: string;
   error?: string;

@@ -10,7 +10,8 @@ import { Command } from "commander";
 import { recordedPhase, snapshotStackFile } from "../automation/stackState";
 import { openStack, Stack } from "../automation/workspace";
 import { CpuSample, decide, Decision, defaultCooldownSeconds } from "../autoscale/rule";
-import { poolCpuQuery, queryRange } from "../autoscale/prometheus";
+import { queryRange } from "../autoscale/prometheus";
+import { poolCpuPercent } from "../../components/config/promql";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { printJson, ui } from "../ui";
@@ -81,7 +82,7 @@ async function evaluate(opts: AutoscaleOptions, stack: Stack, now: number): Prom
   const lastAction = config["probatio:autoscaleLastAction"]?.value;
   const cooldown = 60 * (positive(opts.cooldown, "--cooldown") ?? defaultCooldownSeconds(rule) / 60);
   const windowSeconds = 60 * Math.max(rule.scaleUpForMinutes, rule.scaleDownForMinutes);
-  const points = await queryRange(opts.prometheus, poolCpuQuery(role), now - windowSeconds - STEP_SECONDS, now, STEP_SECONDS);
+  const points = await queryRange(opts.prometheus, poolCpuPercent(role), now - windowSeconds - STEP_SECONDS, now, STEP_SECONDS);
   const samples: CpuSample[] = points.map((p) => ({ at: p.at, percent: p.value }));
   const decision = decide(rule, { count, lastActionAt: lastAction ? Date.parse(lastAction) / 1000 : undefined }, samples, now, cooldown);
   const report = {

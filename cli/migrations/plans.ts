@@ -3,7 +3,7 @@
  * Steps that only add resources are plain `up`s; only `decommission` deletes, and never a protected resource.
  */
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
+import { gateWording, getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
 
 export type StepKind = "preflight" | "backup" | "provision" | "data" | "verify" | "traffic" | "cutover" | "decommission";
 
@@ -202,7 +202,7 @@ export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
   }
   const d = definitions[`${r.id}:${from}-${to}`];
   if (!d) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);
-  const gates = getPhase(r.id, from).gatesToNext;
+  const gates = gateWording(getPhase(r.id, from).gatesToNext);
   const traffic = d.strategy === "in-place" ? "none" : haproxyFronted(r.id, from) ? "haproxy-stages" : "dns";
   const body = d.strategy === "in-place" ? inPlace(d.what) : sideBySide(d.what, traffic === "haproxy-stages");
   return { roadmap: r.id, from, to, strategy: d.strategy, seedSays: d.seedSays, traffic, steps: [preflight(gates), backup, ...body] };

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { cpuPercentByInstance, diskPercentByFilesystem, latencyQuantile, loadPerCpuByInstance, memoryPercentByInstance } from "./promql";
 
 /** Prometheus, its alert rules (from the seeds' thresholds) and Alertmanager. Pure functions. */
 
@@ -61,28 +62,28 @@ export function renderAlertRules(t: AlertThresholds, phaseLabel: string): string
     },
     {
       alert: "HighCpu",
-      expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))) > ${t.cpuPercent}`,
+      expr: `${cpuPercentByInstance} > ${t.cpuPercent}`,
       for: `${t.forMinutes}m`,
       labels: { severity: "warning" },
       annotations: { summary: `CPU above ${t.cpuPercent} % for ${t.forMinutes} min on {{ $labels.instance }}` },
     },
     {
       alert: "HighMemory",
-      expr: `100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) > ${t.memoryPercent}`,
+      expr: `${memoryPercentByInstance} > ${t.memoryPercent}`,
       for: `${t.forMinutes}m`,
       labels: { severity: "warning" },
       annotations: { summary: `RAM above ${t.memoryPercent} % on {{ $labels.instance }}` },
     },
     {
       alert: "DiskFilling",
-      expr: `100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) > ${t.diskPercent}`,
+      expr: `${diskPercentByFilesystem} > ${t.diskPercent}`,
       for: "10m",
       labels: { severity: "warning" },
       annotations: { summary: `Disk above ${t.diskPercent} % on {{ $labels.instance }}` },
     },
     {
       alert: "SlowRequests",
-      expr: `histogram_quantile(${t.latencyQuantile}, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > ${t.latencySeconds}`,
+      expr: `${latencyQuantile(t.latencyQuantile)} > ${t.latencySeconds}`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: { summary: `P${Math.round(t.latencyQuantile * 100)} latency above ${t.latencySeconds * 1000} ms` },
@@ -98,7 +99,7 @@ export function renderAlertRules(t: AlertThresholds, phaseLabel: string): string
   if (t.loadPerCpu !== undefined) {
     rules.push({
       alert: "HighLoad",
-      expr: `node_load5 / count without (cpu, mode) (node_cpu_seconds_total{mode="idle"}) > ${t.loadPerCpu}`,
+      expr: `${loadPerCpuByInstance} > ${t.loadPerCpu}`,
       for: `${t.forMinutes}m`,
       labels: { severity: "warning" },
       annotations: { summary: `Load above ${t.loadPerCpu} per vCPU on {{ $labels.instance }}` },

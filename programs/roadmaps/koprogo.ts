@@ -1,3 +1,4 @@
+import { gate } from "./gates";
 import { DEFAULT_REGION } from "../../lib/defaults";
 import { Roadmap, Topology } from "./types";
 
@@ -159,11 +160,12 @@ export const koprogoRoadmap: Roadmap = {
         monthlyCostEur: 5,
       },
       gatesToNext: [
-        "RAM > 85 % constantly",
-        "CPU load > 1.5 constantly (1 vCPU)",
-        "disk > 80 %",
-        "> 1,500 active condominiums",
-        "query latency P99 > 1000 ms",
+        gate.memory(85, "RAM > 85 % constantly"),
+        gate.loadPerCpu(1.5, "CPU load > 1.5 constantly (1 vCPU)"),
+        gate.disk(80, "disk > 80 %"),
+        gate.count("condominiums", 1500, "> 1,500 active condominiums"),
+        // Traefik's own histogram (the Compose phases expose Traefik's metrics to Prometheus).
+        gate.latency(0.99, 1, "query latency P99 > 1000 ms", "traefik_entrypoint_request_duration_seconds_bucket"),
       ],
       notes: [
         "Capacity: the overview and phase section say 0-1,500 condominiums, the comparison table 0-100; probatio records 0-1,500 (validated by the seed's load test: 287 req/s, 99.74 %).",
@@ -178,7 +180,12 @@ export const koprogoRoadmap: Roadmap = {
         "The bigger VPS (2 vCPU, 4 GB, 80 GB) with PostgreSQL shared_buffers=1GB, backend memory limit 500M, Traefik Prometheus metrics.",
       environments: { prod: phase2 },
       targets: { users: { min: 1500, max: 5000 }, usersUnit: "condominiums", availability: 99.9, monthlyCostEur: 15 },
-      gatesToNext: ["500 condominiums", "high availability needed", "multiple geographic regions", "dedicated DevOps team"],
+      gatesToNext: [
+        gate.count("condominiums", 500, "500 condominiums"),
+        gate.judged("high availability needed", "Is high availability needed?"),
+        gate.judged("multiple geographic regions", "Are several geographic regions needed?"),
+        gate.judged("dedicated DevOps team", "Is there a dedicated DevOps team?"),
+      ],
       notes: [
         "Capacity: overview 1,500-5,000, phase section 500-2,000 (and 3,000-5,000 estimated), table 100-500; probatio records the overview's 1,500-5,000.",
       ],
@@ -197,7 +204,12 @@ export const koprogoRoadmap: Roadmap = {
         monthlyCostEur: 30,
         costAsWritten: "~30 EUR (dev) or ~90 EUR (staging)",
       },
-      gatesToNext: ["2,000 condominiums", "SLA > 99.9 % required", "strict compliance", "mature technical team"],
+      gatesToNext: [
+        gate.count("condominiums", 2000, "2,000 condominiums"),
+        gate.judged("SLA > 99.9 % required", "Is an SLA above 99.9 % required?"),
+        gate.judged("strict compliance", "Is strict compliance required?"),
+        gate.judged("mature technical team", "Is the technical team mature (Kubernetes in production)?"),
+      ],
       notes: [
         "Availability: overview 99.95 % target, comparison table SLA 99.5 %; probatio records the target (99.95 %) and the plan shows both.",
         "Cost: 30 EUR is the dev environment; staging is ~90 EUR.",

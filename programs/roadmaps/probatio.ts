@@ -1,5 +1,6 @@
 import { DEFAULT_REGION, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
 import { cloud, fleet, VPS_12GB, VPS_2GB, VPS_4GB, VPS_8GB } from "./machines";
+import { gate } from "./gates";
 import { PostgresSpec, Roadmap, Topology } from "./types";
 
 /**
@@ -200,7 +201,12 @@ export const probatioRoadmap: Roadmap = {
         availability: 99.5,
         monthlyCostEur: 70,
       },
-      gatesToNext: ["500-1000 users reached", "degraded performance (latency > 1 s)", "CPU/RAM > 80 % permanently"],
+      gatesToNext: [
+        gate.count("users", 500, "500-1000 users reached"),
+        gate.latency(0.95, 1, "degraded performance (latency > 1 s)"),
+        gate.cpu(80, "CPU/RAM > 80 % permanently"),
+        gate.memory(80, "CPU/RAM > 80 % permanently"),
+      ],
       notes: [
         "~70 EUR/month is the seed's figure for the three environments together (dev 12 GB, test 4-8 GB, 4 prod VPS).",
         "Ranges 'VPS 4-8GB' are deployed at 8 GB in prod and 4 GB in test; the CI runner (2-4 GB) at 4 GB.",
@@ -219,7 +225,11 @@ export const probatioRoadmap: Roadmap = {
         availability: 99.7,
         monthlyCostEur: 90,
       },
-      gatesToNext: ["> 1000 users", "99.9 % SLA required by contract", "customers demand guaranteed availability"],
+      gatesToNext: [
+        gate.count("users", 1000, "> 1000 users"),
+        gate.judged("99.9 % SLA required by contract", "Does a contract now require a 99.9 % SLA?"),
+        gate.judged("customers demand guaranteed availability", "Do customers demand guaranteed availability?"),
+      ],
       notes: ["The seed's +20 EUR (Redis, monitoring) is deployed as two small VPS: cache (2 GB) and monitoring (4 GB)."],
     },
     {
@@ -235,7 +245,10 @@ export const probatioRoadmap: Roadmap = {
         availability: 99.9,
         monthlyCostEur: 150,
       },
-      gatesToNext: ["> 10000 users (phase 2 capacity)", "99.95 % availability required"],
+      gatesToNext: [
+        gate.count("users", 10000, "> 10000 users (phase 2 capacity)"),
+        gate.judged("99.95 % availability required", "Is 99.95 % availability now required?"),
+      ],
       notes: [
         "Phases 2-3 run on Public Cloud d2 instances (VPS-sized, VPS-priced) on a private network 10.1.0.0/24, so PostgreSQL, Redis and HAProxy's stats stay off the internet; classic VPS cannot share a private network.",
         "The seed has no 'Quand passer Phase 3' section; the gates are phase 2's capacity ceiling and phase 3's objective.",
@@ -257,10 +270,10 @@ export const probatioRoadmap: Roadmap = {
         monthlyCostEur: 250,
       },
       gatesToNext: [
-        "> 10000 users",
-        "SecNumCloud compliance needed",
-        "infrastructure budget > 500 EUR/month available",
-        "international expansion planned",
+        gate.count("users", 10000, "> 10000 users"),
+        gate.judged("SecNumCloud compliance needed", "Is SecNumCloud compliance needed?"),
+        gate.judged("infrastructure budget > 500 EUR/month available", "Is an infrastructure budget above 500 EUR/month available?"),
+        gate.judged("international expansion planned", "Is international expansion planned?"),
       ],
       notes: [
         "The seed says '+6 VPS' for phase 3; at the floor of 3 backends the topology adds 4 machines (2nd HAProxy, 2 Redis, 1 standby); autoscaling (3-10 backends) is the rest.",

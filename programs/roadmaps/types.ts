@@ -168,6 +168,29 @@ export interface Targets {
   readonly costAsWritten?: string;
 }
 
+/**
+ * One of the seed's signals to move on to the next phase. `says` is the seed's wording.
+ * - "metric": a PromQL expression (one value: the worst machine's) beyond `above` for `forMinutes`;
+ * - "count": a figure of the business no machine measures (users, condominiums), reported by the operator;
+ * - "judged": what only the operator can judge (a contract's SLA, the team), asked as a question.
+ */
+export type Gate =
+  | {
+      readonly kind: "metric";
+      readonly says: string;
+      /** Its name in a metrics file (`probatio advise --metrics`). */
+      readonly key: string;
+      readonly query: string;
+      readonly above: number;
+      readonly forMinutes: number;
+      readonly unit: string;
+    }
+  | { readonly kind: "count"; readonly says: string; readonly key: "users" | "condominiums"; readonly above: number }
+  | { readonly kind: "judged"; readonly says: string; readonly question: string };
+
+/** The seed's wording of a phase's gates, each once (one sentence may be two gates: "CPU/RAM > 80 %"). */
+export const gateWording = (gates: readonly Gate[]): string[] => [...new Set(gates.map((g) => g.says))];
+
 export interface Phase {
   readonly roadmap: RoadmapId;
   readonly phase: number;
@@ -176,8 +199,8 @@ export interface Phase {
   /** Environments (stack kinds) of this phase; the first is the default. */
   readonly environments: Readonly<Record<string, Topology>>;
   readonly targets: Targets;
-  /** When to move on to the next phase (ProbatioVault "Quand passer", KoproGo "Quand upgrader"). */
-  readonly gatesToNext: readonly string[];
+  /** When to move on to the next phase (ProbatioVault "Quand passer", KoproGo "Quand upgrader"), typed (gates.ts). */
+  readonly gatesToNext: readonly Gate[];
   /** Choices made where the seed is ambiguous or contradicts itself. */
   readonly notes: readonly string[];
 }

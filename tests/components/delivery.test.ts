@@ -97,4 +97,4 @@ test("every file probatio renders belongs to a service the machine declares, or 
       }
     }
   }
-});
+}, 120_000);

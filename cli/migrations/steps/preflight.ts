@@ -1,6 +1,6 @@
 /** Checks the source is healthy and the target's settings are present; prints the seed's gates. */
 import { ExitCode, ProbatioError } from "../../../lib/errors";
-import { getPhase } from "../../../programs/roadmaps";
+import { gateWording, getPhase } from "../../../programs/roadmaps";
 import { checkRequiredConfig } from "../../automation/stackState";
 import { checkpoint, StepRunner } from "./context";
 
@@ -25,7 +25,7 @@ export const preflight: StepRunner = {
       );
     }
     await checkRequiredConfig(stack, getPhase(plan.roadmap, plan.to));
-    for (const g of getPhase(plan.roadmap, plan.from).gatesToNext) ctx.log(`    gate (operator-confirmed): ${g}`);
+    for (const g of gateWording(getPhase(plan.roadmap, plan.from).gatesToNext)) ctx.log(`    gate (see probatio advise): ${g}`);
     return { state: await checkpoint(ctx, state, step.name) };
   },
 };
