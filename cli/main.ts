@@ -15,6 +15,8 @@ import * as destroy from "./commands/destroy";
 import * as migrate from "./commands/migrate";
 import * as plan from "./commands/plan";
 import * as preview from "./commands/preview";
+import * as prices from "./commands/prices";
+import * as estimate from "./commands/estimate";
 import * as refresh from "./commands/refresh";
 import * as render from "./commands/render";
 import * as status from "./commands/status";
@@ -24,6 +26,8 @@ import { reportError } from "./ui";
 /** The commands, in the order `probatio --help` lists them. */
 const commands: readonly { register(program: Command): void }[] = [
   plan,
+  estimate,
+  prices,
   render,
   preview,
   up,

@@ -118,6 +118,9 @@ export interface ColocatedPostgresArgs extends PostgresCommonArgs {
   readonly role?: string;
 }
 
+/** OVH Cloud Databases' plans for PostgreSQL and their node counts (a plan fixes the count: the API refuses another). */
+export const MANAGED_PLAN_NODES: Readonly<Record<string, number>> = { essential: 1, business: 2, enterprise: 3 };
+
 /** OVH Cloud Databases for PostgreSQL (phase 4). */
 export interface ManagedPostgresArgs extends PostgresCommonArgs {
   readonly variant: "managed";
@@ -175,6 +178,15 @@ export function validatePostgresClusterArgs(args: PostgresClusterArgs): void {
     case "managed":
       if (!args.managed) throw new ArgumentError("PostgresCluster", "managed", "is required for the managed variant");
       requirePositiveInteger("PostgresCluster", "managed.nodes", args.managed.nodes, 3);
+      if (MANAGED_PLAN_NODES[args.managed.plan] !== args.managed.nodes) {
+        const plan = Object.entries(MANAGED_PLAN_NODES).find(([, n]) => n === args.managed.nodes)?.[0];
+        throw new ArgumentError(
+          "PostgresCluster",
+          "managed.plan",
+          `'${args.managed.plan}' does not have ${args.managed.nodes} node(s)` +
+            (plan ? `: ${args.managed.nodes} node(s) is the '${plan}' plan` : ""),
+        );
+      }
       return;
     default: {
       const unreachable: never = args;

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { componentArgsDoc } from "./componentDocs";
 import { estimatePhase } from "./estimate";
+import { bundledPrices } from "../programs/prices";
 import { roadmaps, Range } from "../programs/roadmaps";
 
 const range = (r?: Range) =>
@@ -25,7 +26,7 @@ export function phaseTable(): string {
   for (const r of Object.values(roadmaps)) {
     for (const p of r.phases) {
       const envs = Object.keys(p.environments);
-      const est = estimatePhase(p, envs[0]);
+      const est = estimatePhase(p, envs[0], bundledPrices());
       const unit = p.targets.usersUnit === "users" ? "" : " condos";
       rows.push(
         `| ${r.title} | ${p.phase} | **${p.name}**: ${p.summary} | ${envs.join(", ")} | ${range(p.targets.users)}${unit} | ${range(p.targets.requestsPerSecond)} | ${p.targets.availability} % | ${p.targets.costAsWritten ?? `~${p.targets.monthlyCostEur} EUR`} | ${est.allEnvironmentsMonthlyEur} EUR |`,

@@ -1,10 +1,17 @@
 import { Phase, Topology } from "../programs/roadmaps";
+import { loadPrices, PriceSource, PriceTable, priceOf } from "../programs/prices";
 
 export interface CostItem {
   readonly item: string;
   readonly quantity: number;
+  /** The item's key in the price table. */
+  readonly price: string;
   readonly unitMonthlyEur: number;
   readonly monthlyEur: number;
+  /** Where the unit price came from, when, and what it is. */
+  readonly source: PriceSource;
+  readonly date: string;
+  readonly reference: string;
 }
 
 export interface Estimate {
@@ -20,28 +27,49 @@ export interface Estimate {
   readonly seedAsWritten?: string;
   /** (all environments - seed) / seed, in percent, rounded. */
   readonly deltaPercent: number;
+  /** The price table used: its file and date, and how many of this environment's figures came from each source. */
+  readonly prices: { readonly origin: string; readonly date: string; readonly bySource: Readonly<Partial<Record<PriceSource, number>>> };
   readonly note: string;
 }
 
-export function topologyItems(t: Topology): CostItem[] {
-  const items: CostItem[] = t.fleets.map((f) => ({
-    item: `${f.role} (${f.variant === "ovh-vps" ? "VPS" : "instance"} ${f.offer}: ${f.size.vcpu} vCPU, ${f.size.ramGb} GB)`,
-    quantity: f.count,
-    unitMonthlyEur: f.monthlyEur,
-    monthlyEur: f.count * f.monthlyEur,
-  }));
-  for (const c of t.extraCosts ?? []) items.push({ item: c.item, quantity: 1, unitMonthlyEur: c.monthlyEur, monthlyEur: c.monthlyEur });
-  return items;
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+export function topologyItems(t: Topology, table: PriceTable): CostItem[] {
+  const item = (label: string, key: string, quantity: number): CostItem => {
+    const p = priceOf(table, key);
+    return {
+      item: label,
+      quantity,
+      price: key,
+      unitMonthlyEur: p.monthlyEur,
+      monthlyEur: cents(quantity * p.monthlyEur),
+      source: p.source,
+      date: p.date,
+      reference: p.reference,
+    };
+  };
+  return [
+    ...t.fleets.map((f) =>
+      item(
+        `${f.role} (${f.variant === "ovh-vps" ? "VPS" : "instance"} ${f.offer}: ${f.size.vcpu} vCPU, ${f.size.ramGb} GB)`,
+        f.offer,
+        f.count,
+      ),
+    ),
+    ...(t.extraCosts ?? []).map((c) => item(c.item, c.price, c.quantity ?? 1)),
+  ];
 }
 
-const sum = (items: readonly CostItem[]) => items.reduce((a, i) => a + i.monthlyEur, 0);
+const sum = (items: readonly CostItem[]) => cents(items.reduce((a, i) => a + i.monthlyEur, 0));
 
-/** Offline monthly estimate of a phase environment from the roadmap data, compared with the seed's figure. */
-export function estimatePhase(phase: Phase, environment: string): Estimate {
-  const items = topologyItems(phase.environments[environment]);
-  const all = Object.values(phase.environments).reduce((a, t) => a + sum(topologyItems(t)), 0);
+/** Offline monthly estimate of a phase environment from the roadmap data and a price table, compared with the seed's figure. */
+export function estimatePhase(phase: Phase, environment: string, table: PriceTable = loadPrices()): Estimate {
+  const items = topologyItems(phase.environments[environment], table);
+  const all = sum(Object.values(phase.environments).flatMap((t) => topologyItems(t, table)));
   const seed = phase.targets.monthlyCostEur;
   const envCount = Object.keys(phase.environments).length;
+  const bySource: Partial<Record<PriceSource, number>> = {};
+  for (const i of items) bySource[i.source] = (bySource[i.source] ?? 0) + 1;
   return {
     currency: "EUR",
     environment,
@@ -51,9 +79,9 @@ export function estimatePhase(phase: Phase, environment: string): Estimate {
     seedMonthlyEur: seed,
     seedAsWritten: phase.targets.costAsWritten,
     deltaPercent: Math.round(((all - seed) / seed) * 100),
+    prices: { origin: table.origin ?? "", date: table.date, bySource },
     note:
-      envCount > 1
-        ? `list-price assumptions from the roadmap data; the seed's figure covers the ${envCount} environments together`
-        : "list-price assumptions from the roadmap data, EUR excl. VAT",
+      (envCount > 1 ? `the seed's figure covers the ${envCount} environments together; ` : "") +
+      "EUR excl. VAT; each item says where its price came from (catalog, hand, seed, stack)",
   };
 }

@@ -1,6 +1,7 @@
 /** The stack's settings as the CLI checks them before the engine runs (no Pulumi SDK: the CLI loads this at start-up). */
 import { DEFAULT_REGION } from "../lib/defaults";
 import { Topology } from "./roadmaps";
+import { invalidOverrides } from "./prices";
 
 export interface MigrationState {
   readonly roadmap: string;
@@ -169,5 +170,13 @@ export const configKeys: readonly ConfigKey[] = [
     requiredWhen: (t) => !!t.hsm,
     description: "OVH IAM identity URN allowed to use the HSM's mTLS credential",
     example: "urn:v1:eu:identity:account:xx1111-ovh",
+  },
+  {
+    key: "priceOverrides",
+    secret: false,
+    required: false,
+    description: "this stack's own prices over the price table (`probatio prices` lists the keys), EUR excl. VAT per month",
+    example: `'{"d2-8": 21.5}'`,
+    invalid: invalidOverrides,
   },
 ];

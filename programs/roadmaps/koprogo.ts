@@ -19,7 +19,6 @@ const phase1: Topology = {
       variant: "ovh-vps",
       offer: "vps-value-1-2-40",
       services: composeServices,
-      monthlyEur: 5,
     },
   ],
   postgres: {
@@ -43,7 +42,6 @@ const phase2: Topology = {
       variant: "ovh-vps",
       offer: "vps-essential-2-4-80",
       services: composeServices,
-      monthlyEur: 15,
     },
   ],
   postgres: { ...phase1.postgres!, sharedBuffers: "1GB" },
@@ -61,7 +59,6 @@ const phase3Dev: Topology = {
       variant: "public-cloud",
       offer: "b2-7",
       services: ["k3s-server"],
-      monthlyEur: 12,
     },
     {
       role: "k3s-agent",
@@ -70,7 +67,6 @@ const phase3Dev: Topology = {
       variant: "public-cloud",
       offer: "b2-15",
       services: ["k3s-agent"],
-      monthlyEur: 18,
     },
   ],
   k8s: { kind: "k3s", helmReleases: k3sHelm },
@@ -87,7 +83,6 @@ const phase3Staging: Topology = {
       variant: "public-cloud",
       offer: "b2-15",
       services: ["k3s-server"],
-      monthlyEur: 18,
     },
     {
       role: "k3s-agent",
@@ -96,7 +91,6 @@ const phase3Staging: Topology = {
       variant: "public-cloud",
       offer: "r2-30",
       services: ["k3s-agent"],
-      monthlyEur: 36,
     },
   ],
   k8s: { kind: "k3s", helmReleases: k3sHelm },
@@ -111,7 +105,6 @@ const phase4: Topology = {
       variant: "public-cloud",
       offer: "b2-30",
       services: ["k3s-server"],
-      monthlyEur: 40,
     },
     {
       role: "k3s-agent",
@@ -120,7 +113,6 @@ const phase4: Topology = {
       variant: "public-cloud",
       offer: "b2-30",
       services: ["k3s-agent"],
-      monthlyEur: 40,
     },
   ],
   network: { vpcCidr: "10.0.0.0/16", subnets: { nodes: "10.0.10.0/24" }, natGateway: true, zeroTrust: true },
@@ -133,8 +125,8 @@ const phase4: Topology = {
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
   backupBucket: true,
   extraCosts: [
-    { item: "Load Balancer OVH", monthlyEur: 20 },
-    { item: "Object Storage (backups)", monthlyEur: 10 },
+    { item: "Load Balancer OVH", price: "managed-load-balancer" },
+    { item: "Object Storage (backups)", price: "object-storage-backups-k3s" },
   ],
 };
 
@@ -143,6 +135,14 @@ export const koprogoRoadmap: Roadmap = {
   title: "KoproGo",
   seed: "001_d21dc57de914fcda.txt",
   region: DEFAULT_REGION,
+  capacity: {
+    per: "vCPU",
+    // Phase 1's load test: 287 req/s sustained on 1 vCPU (CPU 8 % average, 25 % peak: the figure is what was offered).
+    requestsPerSecond: { min: 287, max: 287 },
+    // Phase 1: 1,000-1,500 condominiums at 287 req/s.
+    usersPerRequestPerSecond: { min: 3.48, max: 5.23 },
+    source: "seed, phase 1 'Capacité (Validée par Tests de Charge)': 287 req/s on 1 vCPU for 1,000-1,500 condominiums",
+  },
   // "RAM > 85 % constant", "CPU load > 1.5 constant (1 vCPU)", "Disk > 80 %", "Query latency P99 > 1000ms".
   alerts: { cpuPercent: 90, memoryPercent: 85, diskPercent: 80, loadPerCpu: 1.5, latencySeconds: 1, latencyQuantile: 0.99, forMinutes: 15 },
   phases: [

@@ -1,5 +1,5 @@
 import { DEFAULT_REGION, DEFAULT_VRRP_ROUTER_ID } from "../../lib/defaults";
-import { cloud, fleet, VPS_12GB, VPS_2GB, VPS_4GB, VPS_8GB } from "./machines";
+import { cloud, D2_2, D2_4, D2_8, fleet, VPS_1, VPS_2 } from "./machines";
 import { gate } from "./gates";
 import { PostgresSpec, Roadmap, Topology } from "./types";
 
@@ -17,10 +17,10 @@ const EVERY_6H = "0 */6 * * *";
 
 const phase0Prod: Topology = {
   fleets: [
-    fleet("backend", 1, VPS_8GB, "vps-2025-model1", 9, ["backend"]),
-    fleet("api", 1, VPS_8GB, "vps-2025-model1", 9, ["api"]),
-    fleet("database", 1, VPS_8GB, "vps-2025-model1", 9, ["postgresql"]),
-    fleet("ci-runner", 1, VPS_4GB, "vps-2025-model0", 6, ["gitlab-runner"]),
+    fleet("backend", 1, VPS_1.size, VPS_1.offer, ["backend"]),
+    fleet("api", 1, VPS_1.size, VPS_1.offer, ["api"]),
+    fleet("database", 1, VPS_1.size, VPS_1.offer, ["postgresql"]),
+    fleet("ci-runner", 1, VPS_1.size, VPS_1.offer, ["gitlab-runner"]),
   ],
   postgres: {
     mode: "self-managed",
@@ -31,15 +31,15 @@ const phase0Prod: Topology = {
     backupCron: DAILY_03H,
     backupRetentionDays: 30,
   },
-  extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 }],
+  extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", price: "object-storage-backups-daily" }],
 };
 
 const phase1Prod: Topology = {
   ...phase0Prod,
   fleets: [
     ...phase0Prod.fleets,
-    fleet("cache", 1, VPS_2GB, "vps-2025-model0", 6, ["redis"]),
-    fleet("monitoring", 1, VPS_4GB, "vps-2025-model0", 6, ["prometheus", "grafana"]),
+    fleet("cache", 1, VPS_1.size, VPS_1.offer, ["redis"]),
+    fleet("monitoring", 1, VPS_1.size, VPS_1.offer, ["prometheus", "grafana"]),
   ],
   postgres: { ...phase0Prod.postgres!, maxConnections: 200, pgbouncer: { poolSize: 50, port: 6432 } },
   redis: { sentinel: false, maxmemoryPolicy: "allkeys-lru", role: "cache" },
@@ -47,8 +47,8 @@ const phase1Prod: Topology = {
   cdn: { provider: "cloudflare-free", cacheDays: 30 },
   monitoring: { prometheus: true, grafana: true, alertmanager: false },
   extraCosts: [
-    { item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 5 },
-    { item: "Cloudflare Free (CDN)", monthlyEur: 0 },
+    { item: "Object Storage (daily PostgreSQL backups)", price: "object-storage-backups-daily" },
+    { item: "Cloudflare Free (CDN)", price: "cloudflare-free" },
   ],
 };
 
@@ -59,14 +59,14 @@ const phase3Standbys: PostgresSpec["standbys"] = ["sync", "async"];
 const phase2Prod: Topology = {
   network: vpsPhaseNetwork,
   fleets: [
-    cloud("lb", 1, VPS_2GB, "d2-2", 6, ["haproxy"]),
-    cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
-    cloud("cache", 1, VPS_2GB, "d2-2", 6, ["redis"]),
-    cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
+    cloud("lb", 1, D2_2, "d2-2", ["haproxy"]),
+    cloud("backend", 3, D2_8, "d2-8", ["backend", "api"]),
+    cloud("cache", 1, D2_2, "d2-2", ["redis"]),
+    cloud("pgbouncer", 1, D2_2, "d2-2", ["pgbouncer"]),
     // The primary and one machine per standby.
-    cloud("database", 1 + phase2Standbys.length, VPS_8GB, "d2-8", 12, ["postgresql"]),
-    cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
-    cloud("monitoring", 1, VPS_4GB, "d2-4", 6, ["prometheus", "grafana"]),
+    cloud("database", 1 + phase2Standbys.length, D2_8, "d2-8", ["postgresql"]),
+    cloud("ci-runner", 1, D2_4, "d2-4", ["gitlab-runner"]),
+    cloud("monitoring", 1, D2_4, "d2-4", ["prometheus", "grafana"]),
   ],
   postgres: {
     mode: "self-managed",
@@ -84,21 +84,21 @@ const phase2Prod: Topology = {
   cdn: { provider: "cloudflare-free", cacheDays: 30 },
   monitoring: { prometheus: true, grafana: true, alertmanager: false },
   extraCosts: [
-    { item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 10 },
-    { item: "Failover IP", monthlyEur: 3 },
+    { item: "Object Storage (PostgreSQL backups every 6 h)", price: "object-storage-backups-6h" },
+    { item: "Failover IP", price: "failover-ip" },
   ],
 };
 
 const phase3Prod: Topology = {
   ...phase2Prod,
   fleets: [
-    cloud("lb", 2, VPS_2GB, "d2-2", 6, ["haproxy", "keepalived"]),
-    cloud("backend", 3, VPS_8GB, "d2-8", 9, ["backend", "api"]),
-    cloud("cache", 3, VPS_2GB, "d2-2", 6, ["redis", "redis-sentinel"]),
-    cloud("pgbouncer", 1, VPS_2GB, "d2-2", 6, ["pgbouncer"]),
-    cloud("database", 1 + phase3Standbys.length, VPS_8GB, "d2-8", 12, ["postgresql"]),
-    cloud("ci-runner", 1, VPS_4GB, "d2-4", 6, ["gitlab-runner"]),
-    cloud("monitoring", 1, VPS_8GB, "d2-8", 9, ["prometheus", "grafana", "alertmanager"]),
+    cloud("lb", 2, D2_2, "d2-2", ["haproxy", "keepalived"]),
+    cloud("backend", 3, D2_8, "d2-8", ["backend", "api"]),
+    cloud("cache", 3, D2_2, "d2-2", ["redis", "redis-sentinel"]),
+    cloud("pgbouncer", 1, D2_2, "d2-2", ["pgbouncer"]),
+    cloud("database", 1 + phase3Standbys.length, D2_8, "d2-8", ["postgresql"]),
+    cloud("ci-runner", 1, D2_4, "d2-4", ["gitlab-runner"]),
+    cloud("monitoring", 1, D2_8, "d2-8", ["prometheus", "grafana", "alertmanager"]),
   ],
   postgres: { ...phase2Prod.postgres!, standbys: phase3Standbys },
   redis: { sentinel: true, quorum: 2, maxmemoryPolicy: "allkeys-lru", role: "cache" },
@@ -106,10 +106,10 @@ const phase3Prod: Topology = {
   scaling: { min: 3, max: 10, scaleUpCpuPercent: 70, scaleUpForMinutes: 5, scaleDownCpuPercent: 30, scaleDownForMinutes: 10 },
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
   extraCosts: [
-    { item: "Object Storage (PostgreSQL backups every 6 h)", monthlyEur: 12 },
-    { item: "Failover IP (VRRP virtual IP)", monthlyEur: 3 },
-    { item: "Alerting channels (SMS, PagerDuty)", monthlyEur: 20 },
-    { item: "Backend headroom (autoscaling above 3 instances, average)", monthlyEur: 9 },
+    { item: "Object Storage (PostgreSQL backups every 6 h)", price: "object-storage-backups-6h-ha" },
+    { item: "Failover IP (VRRP virtual IP)", price: "failover-ip" },
+    { item: "Alerting channels (SMS, PagerDuty)", price: "alerting-channels" },
+    { item: "Backend headroom (autoscaling above 3 instances: one more backend on average)", price: "d2-8" },
   ],
 };
 
@@ -122,7 +122,6 @@ const phase4Prod: Topology = {
       variant: "public-cloud",
       offer: "b3-8",
       services: ["redis", "redis-sentinel"],
-      monthlyEur: 10,
     },
   ],
   network: {
@@ -147,7 +146,8 @@ const phase4Prod: Topology = {
     maxConnections: 400,
     backupCron: EVERY_6H,
     backupRetentionDays: 30,
-    managedPlan: "business",
+    // OVH Cloud Databases: "essential" has 1 node, "business" 2, "enterprise" 3 (the seed's "1 cluster (3 nodes)").
+    managedPlan: "enterprise",
     managedNodes: 3,
     managedFlavor: "db1-15",
   },
@@ -156,15 +156,15 @@ const phase4Prod: Topology = {
   monitoring: { prometheus: true, grafana: true, alertmanager: true },
   cdn: { provider: "cloudflare-business", cacheDays: 30 },
   extraCosts: [
-    { item: "K8s Managed nodes (3 at the floor; ~30-50 EUR each)", monthlyEur: 150 },
-    { item: "PostgreSQL Managed (1 cluster, 3 nodes)", monthlyEur: 80 },
-    { item: "HSM / OVHcloud KMS", monthlyEur: 50 },
-    { item: "Load Balancer OVH (managed)", monthlyEur: 20 },
-    { item: "NAT Gateway (2, HA)", monthlyEur: 20 },
-    { item: "VPC + network", monthlyEur: 10 },
-    { item: "Monitoring/Logs", monthlyEur: 20 },
-    { item: "WORM storage (~500 GB)", monthlyEur: 15 },
-    { item: "Cloudflare Business", monthlyEur: 200 },
+    { item: "K8s Managed nodes (3 at the floor; ~30-50 EUR each)", price: "k8s-managed-nodes-floor" },
+    { item: "PostgreSQL Managed (1 cluster, 3 nodes)", price: "postgresql-managed-3-nodes" },
+    { item: "HSM / OVHcloud KMS", price: "hsm-kms" },
+    { item: "Load Balancer OVH (managed)", price: "managed-load-balancer" },
+    { item: "NAT Gateway (2, HA)", price: "nat-gateway-ha" },
+    { item: "VPC + network", price: "vpc-network" },
+    { item: "Monitoring/Logs", price: "monitoring-logs" },
+    { item: "WORM storage (~500 GB)", price: "worm-storage-500gb" },
+    { item: "Cloudflare Business", price: "cloudflare-business" },
   ],
 };
 
@@ -173,6 +173,15 @@ export const probatioRoadmap: Roadmap = {
   title: "ProbatioVault",
   seed: "000_f588d39bd41b9f66.txt",
   region: DEFAULT_REGION,
+  capacity: {
+    per: "application machine",
+    // Phase 0: "~800-1200 req/s" on its two application VPS (backend, api), one Node.js process each.
+    requestsPerSecond: { min: 400, max: 600 },
+    pm2Factor: 2,
+    // Phase 0: 500-1000 simultaneous users for 800-1200 req/s.
+    usersPerRequestPerSecond: { min: 0.625, max: 0.833 },
+    source: "seed, phase 0 'Capacités' (800-1200 req/s, 500-1000 users, on 2 application VPS) and phase 1 'PM2: x2 capacité Backend/API'",
+  },
   // "CPU/RAM > 80 % en permanence", "latence > 1s" (Quand passer Phase 1); disk is not in the seed: 80 %.
   alerts: { cpuPercent: 80, memoryPercent: 80, diskPercent: 80, latencySeconds: 1, latencyQuantile: 0.95, forMinutes: 15 },
   phases: [
@@ -184,14 +193,14 @@ export const probatioRoadmap: Roadmap = {
       environments: {
         prod: phase0Prod,
         dev: {
-          fleets: [fleet("allinone", 1, VPS_12GB, "vps-2025-model2", 16, ["backend", "api", "postgresql", "sonarqube", "gitlab-runner"])],
+          fleets: [fleet("allinone", 1, VPS_2.size, VPS_2.offer, ["backend", "api", "postgresql", "sonarqube", "gitlab-runner"])],
           postgres: { ...phase0Prod.postgres!, primaryRole: "allinone" },
-          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 1 }],
+          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", price: "object-storage-backups-small" }],
         },
         test: {
-          fleets: [fleet("allinone", 1, VPS_4GB, "vps-2025-model0", 6, ["backend", "api", "postgresql"])],
+          fleets: [fleet("allinone", 1, VPS_1.size, VPS_1.offer, ["backend", "api", "postgresql"])],
           postgres: { ...phase0Prod.postgres!, primaryRole: "allinone" },
-          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", monthlyEur: 1 }],
+          extraCosts: [{ item: "Object Storage (daily PostgreSQL backups)", price: "object-storage-backups-small" }],
         },
       },
       targets: {

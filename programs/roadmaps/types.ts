@@ -25,12 +25,10 @@ export interface FleetSpec {
   readonly count: number;
   readonly size: MachineSize;
   readonly variant: MachineVariant;
-  /** OVH VPS plan code (ovh-vps) or Public Cloud flavour name (public-cloud). */
+  /** OVH VPS plan code (ovh-vps) or Public Cloud flavour name (public-cloud); also its key in the price table. */
   readonly offer: string;
   /** What runs on these machines (rendered into their cloud-init). */
   readonly services: readonly string[];
-  /** List price assumption per machine per month, EUR excl. VAT. */
-  readonly monthlyEur: number;
 }
 
 export interface PostgresSpec {
@@ -133,6 +131,14 @@ export interface CdnSpec {
   readonly cacheDays: number;
 }
 
+/** A billed item that is not a machine of a fleet (programs/prices: one price, with its source, per key). */
+export interface ExtraCost {
+  readonly item: string;
+  readonly price: string;
+  /** Default 1. */
+  readonly quantity?: number;
+}
+
 /** What one environment (one stack) of a phase deploys. */
 export interface Topology {
   readonly fleets: readonly FleetSpec[];
@@ -151,8 +157,8 @@ export interface Topology {
   readonly compose?: { readonly services: readonly string[]; readonly backendMemoryLimit?: string; readonly traefikMetrics: boolean };
   /** A protected Object Storage bucket for backups (KoproGo phase 4). */
   readonly backupBucket?: boolean;
-  /** Items billed outside machines (managed services, storage, CDN), EUR/month. */
-  readonly extraCosts?: readonly { readonly item: string; readonly monthlyEur: number }[];
+  /** Items billed outside machines (managed services, storage, CDN): `price` is the item's key in the price table. */
+  readonly extraCosts?: readonly ExtraCost[];
 }
 
 export interface Targets {
@@ -208,8 +214,24 @@ export interface Phase {
 /** Alert thresholds taken from the seed's "when to move on" signals (the availability comes from each phase). */
 export type AlertSpec = Omit<AlertThresholds, "availabilityPercent">;
 
+/**
+ * The seed's own measured or stated throughput of one unit of application capacity, from which every phase's
+ * capacity is computed (offline/capacity.ts) and compared with the phase's targets.
+ */
+export interface CapacityBasis {
+  /** What one unit is: an application machine (one Node.js process each without PM2), or a vCPU of one. */
+  readonly per: "application machine" | "vCPU";
+  readonly requestsPerSecond: Range;
+  /** PM2's cluster mode multiplies a machine's throughput (ProbatioVault phase 1: "x2 capacité Backend/API"). */
+  readonly pm2Factor?: number;
+  /** Users (or condominiums) served per request a second, from the same measurement. */
+  readonly usersPerRequestPerSecond: Range;
+  readonly source: string;
+}
+
 export interface Roadmap {
   readonly id: RoadmapId;
+  readonly capacity: CapacityBasis;
   readonly alerts: AlertSpec;
   readonly title: string;
   readonly seed: string;

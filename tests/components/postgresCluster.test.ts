@@ -81,7 +81,7 @@ describe("PostgresCluster", () => {
           version: 16,
           allowedCidrs: ["10.0.10.0/24"],
           pgbouncer: { poolSize: 50, port: 6432 },
-          managed: { plan: "business", flavor: "db1-15", nodes: 3, networkId: "net", subnetId: "db-subnet" },
+          managed: { plan: "enterprise", flavor: "db1-15", nodes: 3, networkId: "net", subnetId: "db-subnet" },
         }),
     );
     const db = byType(run, "ovh:CloudProject/database:Database")[0];
@@ -89,7 +89,7 @@ describe("PostgresCluster", () => {
     expect(db.inputs).toMatchObject({
       engine: "postgresql",
       version: "16",
-      plan: "business",
+      plan: "enterprise",
       flavor: "db1-15",
       deletionProtection: true,
       ipRestrictions: [{ ip: "10.0.10.0/24", description: "backend subnet" }],
@@ -118,6 +118,10 @@ describe("PostgresCluster", () => {
       "argument 'machines.fixedIps' must give each of the 2 nodes its private address",
     ],
     [{ variant: "managed" }, "argument 'managed' is required for the managed variant"],
+    [
+      { variant: "managed", managed: { plan: "business", flavor: "db1-15", nodes: 3 } },
+      "argument 'managed.plan' 'business' does not have 3 node(s): 3 node(s) is the 'enterprise' plan",
+    ],
   ])("validation refuses %j", (bad, message) => {
     expect(() =>
       validatePostgresClusterArgs({ ...pgBase, variant: "self-managed", machines: { offer: "d2-8" }, ...(bad as object) } as never),

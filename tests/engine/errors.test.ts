@@ -43,6 +43,24 @@ describe("clear refusals before the engine changes anything (STUB cloud provider
     expect(rows.filter((r) => r.key === "alertSmtpRelay" || r.key === "lbMaxConnections").map((r) => r.value)).toEqual([null, null]);
   });
 
+  test("a stack's own prices: `config set priceOverrides` refuses an unknown item, and `estimate --stack` uses the override, saying so", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    const bad = await runCli(sb, ["config", "set", "--stack", "prod", "priceOverrides", '{"d9-99": 3}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'d9-99' is not a priced item (known: vps-2025-model1,");
+    expect((await runCli(sb, ["config", "set", "--stack", "prod", "priceOverrides", '{"d2-8": 21.5}'])).code).toBe(0);
+    const r = await runCli(sb, ["estimate", "--phase", "2", "--stack", "prod", "--json"]);
+    expect(r.code).toBe(0);
+    const items = JSON.parse(r.stdout).cost.items as { price: string; unitMonthlyEur: number; source: string; reference: string }[];
+    const d28 = items.filter((i) => i.price === "d2-8");
+    expect(d28.map((i) => [i.unitMonthlyEur, i.source])).toEqual([
+      [21.5, "stack"],
+      [21.5, "stack"],
+    ]);
+    expect(d28[0].reference).toBe("stack 'prod' priceOverrides (was 12 EUR, hand)");
+  });
+
   test("unknown phase and unknown roadmap: usage errors (exit 2) without a stack trace", async () => {
     const sb = makeSandbox();
     const p = await runCli(sb, ["up", "--phase", "9", "--stack", "prod", "--yes"]);

@@ -11,7 +11,7 @@ describe("ProbatioVault phase 0 under mocks", () => {
     const plan0 = (name: string) =>
       (named(p, name).inputs.plans as { planCode: string; configurations: { label: string; value: string }[] }[])[0];
     expect(plan0("backend-1").planCode).toBe("vps-2025-model1");
-    expect(plan0("ci-runner-1").planCode).toBe("vps-2025-model0");
+    expect(plan0("ci-runner-1").planCode).toBe("vps-2025-model1"); // VPS-1: the smallest 2025 plan (8 GB)
     expect(plan0("backend-1").configurations).toEqual([
       { label: "vps_datacenter", value: "GRA" },
       { label: "vps_os", value: "Debian 12" },
@@ -75,8 +75,16 @@ describe("ProbatioVault phase 0 under mocks", () => {
   test("the estimate compares the itemised cost with the seed's ~70 EUR for the three environments", async () => {
     const p = await plan("probatio", 0, "prod");
     expect(p.estimate.seedMonthlyEur).toBe(70);
-    expect(p.estimate.monthlyEur).toBe(38);
-    expect(p.estimate.allEnvironmentsMonthlyEur).toBe(62);
+    // prod: 4 x VPS-1 (4.20) + backups 5; dev VPS-2 (6.75) + 1; test VPS-1 (4.20) + 1.
+    expect(p.estimate.monthlyEur).toBe(21.8);
+    expect(p.estimate.allEnvironmentsMonthlyEur).toBe(34.75);
+    expect(p.estimate.items.map((i) => [i.price, i.source])).toEqual([
+      ["vps-2025-model1", "hand"],
+      ["vps-2025-model1", "hand"],
+      ["vps-2025-model1", "hand"],
+      ["vps-2025-model1", "hand"],
+      ["object-storage-backups-daily", "hand"],
+    ]);
     expect(p.policy).toEqual({});
   });
 });
