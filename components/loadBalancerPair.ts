@@ -116,21 +116,28 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
     const statsAddress = nodes === 2 ? undefined : "127.0.0.1";
     let ports: pulumi.Output<string>[] | undefined;
     let vipAddress: pulumi.Output<string> | undefined;
-    if (nodes === 2) {
-      const net = args.network!;
-      // The VIP is a port nobody owns; each node's port may claim its address (allowed address pair).
-      const vip = new openstack.networking.Port(
-        `${name}-vip`,
-        {
-          name: `${args.stack}-lb-vip`,
-          networkId: net.networkId,
-          fixedIps: [{ subnetId: net.subnetId, ipAddress: args.virtualIp! }],
-          region,
-          adminStateUp: true,
-        },
-        { parent: this },
-      );
-      ports = args.nodeIps!.map(
+    // On a private network the nodes sit on ports of their own and clients reach a floating IP: on the VIP's port
+    // for a pair, on the lone node's port otherwise. The entry address is the same floating IP from one node to two,
+    // and the first node's port and machine stay as they are (only its port learns it may claim the VIP): the move
+    // from one node to two (ProbatioVault 2-to-3) rebuilds nothing and leaves DNS alone.
+    if (args.network && args.nodeIps) {
+      const net = args.network;
+      const vip =
+        nodes === 2
+          ? // The VIP is a port nobody owns; each node's port may claim its address (allowed address pair).
+            new openstack.networking.Port(
+              `${name}-vip`,
+              {
+                name: `${args.stack}-lb-vip`,
+                networkId: net.networkId,
+                fixedIps: [{ subnetId: net.subnetId, ipAddress: args.virtualIp! }],
+                region,
+                adminStateUp: true,
+              },
+              { parent: this },
+            )
+          : undefined;
+      ports = args.nodeIps.slice(0, nodes).map(
         (ip, i) =>
           new openstack.networking.Port(
             `${name}-port-${i + 1}`,
@@ -138,7 +145,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
               name: `${machineName(args.stack, role, i)}-private`,
               networkId: net.networkId,
               fixedIps: [{ subnetId: net.subnetId, ipAddress: ip }],
-              allowedAddressPairs: [{ ipAddress: args.virtualIp! }],
+              allowedAddressPairs: vip ? [{ ipAddress: args.virtualIp! }] : undefined,
               securityGroupIds: m.securityGroups ? [...m.securityGroups] : undefined,
               region,
             },
@@ -150,9 +157,10 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
         { pool: "Ext-Net", region, description: `${args.stack} load balancer VIP` },
         { parent: this },
       );
+      // Named for the VIP since phase 3 (a rename would move existing stacks); a lone node's port holds it before.
       new openstack.networking.FloatingIpAssociate(
         `${name}-fip-vip`,
-        { floatingIp: fip.address, portId: vip.id, region },
+        { floatingIp: fip.address, portId: vip ? vip.id : ports[0], region },
         { parent: this },
       );
       vipAddress = fip.address;
@@ -167,13 +175,13 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
         offer: m.offer,
         region,
         ports,
-        publicNetwork: nodes === 1,
+        publicNetwork: !ports,
         sshPublicKey: m.sshPublicKey,
         sshJump: m.sshJump,
-        networkId: nodes === 1 ? args.network?.networkId : undefined,
+        networkId: ports ? undefined : args.network?.networkId,
         // A pair's nodes sit on their ports, whose addresses are these: delivery and Prometheus reach them there.
         fixedIps: args.network && args.nodeIps ? args.nodeIps.slice(0, nodes) : undefined,
-        securityGroups: nodes === 1 ? m.securityGroups : undefined,
+        securityGroups: ports ? undefined : m.securityGroups,
         userData: Array.from({ length: nodes }, (_, i) =>
           pulumi.all([backendAddresses, args.vrrp?.authPass ?? ""]).apply(([addrs, authPass]) =>
             bundleToCloudInit(

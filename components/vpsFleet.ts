@@ -187,18 +187,17 @@ export class VpsFleet extends pulumi.ComponentResource {
       }
     } else {
       const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
-      const group =
-        args.count > 1
-          ? new openstack.compute.ServerGroup(
-              `${name}-anti-affinity`,
-              {
-                name: `${args.stack}-${args.role}`,
-                policies: ["anti-affinity"],
-                region,
-              },
-              { parent: this },
-            )
-          : undefined;
+      // Even a fleet of one has its anti-affinity group: a machine's scheduler hints cannot change without rebuilding
+      // it (ForceNew), so the first machine must already be a member when a later phase adds the second.
+      const group = new openstack.compute.ServerGroup(
+        `${name}-anti-affinity`,
+        {
+          name: `${args.stack}-${args.role}`,
+          policies: ["anti-affinity"],
+          region,
+        },
+        { parent: this },
+      );
       const publicNetwork = args.publicNetwork ?? !(args.networkId || args.ports);
       for (let i = 0; i < args.count; i++) {
         const instanceName = machineName(args.stack, args.role, i);
@@ -219,11 +218,12 @@ export class VpsFleet extends pulumi.ComponentResource {
             networks,
             securityGroups: args.securityGroups ? [...args.securityGroups] : undefined,
             userData: userData?.[i],
-            schedulerHints: group ? [{ group: group.id }] : undefined,
+            schedulerHints: [{ group: group.id }],
           },
           // The user data is the instance's first boot only: a later change is delivered in place (MachineConfig), never
-          // by rebuilding the machine (the real provider replaces an instance whose user data changes).
-          { parent: this, ignoreChanges: ["userData"] },
+          // by rebuilding the machine (the real provider replaces an instance whose user data changes). Scheduler hints
+          // likewise (ForceNew): a machine created before its fleet had a group keeps running outside it.
+          { parent: this, ignoreChanges: ["userData", "schedulerHints"] },
         );
         this.names.push(instanceName);
         const address = args.fixedIps ? pulumi.output(args.fixedIps[i]) : instance.accessIpV4;

@@ -8,7 +8,7 @@ import { join } from "path";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { environmentFor, Phase } from "../../programs/roadmaps";
 import { configKeys, MigrationState } from "../../programs/stackConfig";
-import { runEngine } from "./operation";
+import { refuseUnsafeChanges } from "./guard";
 
 /** What the stack's last successful update recorded: its roadmap and phase (from the outputs). */
 export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; phase: number } | undefined> {
@@ -83,36 +83,21 @@ export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: s
 /**
  * Runs the engine's preview of the update and refuses (exit 6, nothing changed) when it would delete or replace
  * anything: a new rendered configuration rebuilds machines (an instance's boot data cannot change in place), and
- * that must be a decision, not a surprise. A stack with nothing deployed yet skips the preview.
+ * that must be a decision, not a surprise (`allowDeletions`). Protected data stores and machines holding data are
+ * refused either way (guard.ts). A stack with nothing deployed yet skips the preview.
  */
-export async function refuseDeletions(stack: Stack, expected?: (name: string, type: string) => boolean): Promise<void> {
+export async function refuseDeletions(
+  stack: Stack,
+  expected?: (name: string, type: string) => boolean,
+  allowDeletions = false,
+): Promise<void> {
   const state = await stack.exportStack();
   if ((state.deployment?.resources ?? []).length <= 1) return;
-  const found = new Map<string, { name: string; type: string; op: string; keys: string[] }>();
-  await runEngine(stack.name, (signal) =>
-    stack.preview({
-      color: "never",
-      signal,
-      onEvent: (e) => {
-        const m = e.resourcePreEvent?.metadata;
-        if (!m || !["replace", "delete", "delete-replaced"].includes(m.op)) return;
-        if (m.op === "delete" && expected?.(m.urn.split("::").pop() ?? "", m.type)) return;
-        const prev = found.get(m.urn);
-        found.set(m.urn, {
-          name: m.urn.split("::").pop() ?? m.urn,
-          type: m.type,
-          op: prev?.op === "replace" ? "replace" : m.op === "delete-replaced" ? "replace" : m.op,
-          keys: m.diffs ?? m.keys ?? prev?.keys ?? [],
-        });
-      },
-    }),
-  );
-  if (found.size === 0) return;
-  const list = [...found.values()].map((r) => `${r.op} ${r.name} (${r.type}${r.keys.length ? `; ${r.keys.join(", ")} changed` : ""})`);
-  throw new ProbatioError(
-    `up would delete or replace ${found.size} resource(s) of stack '${stack.name}': ${list.join("; ")}. Nothing was changed`,
-    "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores are never deleted or replaced either way",
-    ExitCode.refused,
+  await refuseUnsafeChanges(
+    stack,
+    `up of stack '${stack.name}'`,
+    (c) => allowDeletions || (c.op === "delete" && !!expected?.(c.name, c.type)),
+    "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores and machines holding data are never deleted or rebuilt either way",
   );
 }
 

@@ -58,13 +58,11 @@ export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
   const restore = snapshotStackFile(stack);
   await setPhaseConfig(stack, phase, opts.environment);
-  if (!opts.allowDeletions) {
-    try {
-      await refuseDeletions(stack, opts.expectedDeletion);
-    } catch (err) {
-      restore();
-      throw err;
-    }
+  try {
+    await refuseDeletions(stack, opts.expectedDeletion, opts.allowDeletions);
+  } catch (err) {
+    restore();
+    throw err;
   }
   const replace = await machineConfigUrns(stack, (opts as { replaceConfig?: string[] }).replaceConfig ?? []);
   const printer = new ProgressPrinter(!!opts.json || !!opts.quiet);

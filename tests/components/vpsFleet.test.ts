@@ -30,12 +30,16 @@ describe("VpsFleet", () => {
     expect(instances.every((i) => i.parent === "backend")).toBe(true);
   });
 
-  test("a single instance gets no server group", async () => {
+  test("a single instance is already in its group (a later phase's second machine joins it without rebuilding the first)", async () => {
     const run = await runUnderMocks(() => ({ f: new VpsFleet("lb", { ...base, role: "lb", count: 1 }).names }), {
       project: "p",
       stack: "prod",
     });
-    expect(run.resources.filter((r) => r.type === "openstack:compute/serverGroup:ServerGroup")).toHaveLength(0);
+    expect(run.resources.filter((r) => r.type === "openstack:compute/serverGroup:ServerGroup").map((r) => r.inputs.name)).toEqual([
+      "prod-lb",
+    ]);
+    const instance = run.resources.find((r) => r.type === "openstack:compute/instance:Instance")!;
+    expect(instance.inputs.schedulerHints).toEqual([{ group: "lb-anti-affinity-id" }]);
   });
 
   test("ovh-vps: classic VPS orders with a display name per machine", async () => {

@@ -1,0 +1,3 @@
+module probatio.local/tools/stub-schemas
+
+go 1.25
