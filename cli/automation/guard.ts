@@ -42,25 +42,45 @@ export async function plannedChanges(stack: Stack): Promise<PlannedChange[]> {
     (state.deployment?.resources ?? []).filter((r: { protect?: boolean }) => r.protect).map((r: { urn: string }) => r.urn),
   );
   const found = new Map<string, PlannedChange>();
+  // The engine's preview itself stops at a protected resource it would have to replace or delete: what it names is
+  // refused like what the events show.
+  const refusedByEngine = (err: unknown) => {
+    const urns = [...String(err).matchAll(/unable to (replace|delete) resource "(urn:[^"]+)"/g)];
+    if (urns.length === 0) throw err;
+    for (const [, op, urn] of urns) {
+      const type = urn.split("::")[2]?.split("$").pop() ?? "";
+      found.set(urn, {
+        urn,
+        name: urn.split("::").pop() ?? urn,
+        type,
+        op: op as "replace" | "delete",
+        keys: found.get(urn)?.keys ?? [],
+        protect: true,
+        dataBearing: isDataBearing(urn, type),
+      });
+    }
+  };
   await runEngine(stack.name, (signal) =>
-    stack.preview({
-      color: "never",
-      signal,
-      onEvent: (e) => {
-        const m = e.resourcePreEvent?.metadata;
-        if (!m || !["replace", "create-replacement", "delete-replaced", "delete"].includes(m.op)) return;
-        const op = m.op === "delete" && found.get(m.urn)?.op !== "replace" ? "delete" : "replace";
-        found.set(m.urn, {
-          urn: m.urn,
-          name: m.urn.split("::").pop() ?? m.urn,
-          type: m.type,
-          op,
-          keys: m.diffs ?? m.keys ?? found.get(m.urn)?.keys ?? [],
-          protect: protectedUrns.has(m.urn) || !!m.old?.protect,
-          dataBearing: isDataBearing(m.urn, m.type),
-        });
-      },
-    }),
+    stack
+      .preview({
+        color: "never",
+        signal,
+        onEvent: (e) => {
+          const m = e.resourcePreEvent?.metadata;
+          if (!m || !["replace", "create-replacement", "delete-replaced", "delete"].includes(m.op)) return;
+          const op = m.op === "delete" && found.get(m.urn)?.op !== "replace" ? "delete" : "replace";
+          found.set(m.urn, {
+            urn: m.urn,
+            name: m.urn.split("::").pop() ?? m.urn,
+            type: m.type,
+            op,
+            keys: m.diffs ?? m.keys ?? found.get(m.urn)?.keys ?? [],
+            protect: protectedUrns.has(m.urn) || !!m.old?.protect,
+            dataBearing: isDataBearing(m.urn, m.type),
+          });
+        },
+      })
+      .catch(refusedByEngine),
   );
   return [...found.values()].filter((c) => !isMachineConfig(c.type));
 }
@@ -68,19 +88,23 @@ export async function plannedChanges(stack: Stack): Promise<PlannedChange[]> {
 const describe = (c: PlannedChange) =>
   `${c.op} ${c.name} (${c.type}${c.keys.length ? `; ${c.keys.join(", ")} changed` : ""}${c.protect ? "; protected" : c.dataBearing ? "; holds data" : ""})`;
 
+export interface GuardRules {
+  /** Replacements and deletions the update is meant to make (anything else is refused). */
+  readonly allowed: (c: PlannedChange) => boolean;
+  /** Protected resources the caller releases from the stack before the update (they stay in the cloud). */
+  readonly released?: (c: PlannedChange) => boolean;
+  /** What to do about an unexpected change. */
+  readonly hint: string;
+}
+
 /**
  * Refuses (exit 6) an update whose preview replaces or deletes a protected resource, rebuilds a machine holding
- * data, or makes any other replacement or deletion `allowed` does not accept. `what` names the update.
+ * data, or makes any other replacement or deletion the rules do not allow. `what` names the update.
  */
-export async function refuseUnsafeChanges(
-  stack: Stack,
-  what: string,
-  allowed: (c: PlannedChange) => boolean,
-  hint: string,
-): Promise<PlannedChange[]> {
-  const changes = await plannedChanges(stack);
+export async function refuseUnsafeChanges(stack: Stack, what: string, rules: GuardRules): Promise<PlannedChange[]> {
+  const changes = (await plannedChanges(stack)).filter((c) => !rules.released?.(c));
   const never = changes.filter((c) => c.protect || (c.dataBearing && c.op === "replace"));
-  const unexpected = changes.filter((c) => !never.includes(c) && !allowed(c));
+  const unexpected = changes.filter((c) => !never.includes(c) && !rules.allowed(c));
   if (never.length > 0) {
     throw new ProbatioError(
       `${what} would ${never.map(describe).join("; ")}. Nothing was changed`,
@@ -89,7 +113,7 @@ export async function refuseUnsafeChanges(
     );
   }
   if (unexpected.length > 0) {
-    throw new ProbatioError(`${what} would ${unexpected.map(describe).join("; ")}. Nothing was changed`, hint, ExitCode.refused);
+    throw new ProbatioError(`${what} would ${unexpected.map(describe).join("; ")}. Nothing was changed`, rules.hint, ExitCode.refused);
   }
   return changes;
 }

@@ -93,12 +93,10 @@ export async function refuseDeletions(
 ): Promise<void> {
   const state = await stack.exportStack();
   if ((state.deployment?.resources ?? []).length <= 1) return;
-  await refuseUnsafeChanges(
-    stack,
-    `up of stack '${stack.name}'`,
-    (c) => allowDeletions || (c.op === "delete" && !!expected?.(c.name, c.type)),
-    "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores and machines holding data are never deleted or rebuilt either way",
-  );
+  await refuseUnsafeChanges(stack, `up of stack '${stack.name}'`, {
+    allowed: (c) => allowDeletions || (c.op === "delete" && !!expected?.(c.name, c.type)),
+    hint: "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores and machines holding data are never deleted or rebuilt either way",
+  });
 }
 
 /** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */

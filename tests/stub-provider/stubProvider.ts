@@ -83,6 +83,15 @@ const forceNewInputs: Record<string, readonly string[]> = {
   "ovh:Vps/vps:Vps": ["plans", "ovhSubsidiary"],
 };
 
+/**
+ * Tests only: more inputs that replace a resource ("TYPE=input,input;TYPE=input"), to make a step of a migration
+ * want a replacement the real cloud would not ask for (the guards must refuse it before anything changes).
+ */
+for (const entry of (process.env.PROBATIO_STUB_FORCE_NEW ?? "").split(";").filter(Boolean)) {
+  const [type, inputs] = entry.split("=");
+  forceNewInputs[type] = [...(forceNewInputs[type] ?? []), ...inputs.split(",")];
+}
+
 const stub: provider.Provider = {
   version: process.env.PROBATIO_STUB_VERSION ?? "0.0.0-stub",
   async check(_urn, _olds, news) {

@@ -3,7 +3,8 @@ import type { Stack } from "../../automation/workspace";
 import { ExitCode, ProbatioError } from "../../../lib/errors";
 import type { MigrationState } from "../../../programs/stackConfig";
 import { ProgressPrinter, runEngine } from "../../automation/operation";
-import { setMigration } from "../../automation/stackState";
+import { setMigration, snapshotStackFile } from "../../automation/stackState";
+import { GuardRules, refuseUnsafeChanges } from "../../automation/guard";
 import type { MigrationPlan, MigrationStep, StepKind } from "../plans";
 import * as traffic from "../traffic";
 
@@ -41,6 +42,31 @@ export function shiftOptions(ctx: RunContext): traffic.ShiftOptions {
     maxErrorRate: ctx.traffic.maxErrorRate,
     log: (l) => ctx.log(`    ${l}`),
   };
+}
+
+/**
+ * An engine update of a migration step, after the engine's preview of it passed the guard (guard.ts): no protected
+ * resource replaced or deleted, no machine holding data rebuilt, no replacement or deletion `rules` do not allow.
+ * On a refusal the stack's settings file is put back as it was before `prepare` changed it: nothing changed.
+ */
+export async function guardedUp(
+  ctx: RunContext,
+  what: string,
+  rules: GuardRules,
+  prepare: () => Promise<void> = async () => undefined,
+  /** Runs once the preview passed, before the update (e.g. releasing the resources `rules.released` names). */
+  passed: () => Promise<void> = async () => undefined,
+): Promise<Record<string, number>> {
+  const restore = snapshotStackFile(ctx.stack);
+  await prepare();
+  try {
+    await refuseUnsafeChanges(ctx.stack, `the migration's '${what}'`, rules);
+  } catch (err) {
+    restore();
+    throw err;
+  }
+  await passed();
+  return engineUp(ctx, what);
 }
 
 export async function engineUp(ctx: RunContext, what: string): Promise<Record<string, number>> {

@@ -2,7 +2,7 @@
 import { ExitCode, ProbatioError } from "../../../lib/errors";
 import { releaseFromState, setMigration } from "../../automation/stackState";
 import * as traffic from "../traffic";
-import { engineUp, isTargetUrn, StepRunner } from "./context";
+import { guardedUp, isTargetUrn, StepRunner } from "./context";
 
 export const decommission: StepRunner = {
   kind: "decommission",
@@ -23,19 +23,41 @@ export const decommission: StepRunner = {
       );
       ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
     }
-    // Protected data stores of the source stay in the cloud: dropped from the stack, listed for the operator.
-    const kept = await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn));
-    for (const k of kept)
-      ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
-    // First the source goes (the target keeps its place), then the target takes the root under its aliases.
-    await setMigration(stack, { ...state, stage: "decommissioning" });
-    const changes = await engineUp(ctx, "decommission the source");
+    // First the source goes (the target keeps its place), then the target takes the root under its aliases. The
+    // preview may delete the source's resources only; its protected data stores are released from the stack
+    // (left in the cloud, listed for the operator) once the preview passed.
+    const source = (c: { urn: string }) => !isTargetUrn(c.urn);
+    const kept: Awaited<ReturnType<typeof releaseFromState>> = [];
+    const changes = await guardedUp(
+      ctx,
+      "decommission the source",
+      {
+        allowed: (c) => c.op === "delete" && source(c),
+        released: (c) => c.protect && source(c),
+        hint: "decommissioning deletes the source's resources only; the stack is unchanged (--resume after fixing, or restore the state backup)",
+      },
+      () => setMigration(stack, { ...state, stage: "decommissioning" }),
+      async () => {
+        kept.push(...(await releaseFromState(stack, (r) => !!r.protect && !isTargetUrn(r.urn))));
+        for (const k of kept)
+          ctx.log(`    kept in the cloud (protected, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
+      },
+    );
     const generation = Number(cfg["probatio:generation"]?.value ?? "1") + 1;
-    await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
     const next = { ...state, completed: [...state.completed, step.name] };
-    await setMigration(stack, undefined);
-    const settle = await engineUp(ctx, "the target becomes the stack's phase");
-    // The only deletion allowed here is the empty NextPhase wrapper the target leaves.
+    // The target takes the root under its aliases: the only deletion is the empty NextPhase wrapper it leaves.
+    const settle = await guardedUp(
+      ctx,
+      "the target becomes the stack's phase",
+      {
+        allowed: (c) => c.op === "delete" && c.type === "probatio:migration:NextPhase",
+        hint: "the target's resources must keep their place under their aliases; restore the state backup and report this",
+      },
+      async () => {
+        await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
+        await setMigration(stack, undefined);
+      },
+    );
     if (settle.create || (settle.delete ?? 0) > 1 || settle.replace) {
       throw new ProbatioError(
         `moving the target to the root changed resources (${JSON.stringify(settle)})`,

@@ -1,8 +1,7 @@
 /** Builds the target: in place (the stack's phase changes) or beside the source (transitional stage). */
-import { ExitCode, ProbatioError } from "../../../lib/errors";
 import type { MigrationState } from "../../../programs/stackConfig";
 import { releaseFromState, setMigration } from "../../automation/stackState";
-import { engineUp, isTargetUrn, StepRunner } from "./context";
+import { guardedUp, isTargetUrn, StepRunner } from "./context";
 
 export const provision: StepRunner = {
   kind: "provision",
@@ -13,15 +12,19 @@ export const provision: StepRunner = {
       stage: plan.strategy === "in-place" ? "in-place" : "transitional",
       completed: [...state.completed, step.name],
     };
-    if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
-    await setMigration(stack, next);
-    const changes = await engineUp(ctx, "provision the target");
-    if (changes.delete)
-      throw new ProbatioError(
-        "provisioning deleted resources, which it must never do",
-        "restore the state backup and report this",
-        ExitCode.failure,
-      );
+    // Provisioning only creates and updates: the engine's preview must show no replacement and no deletion.
+    const changes = await guardedUp(
+      ctx,
+      "provision the target",
+      {
+        allowed: () => false,
+        hint: `provisioning phase ${plan.to} must only add and update; the stack is unchanged, still in phase ${plan.from} (--rollback drops the migration)`,
+      },
+      async () => {
+        if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
+        await setMigration(stack, next);
+      },
+    );
     return { state: next, detail: changes };
   },
   // Side by side, the target's protected data stores stay in the cloud (released from the stack); the source stays.
@@ -32,9 +35,11 @@ export const provision: StepRunner = {
       for (const k of kept)
         ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()}`);
     }
-    await stack.setConfig("probatio:phase", { value: String(plan.from) });
-    await setMigration(stack, undefined);
-    await engineUp(ctx, "roll back the provisioning");
+    // Rolling back deletes what the provisioning created; it still never replaces data or protected stores.
+    await guardedUp(ctx, "roll back the provisioning", { allowed: () => true, hint: "" }, async () => {
+      await stack.setConfig("probatio:phase", { value: String(plan.from) });
+      await setMigration(stack, undefined);
+    });
     return true;
   },
 };
