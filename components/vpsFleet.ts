@@ -175,9 +175,9 @@ export class VpsFleet extends pulumi.ComponentResource {
               },
             ],
           },
-          // The order's key is the first way in only: a new key is delivered in the configuration, never by
-          // reinstalling the VPS.
-          { parent: this, ignoreChanges: ["publicSshKey"] },
+          // The order's key and plan are the order's: a new key is delivered in place, and a bigger plan is OVH's
+          // upgrade of the running VPS (a resize move), never a new order (a new VPS, without the data).
+          { parent: this, ignoreChanges: ["publicSshKey", "plans"] },
         );
         this.names.push(displayName);
         this.addresses.push(vps.serviceName);

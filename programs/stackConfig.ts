@@ -7,6 +7,8 @@ export interface MigrationState {
   readonly roadmap: string;
   readonly from: number;
   readonly to: number;
+  /** The plan's strategy when the move offers several (`migrate --strategy`); --resume keeps it. */
+  readonly strategy?: string;
   /** "in-place" migrations build the target only; "transitional" holds source and target. */
   readonly stage: "in-place" | "transitional" | "decommissioning";
   /** Names of the completed steps, in order. */

@@ -22,6 +22,8 @@ export function register(program: Command): void {
     .option("--observe <seconds>", "shift-reads: how long each stage is watched before the next", "120")
     .option("--max-error-rate <fraction>", "shift-reads: a stage fails above this share of 5xx responses from the target", "0.01")
     .option("--skip-dns-check", "decommission even if the stack's domain does not resolve to the target yet")
+    .option("--strategy <name>", "a move's other strategy (KoproGo 1-to-2: resize, the default, or side-by-side)")
+    .option("--resized", "a resize move: confirms the VPS was resized in OVH's manager")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print one JSON object")
     .action(lazy(() => migrateCommand));
@@ -35,6 +37,8 @@ export interface MigrateOptions extends CommonOptions {
   observe?: string;
   maxErrorRate?: string;
   skipDnsCheck?: boolean;
+  strategy?: string;
+  resized?: boolean;
 }
 
 /** The traffic settings of `migrate`, checked before anything runs. */
@@ -100,7 +104,7 @@ async function enginePreview(plan: import("../migrations/plans").MigrationPlan, 
 /** `probatio migrate A-to-B`: plan, dry-run, run, resume, roll back. */
 export async function migrateCommand(spec: string, opts: MigrateOptions): Promise<void> {
   const { migrationPlan } = await import("../migrations/plans");
-  const plan = migrationPlan(opts.roadmap ?? "probatio", spec);
+  let plan = migrationPlan(opts.roadmap ?? "probatio", spec, opts.strategy);
   if (opts.resume && opts.rollback) throw new ProbatioError("--resume and --rollback exclude each other", undefined, ExitCode.usage);
   const traffic = trafficSettings(opts);
 
@@ -141,6 +145,8 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
         roadmap: plan.roadmap,
         stack: opts.stack,
         strategy: plan.strategy,
+        resize: plan.resize,
+        alternatives: plan.alternatives,
         traffic: plan.traffic,
         seedSays: plan.seedSays,
         dryRun: true,
@@ -172,6 +178,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
           ui.info(`       ${k === "added" ? chalk.green("+") : k === "removed" ? chalk.red("-") : chalk.yellow("~")} ${x}`);
     });
     ui.info(`  cost: ${a.estimate.monthlyEur} -> ${b.estimate.monthlyEur} EUR/month`);
+    if (plan.alternatives?.length) ui.info(`  other strategies: ${plan.alternatives.join(", ")} (--strategy)`);
     return;
   }
 
@@ -181,7 +188,17 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
   const log = (line: string) => {
     if (!opts.json) ui.info(line);
   };
-  const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck };
+  // A migration in progress keeps the strategy it started with.
+  if (current?.strategy && current.from === plan.from && current.to === plan.to) {
+    if (opts.strategy && opts.strategy !== current.strategy)
+      throw new ProbatioError(
+        `the migration in progress uses the '${current.strategy}' strategy`,
+        "resume or roll it back as it is",
+        ExitCode.refused,
+      );
+    plan = migrationPlan(plan.roadmap, spec, current.strategy);
+  }
+  const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck, resized: !!opts.resized };
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
     throw new ProbatioError(

@@ -5,7 +5,7 @@
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { gateWording, getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
 
-export type StepKind = "preflight" | "backup" | "provision" | "data" | "verify" | "traffic" | "cutover" | "decommission";
+export type StepKind = "preflight" | "backup" | "resize" | "provision" | "data" | "verify" | "traffic" | "cutover" | "decommission";
 
 export interface MigrationStep {
   readonly name: string;
@@ -31,6 +31,11 @@ export interface MigrationPlan {
    * "none" (in place: the same entry point).
    */
   readonly traffic: "haproxy-stages" | "dns" | "none";
+  /** A classic VPS resized in place by OVH (the operator's action in OVH's manager): which machine, to which plan. */
+  readonly resize?: { readonly machine: string; readonly toOffer: string; readonly toSize: string };
+  /** The other strategies this move offers (`--strategy`), and why the default is the default. */
+  readonly alternatives?: readonly string[];
+  readonly why?: string;
   readonly steps: readonly MigrationStep[];
 }
 
@@ -126,8 +131,19 @@ function inPlace(what: string): MigrationStep[] {
   ];
 }
 
+/** The resize of a classic VPS: OVH's upgrade of the running machine, done by the operator (no API credentials here). */
+function resizeStep(machine: string, toOffer: string, toSize: string): MigrationStep {
+  return {
+    name: "resize-vps",
+    kind: "resize",
+    engine: false,
+    undoable: true,
+    description: `resize ${machine} to ${toOffer} (${toSize}) in OVH's manager (VPS > Upgrade; a reboot, the disk and address kept), then confirm with --resume --resized; OVH cannot downgrade a VPS: a rollback keeps the bigger VPS and puts the previous configuration back`,
+  };
+}
+
 interface Definition {
-  readonly strategy: MigrationPlan["strategy"];
+  readonly strategy: MigrationPlan["strategy"] | "resize";
   readonly seedSays: string;
   /** What the target adds (shown in the provisioning step). */
   readonly what: string;
@@ -154,9 +170,16 @@ const definitions: Record<string, Definition> = {
     seedSays: "14 weeks; progressive DNS switch (canary), < 1 hour of downtime",
     what: "the VPC, managed Kubernetes, managed PostgreSQL, HSM, WORM storage",
   },
+  // The seed's option 1 is the default: the same machine, address and disk (no data moves, DNS stays), a reboot
+  // of downtime; a new VPS beside it (option 2) moves the data by logical replication instead of a dump.
   "koprogo:1-2": {
+    strategy: "resize",
+    seedSays: "option 1: resize the VPS (OVH Manager: upgrade); option 2: pg_dump/restore to a new VPS",
+    what: "PostgreSQL's shared_buffers=1GB, the backend's 500M limit and Traefik's metrics, delivered to the resized VPS",
+  },
+  "koprogo:1-2:side-by-side": {
     strategy: "side-by-side",
-    seedSays: "resize or pg_dump/restore to a new VPS",
+    seedSays: "option 2: a new VPS with a dump of the database",
     what: "the bigger VPS with the tuned PostgreSQL",
   },
   "koprogo:2-3": {
@@ -177,8 +200,8 @@ function haproxyFronted(roadmap: RoadmapId, phase: number): boolean {
   return envs.length > 0 && envs.every((t) => t.loadBalancer?.kind === "haproxy");
 }
 
-/** Parses "A-to-B" and returns the plan, refusing illegal requests with a message that says why. */
-export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
+/** Parses "A-to-B" and returns the plan (its default strategy, or `strategy`), refusing illegal requests with a message that says why. */
+export function migrationPlan(roadmap: string, spec: string, strategy?: string): MigrationPlan {
   const r = getRoadmap(roadmap);
   const m = /^(\d+)-to-(\d+)$/.exec(spec);
   if (!m) throw new ProbatioError(`'${spec}' is not a migration: write it FROM-to-TO, e.g. 0-to-1`, undefined, ExitCode.usage);
@@ -200,18 +223,53 @@ export function migrationPlan(roadmap: string, spec: string): MigrationPlan {
       ExitCode.refused,
     );
   }
-  const d = definitions[`${r.id}:${from}-${to}`];
-  if (!d) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);
+  const key = `${r.id}:${from}-${to}`;
+  const base = definitions[key];
+  if (!base) throw new ProbatioError(`no migration plan for ${r.id} ${spec}`, undefined, ExitCode.usage);
+  const alternatives = Object.keys(definitions)
+    .filter((k) => k.startsWith(`${key}:`))
+    .map((k) => k.slice(key.length + 1));
+  const d = strategy === undefined || strategy === base.strategy ? base : definitions[`${key}:${strategy}`];
+  if (!d) {
+    throw new ProbatioError(
+      `${r.id} ${spec} has no '${strategy}' strategy`,
+      `its strategies: ${[base.strategy, ...alternatives].join(", ")}`,
+      ExitCode.usage,
+    );
+  }
   const gates = gateWording(getPhase(r.id, from).gatesToNext);
-  const traffic = d.strategy === "in-place" ? "none" : haproxyFronted(r.id, from) ? "haproxy-stages" : "dns";
-  const body = d.strategy === "in-place" ? inPlace(d.what) : sideBySide(d.what, traffic === "haproxy-stages");
-  return { roadmap: r.id, from, to, strategy: d.strategy, seedSays: d.seedSays, traffic, steps: [preflight(gates), backup, ...body] };
+  const inPlaceMove = d.strategy !== "side-by-side";
+  const traffic = inPlaceMove ? "none" : haproxyFronted(r.id, from) ? "haproxy-stages" : "dns";
+  const resize = d.strategy === "resize" ? resizeOf(r.id, from, to) : undefined;
+  const body = inPlaceMove ? inPlace(d.what) : sideBySide(d.what, traffic === "haproxy-stages");
+  return {
+    roadmap: r.id,
+    from,
+    to,
+    strategy: inPlaceMove ? "in-place" : "side-by-side",
+    seedSays: d.seedSays,
+    traffic,
+    resize,
+    alternatives: d === base ? alternatives : [base.strategy === "resize" ? "resize" : base.strategy],
+    steps: [preflight(gates), backup, ...(resize ? [resizeStep(resize.machine, resize.toOffer, resize.toSize)] : []), ...body],
+  };
+}
+
+/** The one classic VPS a resize move grows: the source's machine of the role both phases run, and the target's plan. */
+function resizeOf(roadmap: RoadmapId, from: number, to: number): NonNullable<MigrationPlan["resize"]> {
+  const a = Object.values(getPhase(roadmap, from).environments)[0].fleets;
+  const b = Object.values(getPhase(roadmap, to).environments)[0].fleets;
+  const grown = b.find((f) => f.variant === "ovh-vps" && a.some((x) => x.role === f.role && x.offer !== f.offer));
+  if (!grown || grown.count !== 1)
+    throw new ProbatioError(`${roadmap} ${from}-to-${to}: no single VPS to resize`, undefined, ExitCode.failure);
+  const s = grown.size;
+  return { machine: `${grown.role}-1`, toOffer: grown.offer, toSize: `${s.vcpu} vCPU, ${s.ramGb} GB, ${s.diskGb} GB` };
 }
 
 export function allMigrationPlans(): MigrationPlan[] {
   return Object.keys(definitions).map((k) => {
-    const [roadmap, pair] = k.split(":");
+    const [roadmap, pair, strategy] = k.split(":");
     const [from, to] = pair.split("-");
-    return migrationPlan(roadmap, `${from}-to-${to}`);
+    return migrationPlan(roadmap, `${from}-to-${to}`, strategy);
   });
 }

@@ -22,6 +22,7 @@ export async function runMigration(ctx: RunContext, resume?: MigrationState): Pr
     roadmap: plan.roadmap,
     from: plan.from,
     to: plan.to,
+    strategy: plan.resize ? "resize" : plan.alternatives?.length ? plan.strategy : undefined,
     stage: "in-place",
     completed: [],
     startedAt: new Date().toISOString(),

@@ -17,6 +17,8 @@ export interface RunContext {
   readonly traffic: { readonly stages: readonly number[]; readonly observeMs: number; readonly maxErrorRate: number };
   /** The operator checked DNS themselves: decommission without resolving the stack's domain. */
   readonly skipDnsCheck?: boolean;
+  /** The operator confirms the VPS was resized (a resize move's manual step). */
+  readonly resized?: boolean;
 }
 
 /**

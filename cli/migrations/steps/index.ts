@@ -6,6 +6,7 @@ import { decommission } from "./decommission";
 import { preflight } from "./preflight";
 import { provision } from "./provision";
 import { replicateData } from "./replicateData";
+import { resize } from "./resize";
 import { shiftReads } from "./shiftReads";
 import { stateBackup } from "./stateBackup";
 import { verify } from "./verify";
@@ -13,6 +14,7 @@ import { verify } from "./verify";
 export const stepRunners: Readonly<Record<StepKind, StepRunner>> = {
   preflight,
   backup: stateBackup,
+  resize,
   provision,
   data: replicateData,
   verify,

@@ -21,17 +21,37 @@ describe("migration plans: how traffic moves", () => {
   });
 
   test("sources without probatio's HAProxy switch by DNS; in-place migrations keep their entry point", () => {
-    const byPair = Object.fromEntries(allMigrationPlans().map((p) => [`${p.roadmap}:${p.from}-to-${p.to}`, p.traffic]));
+    const byPair = Object.fromEntries(
+      allMigrationPlans().map((p) => [`${p.roadmap}:${p.from}-to-${p.to}:${p.resize ? "resize" : p.strategy}`, p.traffic]),
+    );
     expect(byPair).toEqual({
-      "probatio:0-to-1": "none",
-      "probatio:1-to-2": "dns",
-      "probatio:2-to-3": "none",
-      "probatio:3-to-4": "haproxy-stages",
-      "koprogo:1-to-2": "dns",
-      "koprogo:2-to-3": "dns",
-      "koprogo:3-to-4": "dns",
+      "probatio:0-to-1:in-place": "none",
+      "probatio:1-to-2:side-by-side": "dns",
+      "probatio:2-to-3:in-place": "none",
+      "probatio:3-to-4:side-by-side": "haproxy-stages",
+      "koprogo:1-to-2:resize": "none",
+      "koprogo:1-to-2:side-by-side": "dns",
+      "koprogo:2-to-3:side-by-side": "dns",
+      "koprogo:3-to-4:side-by-side": "dns",
     });
     expect(migrationPlan("probatio", "1-to-2").steps.map((s) => s.name)).not.toContain("shift-reads");
+  });
+});
+
+describe("KoproGo 1-to-2: the seed's two options", () => {
+  test("resize (the default): the VPS grown by OVH in place, then its configuration delivered; side by side on request", () => {
+    const p = migrationPlan("koprogo", "1-to-2");
+    expect(p).toMatchObject({
+      strategy: "in-place",
+      resize: { machine: "app-1", toOffer: "vps-essential-2-4-80", toSize: "2 vCPU, 4 GB, 80 GB" },
+    });
+    expect(p.alternatives).toEqual(["side-by-side"]);
+    expect(p.steps.map((s) => s.name)).toEqual(["preflight", "state-backup", "resize-vps", "provision-target", "verify-target"]);
+    const side = migrationPlan("koprogo", "1-to-2", "side-by-side");
+    expect(side.strategy).toBe("side-by-side");
+    expect(side.alternatives).toEqual(["resize"]);
+    expect(side.steps.map((s) => s.name)).toContain("replicate-data");
+    expect(() => migrationPlan("koprogo", "1-to-2", "teleport")).toThrow("koprogo 1-to-2 has no 'teleport' strategy");
   });
 });
 
