@@ -24,7 +24,9 @@ export const COMPOSE_FILE = "/opt/koprogo/docker-compose.yml";
 export const COMPOSE_PROJECT = "koprogo";
 
 export function renderComposeFile(s: ComposeSettings): string {
-  const pgArgs = ["postgres", "-c", `max_connections=${s.postgres.maxConnections}`];
+  // Logical replication from the first boot (a later change needs a restart): a migration moves the data with it.
+  const pgArgs = ["postgres", "-c", `max_connections=${s.postgres.maxConnections}`, "-c", "wal_level=logical"];
+  pgArgs.push("-c", "max_wal_senders=10", "-c", "max_replication_slots=10");
   if (s.postgres.sharedBuffers) pgArgs.push("-c", `shared_buffers=${s.postgres.sharedBuffers}`);
   const traefikArgs = [
     "--providers.docker=true",
@@ -75,6 +77,8 @@ export function renderComposeFile(s: ComposeSettings): string {
         environment: { POSTGRES_USER: "koprogo", POSTGRES_DB: "koprogo_db", POSTGRES_PASSWORD_FILE: "/run/secrets/db_password" },
         secrets: ["db_password"],
         volumes: ["pgdata:/var/lib/postgresql/data"],
+        // The VPS's loopback only: the operator (and a migration's data step) reaches it through an SSH tunnel.
+        ports: ["127.0.0.1:5432:5432"],
         healthcheck: { test: ["CMD-SHELL", "pg_isready -U koprogo -d koprogo_db"], interval: "5s", timeout: "3s", retries: 10 },
       },
       backend,

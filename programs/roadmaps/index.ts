@@ -26,7 +26,10 @@ export function getPhase(roadmapId: string, phase: number | string): Phase {
   return found;
 }
 
-/** The environment a stack deploys: `explicit` if given, else the stack name if the phase has it, else the phase's first. */
+/**
+ * The environment a stack deploys: `explicit` if given, else the stack name if the phase has it, else the phase's
+ * production environment (its first, unless the phase says otherwise).
+ */
 export function environmentFor(phase: Phase, stack: string, explicit?: string): { name: string; topology: Topology } {
   const names = Object.keys(phase.environments);
   if (explicit !== undefined) {
@@ -39,6 +42,6 @@ export function environmentFor(phase: Phase, stack: string, explicit?: string): 
     }
     return { name: explicit, topology: phase.environments[explicit] };
   }
-  const name = names.includes(stack) ? stack : names[0];
+  const name = names.includes(stack) ? stack : (phase.productionEnvironment ?? names[0]);
   return { name, topology: phase.environments[name] };
 }

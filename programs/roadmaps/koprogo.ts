@@ -197,6 +197,8 @@ export const koprogoRoadmap: Roadmap = {
       summary:
         "K3s on Public Cloud instances (dev: 1 server + 1 agent; staging: 1 + 2) with Helm releases for PostgreSQL HA (Patroni), DragonflyDB and Prometheus + Grafana.",
       environments: { dev: phase3Dev, staging: phase3Staging },
+      // The seed's move to phase 4 is "staging -> prod": in phase 3, production runs on staging (1 server + 2 agents).
+      productionEnvironment: "staging",
       targets: {
         users: { min: 500, max: 2000 },
         usersUnit: "condominiums",
@@ -213,6 +215,7 @@ export const koprogoRoadmap: Roadmap = {
       notes: [
         "Availability: overview 99.95 % target, comparison table SLA 99.5 %; probatio records the target (99.95 %) and the plan shows both.",
         "Cost: 30 EUR is the dev environment; staging is ~90 EUR.",
+        "A stack named after no environment (prod, the stack migrations move) deploys staging: the seed's phase 4 move is 'Réplication DB staging → prod'.",
       ],
     },
     {

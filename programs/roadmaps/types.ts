@@ -204,6 +204,11 @@ export interface Phase {
   readonly summary: string;
   /** Environments (stack kinds) of this phase; the first is the default. */
   readonly environments: Readonly<Record<string, Topology>>;
+  /**
+   * The environment a stack not named after one (`prod`, the stack a migration moves) deploys, when the phase has
+   * no `prod`: where production runs in that phase. Default: the first environment.
+   */
+  readonly productionEnvironment?: string;
   readonly targets: Targets;
   /** When to move on to the next phase (ProbatioVault "Quand passer", KoproGo "Quand upgrader"), typed (gates.ts). */
   readonly gatesToNext: readonly Gate[];

@@ -156,7 +156,20 @@ describe("KoproGo against the seed", () => {
 
   test("phase 2: 2 vCPU / 4 GB / 80 GB, shared_buffers=1GB, backend memory 500M, Traefik metrics; ~15 EUR", async () => {
     const compose = parse((await files("koprogo", 2, "app"))["/opt/koprogo/docker-compose.yml"]);
-    expect(compose.services.postgres.command).toEqual(["postgres", "-c", "max_connections=100", "-c", "shared_buffers=1GB"]);
+    expect(compose.services.postgres.command).toEqual([
+      "postgres",
+      "-c",
+      "max_connections=100",
+      "-c",
+      "wal_level=logical",
+      "-c",
+      "max_wal_senders=10",
+      "-c",
+      "max_replication_slots=10",
+      "-c",
+      "shared_buffers=1GB",
+    ]);
+    expect(compose.services.postgres.ports).toEqual(["127.0.0.1:5432:5432"]);
     expect(compose.services.backend.mem_limit).toBe("500M");
     expect(compose.services.traefik.command).toContain("--metrics.prometheus=true");
     expect((await plan("koprogo", 2)).estimate.monthlyEur).toBe(15);

@@ -6,6 +6,7 @@
  *
  * Regenerate deliberately with `npm run snapshot` and commit the diff with the change that caused it.
  */
+import { environmentFor } from "../../programs/roadmaps";
 import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { planSettings } from "../../offline/plan";
@@ -27,7 +28,8 @@ export function snapshotCases(): SnapshotCase[] {
     r.phases.flatMap((p) => {
       const envs = Object.keys(p.environments);
       const cases = envs.map((environment) => ({ roadmap: r.id, phase: p.phase, environment, stack: environment }));
-      return envs.includes("prod") ? cases : [...cases, { roadmap: r.id, phase: p.phase, environment: envs[0], stack: "prod" }];
+      const production = environmentFor(p, "prod").name;
+      return envs.includes("prod") ? cases : [...cases, { roadmap: r.id, phase: p.phase, environment: production, stack: "prod" }];
     }),
   );
 }
