@@ -45,9 +45,13 @@ export async function plannedChanges(stack: Stack): Promise<PlannedChange[]> {
   // The engine's preview itself stops at a protected resource it would have to replace or delete: what it names is
   // refused like what the events show.
   const refusedByEngine = (err: unknown) => {
-    const urns = [...String(err).matchAll(/unable to (replace|delete) resource "(urn:[^"]+)"/g)];
+    const text = String(err);
+    const urns = [
+      ...[...text.matchAll(/unable to (replace|delete) resource "(urn:[^"]+)"/g)].map((m) => [m[1], m[2]]),
+      ...[...text.matchAll(/resource "?(urn:[^"\s]+)"? cannot be deleted\s+because it is protected/g)].map((m) => ["delete", m[1]]),
+    ];
     if (urns.length === 0) throw err;
-    for (const [, op, urn] of urns) {
+    for (const [op, urn] of urns) {
       const type = urn.split("::")[2]?.split("$").pop() ?? "";
       found.set(urn, {
         urn,
