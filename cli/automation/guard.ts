@@ -22,8 +22,8 @@ export interface PlannedChange {
 const MACHINE_TYPES = new Set(["openstack:compute/instance:Instance", "ovh:Vps/vps:Vps"]);
 /** Components whose machines hold a data store. */
 const DATA_COMPONENTS = ["probatio:database:PostgresCluster", "probatio:cache:RedisSentinel", "probatio:k8s:K8sPlatform"];
-/** Fleets whose machines hold data themselves: the all-in-ones' PostgreSQL, KoproGo's Compose volume, K3s's etcd. */
-const DATA_ROLES = /^(allinone|app|k3s-server|k3s-agent)-\d+$/;
+/** Fleets whose machines hold data themselves: the all-in-ones' PostgreSQL, KoproGo's Compose volume. */
+const DATA_ROLES = /^(allinone|app)-\d+$/;
 
 /** Whether a resource is a machine whose disk holds data (a rebuild would lose what is not replicated elsewhere). */
 export function isDataBearing(urn: string, type: string): boolean {

@@ -88,15 +88,23 @@ describe("probatio 1-to-2: the data step between booted primaries, with the role
     natEgress = plan.natEgress;
     operatorAddress = plan.source.gateway;
     source = plan.source.machines.find((m) => m.role === "database")!;
-    const targetDb = plan.target.machines.find((m) => m.role === "database")!;
-    target = { ...targetDb, name: "next-database-1" };
+    // Phase 2's PostgreSQL runs under Patroni: its primary bootstraps once etcd's three members are up, so the target's
+    // data tier boots whole (the two database machines and the pgBouncer machine, etcd's three members). Their names repeat the
+    // source's: the harness calls them next-*.
+    const tier = plan.target.machines
+      // etcd's cluster version (and its v3 API, which Patroni needs) waits for every member of a new cluster.
+      .filter((m) => /^prod-(database|pgbouncer)-/.test(m.name))
+      .map((m) => ({ ...m, name: m.name.replace(/^prod-/, "next-") }));
+    target = tier.find((m) => m.name === "next-database-1")!;
+    const members = tier.filter((m) => m !== target);
+    const machines = [source, target, ...members];
     const standins = buildStandins();
-    net = await BootNetwork.create("probatio1to2", plan.source.gateway, plan.source.prefixLength, [source, target], standins);
+    net = await BootNetwork.create("probatio1to2", plan.source.gateway, plan.source.prefixLength, machines, standins);
     await net.addSubnet(plan.target.gateway, plan.target.prefixLength, natEgress);
     // The buckets `up` created for each phase's backups, as their pgBackRest configurations name them.
     for (const m of [source, target]) await net.createBucket(m.userData.match(/repo1-s3-bucket=(\S+)/)![1]);
-    await net.boot([source, target]);
-    for (const m of [source, target]) {
+    await net.boot(machines);
+    for (const m of machines) {
       const r = await net.cloudInit(m.name);
       log(`${m.name} (${m.address}): cloud-init ${r.status.split("\n")[0]} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
       if (r.errors.length > 0 || !/status: done/.test(r.status)) throw new Error(`${m.name}: ${r.status}\n${r.errors.join("\n")}`);

@@ -108,6 +108,9 @@ const stub: provider.Provider = {
     return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
   },
   async create(urn, inputs) {
+    // Tests only: the cloud refuses to create a resource whose name contains PROBATIO_STUB_FAIL_CREATE (as a quota would).
+    const failOn = process.env.PROBATIO_STUB_FAIL_CREATE;
+    if (failOn && nameOf(urn).includes(failOn)) throw new Error(`STUB cloud error: quota exceeded creating ${nameOf(urn)}`);
     const id = `${typeOf(urn).split(":").pop()!.toLowerCase()}-${createHash("sha256").update(urn).digest("hex").slice(0, 12)}`;
     // A marker while the "cloud" works, so tests can interrupt an update in the middle of a create.
     const marker = join(cloud!, `.creating-${id}`);

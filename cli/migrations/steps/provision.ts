@@ -1,17 +1,17 @@
 /** Builds the target: in place (the stack's phase changes) or beside the source (transitional stage). */
 import type { MigrationState } from "../../../programs/stackConfig";
 import { releaseFromState, setMigration } from "../../automation/stackState";
-import { guardedUp, isTargetUrn, StepRunner } from "./context";
+import { checkpoint, guardedUp, isTargetUrn, StepRunner } from "./context";
 
 export const provision: StepRunner = {
   kind: "provision",
+  // A provisioning the cloud failed half-way has created part of the target: --rollback removes it too.
+  undoUnfinished: true,
   async run(ctx, step, state) {
     const { stack, plan } = ctx;
-    const next: MigrationState = {
-      ...state,
-      stage: plan.strategy === "in-place" ? "in-place" : "transitional",
-      completed: [...state.completed, step.name],
-    };
+    // The program builds the target from the stage; the step is recorded as done only once the update succeeded
+    // (a cloud error half-way must leave a checkpoint that says the provisioning did not finish).
+    const building: MigrationState = { ...state, stage: plan.strategy === "in-place" ? "in-place" : "transitional" };
     // Provisioning only creates and updates: the engine's preview must show no replacement and no deletion.
     const changes = await guardedUp(
       ctx,
@@ -22,10 +22,10 @@ export const provision: StepRunner = {
       },
       async () => {
         if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
-        await setMigration(stack, next);
+        await setMigration(stack, building);
       },
     );
-    return { state: next, detail: changes };
+    return { state: await checkpoint(ctx, building, step.name), detail: changes };
   },
   // Side by side, the target's protected data stores stay in the cloud (released from the stack); the source stays.
   async undo(ctx) {
