@@ -17,6 +17,8 @@ export interface Tier {
   readonly source: string;
   /** How the tier fails over (undefined: it does not). */
   readonly failover?: keyof typeof FAILOVER_SECONDS;
+  /** A managed service: redundant inside, so not a single point of failure of ours even as one tier. */
+  readonly managed?: boolean;
 }
 
 export interface TierResult extends Tier {
@@ -79,27 +81,22 @@ export function requestPath(t: Topology): Tier[] {
     source: node(f).source,
     failover: f.count > needed ? failover : undefined,
   });
+  // A managed service: one tier to us, redundant inside (its SLA says how available).
+  const service = (name: string, figure: keyof typeof AVAILABILITY, nodes = 1, failover?: Tier["failover"]): Tier => ({
+    name,
+    nodes,
+    needed: 1,
+    nodePercent: AVAILABILITY[figure].percent,
+    source: AVAILABILITY[figure].source,
+    failover,
+    managed: true,
+  });
   const lb = t.loadBalancer;
-  if (lb?.kind === "managed")
-    tiers.push({
-      name: "managed load balancer",
-      nodes: 1,
-      needed: 1,
-      nodePercent: AVAILABILITY["managed-lb"].percent,
-      source: AVAILABILITY["managed-lb"].source,
-      failover: undefined,
-    });
+  if (lb?.kind === "managed") tiers.push(service("managed load balancer", "managed-lb"));
   if (lb?.kind === "haproxy") tiers.push(machines(`HAProxy (${lb.role})`, fleet(lb.role)!, 1, "vrrp"));
   if (t.k8s?.kind === "ovh-mks") {
     const min = t.k8s.autoscale?.minNodes ?? 3;
-    tiers.push({
-      name: "Kubernetes nodes (MKS)",
-      nodes: min,
-      needed: 1,
-      nodePercent: AVAILABILITY["ovh-mks-node"].percent,
-      source: AVAILABILITY["ovh-mks-node"].source,
-      failover: "k3s",
-    });
+    tiers.push(service("Kubernetes nodes (MKS)", "ovh-mks-node", min, "k3s"));
   } else if (t.k8s?.kind === "k3s") {
     const servers = fleet("k3s-server")!;
     tiers.push(machines("K3s servers (API, etcd)", servers, servers.count >= 3 ? Math.floor(servers.count / 2) + 1 : servers.count, "k3s"));
@@ -112,15 +109,7 @@ export function requestPath(t: Topology): Tier[] {
   if (redis) tiers.push(machines(`Redis (${redis.role})`, redis, 1, t.redis!.sentinel ? "sentinel" : undefined));
   const pg = t.postgres;
   if (pg?.mode === "managed") {
-    const f = AVAILABILITY["managed-postgresql-enterprise"];
-    tiers.push({
-      name: "PostgreSQL (managed, 3 nodes)",
-      nodes: 1,
-      needed: 1,
-      nodePercent: f.percent,
-      source: f.source,
-      failover: undefined,
-    });
+    tiers.push(service("PostgreSQL (managed, 3 nodes)", "managed-postgresql-enterprise"));
   } else if (pg?.mode === "self-managed") {
     const pooler = fleet("pgbouncer");
     if (pooler) tiers.push(machines("pgBouncer (and etcd's third member)", pooler, 1));
@@ -136,22 +125,8 @@ export function requestPath(t: Topology): Tier[] {
         ),
       );
   }
-  if (t.hsm)
-    tiers.push({
-      name: "HSM (OVHcloud KMS)",
-      nodes: 1,
-      needed: 1,
-      nodePercent: AVAILABILITY.okms.percent,
-      source: AVAILABILITY.okms.source,
-    });
-  if (t.worm)
-    tiers.push({
-      name: "WORM archive (Object Storage)",
-      nodes: 1,
-      needed: 1,
-      nodePercent: AVAILABILITY["object-storage"].percent,
-      source: AVAILABILITY["object-storage"].source,
-    });
+  if (t.hsm) tiers.push(service("HSM (OVHcloud KMS)", "okms"));
+  if (t.worm) tiers.push(service("WORM archive (Object Storage)", "object-storage"));
   return tiers;
 }
 
@@ -160,8 +135,7 @@ export function availabilityOf(phase: Phase, environment: string): Availability 
   const tiers = requestPath(phase.environments[environment]).map((t) => ({
     ...t,
     percent: tierAvailability(t) * 100,
-    // A managed service is one tier to us but redundant inside (its SLA says so): not a point of failure of ours.
-    spof: t.nodes === t.needed && !/managed|MKS|KMS|Object Storage/.test(t.name),
+    spof: t.nodes === t.needed && !t.managed,
   }));
   const a = tiers.reduce((p, t) => p * (t.percent / 100), 1);
   return {
