@@ -14,6 +14,12 @@ export const MAX_ANTI_AFFINITY_NODES = 5;
 export class K8sPlatform extends pulumi.ComponentResource {
   public readonly kubeconfig?: pulumi.Output<string>;
   public readonly apiEndpoint: pulumi.Output<string>;
+  /**
+   * Where the cluster's pods reach the internet from (K3s: its nodes' public addresses, their default route; flannel
+   * masquerades pod traffic), e.g. what a previous phase's database lets in while a migration replicates into the
+   * cluster's database. Empty for OVH's managed Kubernetes (its nodes leave through the network's gateway).
+   */
+  public readonly egressAddresses: pulumi.Output<string[]>;
 
   constructor(name: string, args: K8sPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:k8s:K8sPlatform", name, {}, opts);
@@ -21,13 +27,15 @@ export class K8sPlatform extends pulumi.ComponentResource {
     switch (args.variant) {
       case "ovh-mks":
         [this.apiEndpoint, this.kubeconfig] = this.mks(name, args);
+        this.egressAddresses = pulumi.output([]);
         break;
       case "k3s":
-        this.apiEndpoint = this.k3s(name, args);
+        [this.apiEndpoint, this.egressAddresses] = this.k3s(name, args);
         break;
       default: {
         const unreachable: never = args;
         this.apiEndpoint = unreachable;
+        this.egressAddresses = unreachable;
       }
     }
     this.registerOutputs({ apiEndpoint: this.apiEndpoint });
@@ -108,7 +116,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
     }
   }
 
-  private k3s(name: string, args: K3sPlatformArgs): pulumi.Output<string> {
+  private k3s(name: string, args: K3sPlatformArgs): [pulumi.Output<string>, pulumi.Output<string[]>] {
     const region = args.region ?? DEFAULT_REGION;
     const k = args.k3s;
     const ha = k.servers > 1;
@@ -146,8 +154,9 @@ export class K8sPlatform extends pulumi.ComponentResource {
       { parent: this },
     );
     const first = k.serverIps?.[0] ? pulumi.output(k.serverIps[0]) : servers.addresses[0];
+    const nodes = [...servers.publicAddresses];
     if (k.agents > 0) {
-      new VpsFleet(
+      const agents = new VpsFleet(
         `${name}-agents`,
         {
           role: "k3s-agent",
@@ -171,8 +180,9 @@ export class K8sPlatform extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      nodes.push(...agents.publicAddresses);
     }
-    return first.apply((a) => `https://${a}:6443`);
+    return [first.apply((a) => `https://${a}:6443`), pulumi.all(nodes)];
   }
 }
 

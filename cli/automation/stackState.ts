@@ -3,8 +3,9 @@
  * engine runs, the stack's settings file, the migration checkpoint, and releasing resources from the state.
  */
 import type { Stack } from "@pulumi/pulumi/automation";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
+import { parseDocument } from "yaml";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { environmentFor, Phase } from "../../programs/roadmaps";
 import { configKeys, MigrationState } from "../../programs/stackConfig";
@@ -72,11 +73,11 @@ export async function checkRequiredConfig(stack: Stack, phase: Phase, environmen
 export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
   // The WORM retention the stack already applies is a floor: the program refuses to shorten it.
   const worm = (await stack.outputs()).worm?.value as { retentionYears?: number } | undefined;
-  if (worm?.retentionYears) await stack.setConfig("probatio:wormRetentionFloor", { value: String(worm.retentionYears) });
-  await stack.setAllConfig({
-    "probatio:roadmap": { value: phase.roadmap },
-    "probatio:phase": { value: String(phase.phase) },
-    ...(environment ? { "probatio:environment": { value: environment } } : {}),
+  setPlainConfig(stack, {
+    ...(worm?.retentionYears ? { "probatio:wormRetentionFloor": String(worm.retentionYears) } : {}),
+    "probatio:roadmap": phase.roadmap,
+    "probatio:phase": String(phase.phase),
+    ...(environment ? { "probatio:environment": environment } : {}),
   });
 }
 
@@ -99,14 +100,67 @@ export async function refuseDeletions(
   });
 }
 
+/**
+ * Names what an interrupted update (a killed process, a lost connection) left unfinished. The engine drops these
+ * operations at the next update and does them again; a create the cloud had already carried out is then a second
+ * machine (or bucket) the stack does not know: the operator is told which, to look for it in the cloud's console.
+ */
+export async function warnPendingOperations(stack: Stack, warn: (line: string) => void): Promise<number> {
+  const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []) as {
+    resource: { urn: string; type: string };
+    type: string;
+  }[];
+  for (const p of pending) {
+    const name = p.resource.urn.split("::").pop();
+    warn(
+      `an interrupted update left ${p.type} ${p.resource.type} ${name} unfinished: the next update does it again` +
+        (p.type === "creating"
+          ? `; if the cloud's console shows two ${name}, delete the one the stack does not list (probatio status --json)`
+          : ""),
+    );
+  }
+  return pending.length;
+}
+
+function stackFile(stack: Stack): string {
+  const short = stack.name.split("/").pop();
+  return (
+    ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f)) ??
+    join(stack.workspace.workDir, `Pulumi.${short}.yaml`)
+  );
+}
+
+/** Replaces a file in one step (a new file renamed over it): a process killed half-way leaves the old file whole. */
+function replaceFile(file: string, content: string | Buffer): void {
+  const tmp = `${file}.probatio-${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
 /** The stack's settings file as it is now (comments, secrets' ciphertext and all), and a function that puts it back. */
 export function snapshotStackFile(stack: Stack): () => void {
-  const short = stack.name.split("/").pop();
-  const file =
-    ["yaml", "yml", "json"].map((e) => join(stack.workspace.workDir, `Pulumi.${short}.${e}`)).find((f) => existsSync(f)) ??
-    join(stack.workspace.workDir, `Pulumi.${short}.yaml`);
+  const file = stackFile(stack);
   const bytes = existsSync(file) ? readFileSync(file) : undefined;
-  return () => (bytes ? writeFileSync(file, bytes) : rmSync(file, { force: true }));
+  return () => (bytes ? replaceFile(file, bytes) : rmSync(file, { force: true }));
+}
+
+/**
+ * Sets (or, for `undefined`, removes) plain settings of the stack, written in one step. Pulumi's `config set`
+ * rewrites the file in place: a migration killed in the middle of a checkpoint once left a file cut short, without
+ * the stack's phase. Comments and secrets' ciphertext are kept as they are.
+ */
+export function setPlainConfig(stack: Stack, values: Readonly<Record<string, string | undefined>>): void {
+  const file = stackFile(stack);
+  const doc = parseDocument(existsSync(file) ? readFileSync(file, "utf8") : "");
+  if (doc.errors.length > 0) {
+    throw new ProbatioError(`${file} is not valid YAML: ${doc.errors[0].message}`, "put it back from version control", ExitCode.usage);
+  }
+  if (!doc.contents) doc.contents = doc.createNode({}) as never;
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) doc.deleteIn(["config", key]);
+    else doc.setIn(["config", key], value);
+  }
+  replaceFile(file, doc.toString());
 }
 
 /** The checkpoint, as the last update exported it (authoritative: it is in the state backend). */
@@ -117,8 +171,7 @@ export async function readCheckpoint(stack: Stack): Promise<MigrationState | und
 }
 
 export async function setMigration(stack: Stack, state: MigrationState | undefined): Promise<void> {
-  if (state) await stack.setConfig("probatio:migration", { value: JSON.stringify(state) });
-  else await stack.removeConfig("probatio:migration").catch(() => undefined);
+  setPlainConfig(stack, { "probatio:migration": state ? JSON.stringify(state) : undefined });
 }
 
 /**

@@ -7,7 +7,7 @@
  * never on the monitoring machine.
  */
 import { Command } from "commander";
-import { recordedPhase, snapshotStackFile } from "../automation/stackState";
+import { recordedPhase, setPlainConfig, snapshotStackFile } from "../automation/stackState";
 import { openStack, Stack } from "../automation/workspace";
 import { CpuSample, decide, Decision, defaultCooldownSeconds } from "../autoscale/rule";
 import { queryRange } from "../autoscale/prometheus";
@@ -97,7 +97,7 @@ async function evaluate(opts: AutoscaleOptions, stack: Stack, now: number): Prom
 
   // The new count is recorded first (the program reads it), and put back if the update does not go through.
   const restore = snapshotStackFile(stack);
-  await stack.setConfig("probatio:backendCount", { value: String(decision.to) });
+  setPlainConfig(stack, { "probatio:backendCount": String(decision.to) });
   const removed = `${role}-${decision.from}`;
   try {
     const up = await upCommand({
@@ -109,7 +109,7 @@ async function evaluate(opts: AutoscaleOptions, stack: Stack, now: number): Prom
       // Scaling down deletes the last backend (its instance and its configuration), and nothing else.
       expectedDeletion: decision.kind === "remove" ? (name) => name === removed || name.startsWith(`${removed}-`) : undefined,
     });
-    await stack.setConfig("probatio:autoscaleLastAction", { value: report.at });
+    setPlainConfig(stack, { "probatio:autoscaleLastAction": report.at });
     return { ...report, applied: true, up };
   } catch (err) {
     restore();

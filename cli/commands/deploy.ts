@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { pm2Apps } from "../../components/config/services";
 import { ExitCode, ProbatioError } from "../../lib/errors";
-import { recordedPhase } from "../automation/stackState";
+import { recordedPhase, setPlainConfig } from "../automation/stackState";
 import { openStack } from "../automation/workspace";
 import { ui } from "../ui";
 import { CommonOptions, lazy, withStackOptions } from "./common";
@@ -67,13 +67,13 @@ export async function deployCommand(
   } else {
     next = { url: opts.url!, sha256: opts.sha256!, previous: current ? { url: current.url, sha256: current.sha256 } : undefined };
   }
-  await stack.setConfig("probatio:releases", { value: JSON.stringify({ ...releases, [app]: next }) });
+  setPlainConfig(stack, { "probatio:releases": JSON.stringify({ ...releases, [app]: next }) });
   if (!opts.json) ui.info(`${app}: release ${next.sha256.slice(0, 12)} (${next.url}); rolling out with \`up\``);
   try {
     await upCommand({ ...opts, roadmap: recorded.roadmap, phase: String(recorded.phase) });
   } catch (err) {
     // The stack keeps the release it had: a release that did not roll out is never the one a rollback returns to.
-    await stack.setConfig("probatio:releases", { value: JSON.stringify(releases) });
+    setPlainConfig(stack, { "probatio:releases": JSON.stringify(releases) });
     ui.warn(
       `the roll-out of ${app} stopped; the stack is back on its previous release. A machine before the failing one ` +
         `may run the new release: \`probatio up --stack ${opts.stack}\` brings it back`,

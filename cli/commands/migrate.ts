@@ -2,7 +2,7 @@ import chalk from "chalk";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { Command } from "commander";
 import { translateEngineError } from "../automation/operation";
-import { checkRequiredConfig, recordedPhase } from "../automation/stackState";
+import { checkRequiredConfig, recordedPhase, warnPendingOperations } from "../automation/stackState";
 import { openStack } from "../automation/workspace";
 import { getPhase, getRoadmap } from "../../programs/roadmaps";
 import { confirm, printJson, ui } from "../ui";
@@ -199,6 +199,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
     plan = migrationPlan(plan.roadmap, spec, current.strategy);
   }
   const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck, resized: !!opts.resized };
+  if (current && (opts.resume || opts.rollback)) await warnPendingOperations(stack, ui.warn);
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
     throw new ProbatioError(

@@ -1,7 +1,14 @@
 /** `probatio up`: deploys a phase to a stack; refuses surprise deletions and replacements. */
 import { Command } from "commander";
 import { plainOutputs, ProgressPrinter, runEngine } from "../automation/operation";
-import { checkPhaseChange, checkRequiredConfig, refuseDeletions, setPhaseConfig, snapshotStackFile } from "../automation/stackState";
+import {
+  checkPhaseChange,
+  checkRequiredConfig,
+  refuseDeletions,
+  setPhaseConfig,
+  snapshotStackFile,
+  warnPendingOperations,
+} from "../automation/stackState";
 import { openStack, Stack } from "../automation/workspace";
 import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 import { ExitCode, ProbatioError } from "../../lib/errors";
@@ -56,6 +63,7 @@ export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   await checkPhaseChange(stack, phase);
   await checkRequiredConfig(stack, phase, opts.environment);
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
+  await warnPendingOperations(stack, ui.warn);
   const restore = snapshotStackFile(stack);
   await setPhaseConfig(stack, phase, opts.environment);
   try {

@@ -1,4 +1,6 @@
 import { stringify } from "yaml";
+import { MIGRATION_ROLE } from "../../lib/defaults";
+import { isIpv4Address } from "../cidr";
 import { ServiceBundle } from "./bundle";
 
 /** KoproGo phases 1-2: Docker Compose with Traefik, PostgreSQL 15 and the backend on one VPS. Pure. */
@@ -17,6 +19,52 @@ export interface ComposeSettings {
   };
   /** Expose Traefik's Prometheus metrics (KoproGo phase 2). */
   readonly traefikMetrics: boolean;
+  /**
+   * While a side-by-side migration moves this database to the next phase: the addresses the next phase's database
+   * connects from (its subscription). PostgreSQL is then published on the VPS's addresses, and its pg_hba lets the
+   * migration's role in from these addresses only, over TLS. Default none: PostgreSQL on the VPS's loopback only.
+   */
+  readonly migrationPeers?: readonly string[];
+}
+
+/** Where the rendered pg_hba.conf and the server's TLS key pair live on the VPS (mounted read-only). */
+export const COMPOSE_PG_HBA = "/etc/probatio/pg_hba.conf";
+export const COMPOSE_PG_TLS_DIR = "/etc/probatio/pg-tls";
+/** The uid PostgreSQL runs as in the official image (Debian based): its key must be that user's, mode 0600. */
+const IMAGE_POSTGRES_UID = 999;
+
+/**
+ * pg_hba.conf of the Compose PostgreSQL: the container's own socket (the health check), the Compose network (the
+ * backend; the operator's SSH tunnel arrives through Docker's proxy from the network's gateway), and during a
+ * migration the migration's role from the target's addresses, TLS only. Everything else is rejected.
+ */
+export function renderComposePgHba(migrationPeers: readonly string[] = []): string {
+  const lines = [
+    "# Rendered by probatio: the Compose network, and a migration's target while one runs.",
+    "# TYPE  DATABASE        USER            ADDRESS                 METHOD",
+    "local   all             all                                     trust",
+    "host    all             all             samenet                 scram-sha-256",
+  ];
+  for (const peer of migrationPeers) {
+    // An address, a CIDR, or a host name (a classic VPS's: PostgreSQL matches it by reverse DNS).
+    const cidr = isIpv4Address(peer) ? `${peer}/32` : peer;
+    lines.push(`hostssl koprogo_db      ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+  }
+  lines.push("host    all             all             0.0.0.0/0               reject");
+  lines.push("host    all             all             ::/0                    reject");
+  return lines.join("\n") + "\n";
+}
+
+/** The PostgreSQL server's arguments in the Compose file (also what the STAND-IN of the tests runs with). */
+export function composePostgresArgs(s: ComposeSettings["postgres"]): string[] {
+  // Logical replication from the first boot (a later change needs a restart): a migration moves the data with it.
+  const args = ["postgres", "-c", `max_connections=${s.maxConnections}`, "-c", "wal_level=logical"];
+  args.push("-c", "max_wal_senders=10", "-c", "max_replication_slots=10");
+  if (s.sharedBuffers) args.push("-c", `shared_buffers=${s.sharedBuffers}`);
+  // TLS for a migration's subscription from the next phase (the key pair is made on the VPS at first boot).
+  args.push("-c", `hba_file=${COMPOSE_PG_HBA}`, "-c", "ssl=on");
+  args.push("-c", `ssl_cert_file=${COMPOSE_PG_TLS_DIR}/server.crt`, "-c", `ssl_key_file=${COMPOSE_PG_TLS_DIR}/server.key`);
+  return args;
 }
 
 /** Where the Compose file lives on the machine, and the project's name (its containers, volumes and network). */
@@ -24,10 +72,7 @@ export const COMPOSE_FILE = "/opt/koprogo/docker-compose.yml";
 export const COMPOSE_PROJECT = "koprogo";
 
 export function renderComposeFile(s: ComposeSettings): string {
-  // Logical replication from the first boot (a later change needs a restart): a migration moves the data with it.
-  const pgArgs = ["postgres", "-c", `max_connections=${s.postgres.maxConnections}`, "-c", "wal_level=logical"];
-  pgArgs.push("-c", "max_wal_senders=10", "-c", "max_replication_slots=10");
-  if (s.postgres.sharedBuffers) pgArgs.push("-c", `shared_buffers=${s.postgres.sharedBuffers}`);
+  const pgArgs = composePostgresArgs(s.postgres);
   const traefikArgs = [
     "--providers.docker=true",
     "--providers.docker.exposedbydefault=false",
@@ -76,9 +121,15 @@ export function renderComposeFile(s: ComposeSettings): string {
         command: pgArgs,
         environment: { POSTGRES_USER: "koprogo", POSTGRES_DB: "koprogo_db", POSTGRES_PASSWORD_FILE: "/run/secrets/db_password" },
         secrets: ["db_password"],
-        volumes: ["pgdata:/var/lib/postgresql/data"],
-        // The VPS's loopback only: the operator (and a migration's data step) reaches it through an SSH tunnel.
-        ports: ["127.0.0.1:5432:5432"],
+        volumes: [
+          "pgdata:/var/lib/postgresql/data",
+          `${COMPOSE_PG_HBA}:${COMPOSE_PG_HBA}:ro`,
+          `${COMPOSE_PG_TLS_DIR}:${COMPOSE_PG_TLS_DIR}:ro`,
+        ],
+        // The VPS's loopback only: the operator (and a migration's CLI) reaches it through an SSH tunnel. While a
+        // migration runs, the next phase's database subscribes from its own addresses: published on the VPS's
+        // addresses, pg_hba letting only the migration's role in from those, over TLS.
+        ports: s.migrationPeers?.length ? ["5432:5432"] : ["127.0.0.1:5432:5432"],
         healthcheck: { test: ["CMD-SHELL", "pg_isready -U koprogo -d koprogo_db"], interval: "5s", timeout: "3s", retries: 10 },
       },
       backend,
@@ -91,17 +142,24 @@ export function renderComposeFile(s: ComposeSettings): string {
 export function composeBundle(s: ComposeSettings): ServiceBundle {
   return {
     // Debian 12's Docker (20.10) and Compose (1.29, the `docker-compose` command: Debian has no `docker compose` plugin).
-    packages: ["docker.io", "docker-compose"],
+    packages: ["docker.io", "docker-compose", "openssl"],
     files: [
       { path: COMPOSE_FILE, content: renderComposeFile(s) },
       { path: "/etc/probatio/db_password", content: s.postgres.password, permissions: "0600" },
+      { path: COMPOSE_PG_HBA, content: renderComposePgHba(s.migrationPeers), permissions: "0644" },
       {
         path: "/etc/probatio/backend.env",
         permissions: "0600",
         content: `DATABASE_URL=postgres://koprogo:${encodeURIComponent(s.postgres.password)}@postgres:5432/koprogo_db\nPORT=${s.backendPort}\n`,
       },
     ],
-    commands: ["systemctl enable --now docker", `docker-compose -p ${COMPOSE_PROJECT} -f ${COMPOSE_FILE} up -d`],
+    commands: [
+      // The server's TLS key pair, made once on the VPS (its key never leaves it): self-signed, so a subscriber
+      // encrypts (sslmode=require) without verifying the server.
+      `test -s ${COMPOSE_PG_TLS_DIR}/server.key || (install -d -m 0755 ${COMPOSE_PG_TLS_DIR} && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=koprogo-postgres -keyout ${COMPOSE_PG_TLS_DIR}/server.key -out ${COMPOSE_PG_TLS_DIR}/server.crt && chown ${IMAGE_POSTGRES_UID}:${IMAGE_POSTGRES_UID} ${COMPOSE_PG_TLS_DIR}/server.key ${COMPOSE_PG_TLS_DIR}/server.crt && chmod 0600 ${COMPOSE_PG_TLS_DIR}/server.key)`,
+      "systemctl enable --now docker",
+      `docker-compose -p ${COMPOSE_PROJECT} -f ${COMPOSE_FILE} up -d`,
+    ],
     services: ["docker"],
   };
 }

@@ -178,7 +178,7 @@ function composePhase(
     worm,
     backupBucket,
   });
-  return { outputs, databaseEgress: postgres.databaseEgress(net, placement, cluster, apps) };
+  return { outputs, databaseEgress: postgres.databaseEgress(net, placement, cluster, apps, k8s.egress) };
 }
 
 /**

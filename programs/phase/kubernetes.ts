@@ -8,6 +8,8 @@ import { NetworkParts } from "./network";
 
 export interface DeclaredKubernetes extends Declared {
   readonly output?: { apiEndpoint: pulumi.Output<string>; kubeconfig?: pulumi.Output<string> };
+  /** Where the cluster's pods reach the internet from (K3s: its nodes' public addresses). */
+  readonly egress?: pulumi.Output<string[]>;
 }
 
 /** The roles whose fleets K3s declares itself. */
@@ -103,5 +105,5 @@ function declareK3s(ctx: PhaseContext, net: NetworkParts, k: K3sSpec): DeclaredK
   );
   const machines: Record<string, string[]> = { "k3s-server": ctx.machineNames("k3s-server", servers.count) };
   if (agents) machines["k3s-agent"] = ctx.machineNames("k3s-agent", agentCount);
-  return { output: { apiEndpoint: platform.apiEndpoint }, machines, scrape: [] };
+  return { output: { apiEndpoint: platform.apiEndpoint }, egress: platform.egressAddresses, machines, scrape: [] };
 }

@@ -55,7 +55,7 @@ export function composeBundleFor(ctx: PhaseContext, placement: PostgresPlacement
   const pg = placement.spec;
   const image = settings.backendImage ?? ctx.fail("backendImage is not set");
   const domain = settings.domain ?? ctx.fail("domain is not set");
-  return pulumi.output(settings.dbPassword).apply((password) =>
+  return pulumi.all([settings.dbPassword, ctx.migrationPeers ?? []]).apply(([password, migrationPeers]) =>
     composeBundle({
       domain,
       acmeEmail: settings.alertEmail ?? `admin@${settings.domain}`,
@@ -64,6 +64,7 @@ export function composeBundleFor(ctx: PhaseContext, placement: PostgresPlacement
       backendMemoryLimit: topology.compose?.backendMemoryLimit,
       traefikMetrics: topology.compose?.traefikMetrics ?? false,
       postgres: { version: pg.version, maxConnections: pg.maxConnections, sharedBuffers: pg.sharedBuffers, password },
+      migrationPeers,
     }),
   );
 }
@@ -210,17 +211,20 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
 /**
  * Where the phase's database connects out from, as another database sees it (the next phase's primary, when a
  * migration replicates into it): the NAT gateway's public addresses on a private network, else the database machine's
- * own address; for OVH's managed service, the database subnet its nodes are attached to.
+ * own address; for OVH's managed service, the database subnet its nodes are attached to; for a database in
+ * Kubernetes (KoproGo 3-4), where the pods leave the cluster from.
  */
 export function databaseEgress(
   net: NetworkParts,
   placement: PostgresPlacement,
   cluster: PostgresCluster | undefined,
   apps: ReadonlyMap<string, VpsFleet>,
+  /** The phase's Kubernetes pods' egress: their database runs in the cluster (KoproGo 3-4's Helm PostgreSQL). */
+  kubernetesEgress?: pulumi.Output<string[]>,
 ): pulumi.Output<string[]> | undefined {
   switch (placement.kind) {
     case "none":
-      return undefined;
+      return kubernetesEgress;
     case "managed": {
       // OVH's managed nodes take their addresses in the database subnet they are attached to.
       const subnet = net.network?.subnetCidrs.database;

@@ -8,7 +8,7 @@
 import { BootNetwork, BootMachineSpec } from "./harness";
 import { bootPlan } from "./phases";
 import { buildStandins } from "./standins";
-import { COMPOSE_FILE, COMPOSE_PROJECT } from "../../components/config/compose";
+import { COMPOSE_FILE, COMPOSE_PG_TLS_DIR, COMPOSE_PROJECT } from "../../components/config/compose";
 
 describe.each([1, 2])("koprogo phase %i, booted from its user data, as far as Docker goes without a registry", (phase) => {
   const log = (line: string) => process.stderr.write(`[boot koprogo ${phase}] ${line}\n`);
@@ -37,6 +37,12 @@ describe.each([1, 2])("koprogo phase %i, booted from its user data, as far as Do
     expect((await net.exec(machine.name, "docker-compose version --short")).stdout.trim()).toBe("1.29.2");
     const services = await net.exec(machine.name, `docker-compose -p ${COMPOSE_PROJECT} -f ${COMPOSE_FILE} config --services`);
     expect(services.stdout.trim().split("\n").sort()).toEqual(["backend", "postgres", "traefik"]);
+    // PostgreSQL's TLS key pair, made at first boot for a migration's subscription: the image's postgres user's, 0600.
+    const key = await net.exec(
+      machine.name,
+      `stat -c '%u:%g %a' ${COMPOSE_PG_TLS_DIR}/server.key; openssl x509 -noout -subject -in ${COMPOSE_PG_TLS_DIR}/server.crt`,
+    );
+    expect(key.stdout.trim().split("\n")).toEqual(["999:999 600", "subject=CN = koprogo-postgres"]);
   });
 
   test("where it stops: the first image pull (no registry here), after Compose made the project's network and volumes; cloud-init records that failure and no other", async () => {

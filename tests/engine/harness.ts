@@ -3,7 +3,7 @@
  * on PATH, and a runner for the real `probatio` CLI (which drives the real `pulumi` binary).
  */
 import { spawn, ChildProcess } from "child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { delimiter, dirname, join, resolve } from "path";
 
@@ -84,6 +84,8 @@ export function startCli(
   env: NodeJS.ProcessEnv = {},
   /** A network namespace to run in (the boot tests' operator stands on the machines' network). */
   netns?: string,
+  /** Its own process group, so a test can kill the CLI with the engine and providers it started (a machine dying). */
+  detached = false,
 ): { child: ChildProcess; done: Promise<RunResult> } {
   // Every command but the offline `plan` works on the sandbox's project directory.
   const dirArgs = args[0] === "plan" ? [] : ["--dir", sb.project];
@@ -91,6 +93,7 @@ export function startCli(
   const child = spawn(command[0], [...command.slice(1), cli, ...args, ...dirArgs], {
     env: { ...sb.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   let stdout = "";
   let stderr = "";
@@ -154,4 +157,19 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Copies what a deployed stack is made of (state backend, stub cloud, settings files, STAND-IN machines) and returns
+ * a function that puts it all back: one deployment of a source serves every scenario run against it.
+ */
+export function snapshotSandbox(sb: Sandbox): () => void {
+  const keep = mkdtempSync(join(sb.root, "snapshot-"));
+  const parts = [sb.state, sb.cloud, sb.project, join(sb.root, "machines")].filter((d) => existsSync(d));
+  parts.forEach((d, i) => cpSync(d, join(keep, String(i)), { recursive: true }));
+  return () =>
+    parts.forEach((d, i) => {
+      rmSync(d, { recursive: true, force: true });
+      cpSync(join(keep, String(i)), d, { recursive: true });
+    });
 }

@@ -4,6 +4,7 @@
  * migration's role in from the target database's egress address only (the NAT gateway's public address in phase 2).
  */
 import { parse } from "yaml";
+import { COMPOSE_FILE, COMPOSE_PG_HBA } from "../../components/config/compose";
 import { PATRONI_CONFIG } from "../../components/config/patroni";
 import { renderPgHba } from "../../components/config/postgres";
 import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
@@ -74,4 +75,41 @@ test("outside a migration, no primary lets the migration's role in", async () =>
       if (hba) expect(migrationLines(hba)).toEqual([]);
     }
   }
+});
+
+describe("KoproGo: the Compose PostgreSQL lets the next phase's database in only while a migration runs", () => {
+  const koprogo = (from: number, to: number): MigrationState => ({ ...transitional(from, to), roadmap: "koprogo" });
+  const composeOf = (files: Record<string, string>) => parse(files[COMPOSE_FILE]);
+
+  test("2 to 3: published on the VPS, and the migration's role let in over TLS from each K3s node (the pods leave from there)", async () => {
+    const r = await renderPhase({ roadmap: "koprogo", phase: 2, stack: "prod", overrides: { migration: koprogo(2, 3) } });
+    const source = r.machines.find((m) => !m.migrationTarget && m.files[COMPOSE_FILE])!;
+    const nodes = r.machines.filter((m) => m.migrationTarget && /k3s-(server|agent)/.test(m.machine));
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(composeOf(source.files).services.postgres.ports).toEqual(["5432:5432"]);
+    const lines = migrationLines(source.files[COMPOSE_PG_HBA]).map((l) => l.split(/\s+/));
+    expect(lines).toEqual(
+      nodes.map(() => ["hostssl", "koprogo_db", "probatio_migration", expect.stringMatching(/\/32$/), "scram-sha-256"]),
+    );
+  });
+
+  test("1 to 2 side by side: the new VPS only, by its name (matched by reverse DNS); outside a migration the loopback only and no such line", async () => {
+    const r = await renderPhase({
+      roadmap: "koprogo",
+      phase: 1,
+      stack: "prod",
+      overrides: { migration: { ...koprogo(1, 2), strategy: "side-by-side" } },
+    });
+    const source = r.machines.find((m) => !m.migrationTarget && m.files[COMPOSE_FILE])!;
+    const target = r.machines.find((m) => m.migrationTarget && m.files[COMPOSE_FILE])!;
+    expect(migrationLines(source.files[COMPOSE_PG_HBA]).map((l) => l.split(/\s+/))).toEqual([
+      ["hostssl", "koprogo_db", "probatio_migration", target.address, "scram-sha-256"],
+    ]);
+    for (const n of [1, 2]) {
+      for (const m of (await renderPhase({ roadmap: "koprogo", phase: n, stack: "prod" })).machines.filter((x) => x.files[COMPOSE_FILE])) {
+        expect(composeOf(m.files).services.postgres.ports).toEqual(["127.0.0.1:5432:5432"]);
+        expect(migrationLines(m.files[COMPOSE_PG_HBA])).toEqual([]);
+      }
+    }
+  });
 });

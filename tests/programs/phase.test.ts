@@ -168,7 +168,16 @@ describe("KoproGo against the seed", () => {
       "max_replication_slots=10",
       "-c",
       "shared_buffers=1GB",
+      "-c",
+      "hba_file=/etc/probatio/pg_hba.conf",
+      "-c",
+      "ssl=on",
+      "-c",
+      "ssl_cert_file=/etc/probatio/pg-tls/server.crt",
+      "-c",
+      "ssl_key_file=/etc/probatio/pg-tls/server.key",
     ]);
+    // The VPS's loopback only, outside a migration (tests/migration/composeSource.test.ts: during one).
     expect(compose.services.postgres.ports).toEqual(["127.0.0.1:5432:5432"]);
     expect(compose.services.backend.mem_limit).toBe("500M");
     expect(compose.services.traefik.command).toContain("--metrics.prometheus=true");

@@ -60,7 +60,9 @@ export async function runAsDaemonUser(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const u = postgresUser();
-  return exec(cmd, args, { env: { ...process.env, ...env }, uid: u?.uid, gid: u?.gid, cwd: "/tmp", maxBuffer: 64 * 1024 * 1024 });
+  // The daemon user's own home, as on a machine (libpq in a subscriber looks for client certificates under it).
+  const home = u ? { HOME: "/var/lib/postgresql" } : {};
+  return exec(cmd, args, { env: { ...process.env, ...home, ...env }, uid: u?.uid, gid: u?.gid, cwd: "/tmp", maxBuffer: 64 * 1024 * 1024 });
 }
 
 export function spawnAsDaemonUser(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {

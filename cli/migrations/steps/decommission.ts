@@ -1,6 +1,6 @@
 /** Removes the source once DNS leads to the target; protected stores stay in the cloud. */
 import { ExitCode, ProbatioError } from "../../../lib/errors";
-import { releaseFromState, setMigration } from "../../automation/stackState";
+import { releaseFromState, setMigration, setPlainConfig } from "../../automation/stackState";
 import * as traffic from "../traffic";
 import { guardedUp, isTargetUrn, StepRunner } from "./context";
 
@@ -54,7 +54,7 @@ export const decommission: StepRunner = {
         hint: "the target's resources must keep their place under their aliases; restore the state backup and report this",
       },
       async () => {
-        await stack.setAllConfig({ "probatio:phase": { value: String(plan.to) }, "probatio:generation": { value: String(generation) } });
+        setPlainConfig(stack, { "probatio:phase": String(plan.to), "probatio:generation": String(generation) });
         await setMigration(stack, undefined);
       },
     );

@@ -1,6 +1,6 @@
 /** Builds the target: in place (the stack's phase changes) or beside the source (transitional stage). */
 import type { MigrationState } from "../../../programs/stackConfig";
-import { releaseFromState, setMigration } from "../../automation/stackState";
+import { releaseFromState, setMigration, setPlainConfig } from "../../automation/stackState";
 import { checkpoint, guardedUp, isTargetUrn, StepRunner } from "./context";
 
 export const provision: StepRunner = {
@@ -21,7 +21,7 @@ export const provision: StepRunner = {
         hint: `provisioning phase ${plan.to} must only add and update; the stack is unchanged, still in phase ${plan.from} (--rollback drops the migration)`,
       },
       async () => {
-        if (plan.strategy === "in-place") await stack.setConfig("probatio:phase", { value: String(plan.to) });
+        if (plan.strategy === "in-place") setPlainConfig(stack, { "probatio:phase": String(plan.to) });
         await setMigration(stack, building);
       },
     );
@@ -37,7 +37,7 @@ export const provision: StepRunner = {
     }
     // Rolling back deletes what the provisioning created; it still never replaces data or protected stores.
     await guardedUp(ctx, "roll back the provisioning", { allowed: () => true, hint: "" }, async () => {
-      await stack.setConfig("probatio:phase", { value: String(plan.from) });
+      setPlainConfig(stack, { "probatio:phase": String(plan.from) });
       await setMigration(stack, undefined);
     });
     return true;

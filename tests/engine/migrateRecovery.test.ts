@@ -1,0 +1,300 @@
+import { readdirSync, readFileSync } from "fs";
+import { join } from "path";
+import { Client } from "pg";
+import { migrationPlan } from "../../cli/migrations/plans";
+import type { RoadmapId } from "../../programs/roadmaps";
+import { fill } from "../service/dataSet";
+import { stopProcess } from "../service/daemons";
+import { Backend, Haproxy, startBackend, startHaproxy } from "../service/httpFixtures";
+import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
+import {
+  cloudObjects,
+  configure,
+  makeSandbox,
+  removeSandboxes,
+  runCli,
+  RunResult,
+  Sandbox,
+  snapshotSandbox,
+  startCli,
+  stateResources,
+} from "./harness";
+
+afterAll(() => removeSandboxes());
+jest.setTimeout(900_000);
+
+// Every pair of both roadmaps, each source deployed once on the real engine (STUB clouds) and restored from a snapshot
+// of its state, stub cloud and settings for each scenario:
+// - a failure in every step, one after the other: the stub cloud refusing one of the target's resources, and the
+//   whole process group (CLI, engine, providers) SIGKILLed at the start of a step, in the middle of a create or a
+//   delete, or in the middle of a data step; each leaves a checkpoint from which --resume goes on, and the last
+//   --resume ends in the target phase with a following up changing nothing;
+// - the same failures, then --rollback: the source exactly as it was (the same resources, ids and cloud objects).
+// The data steps run between two real PostgreSQL servers configured as probatio renders them (Debian's PostgreSQL:
+// for KoproGo's Compose and Helm databases these are STAND-INS), 3-to-4's shift through a real HAProxy.
+interface Pair {
+  readonly roadmap: RoadmapId;
+  readonly spec: string;
+  readonly failOn: string;
+  readonly strategy?: string;
+}
+const pairs: readonly Pair[] = [
+  { roadmap: "probatio", spec: "0-to-1", failOn: "monitoring-1" },
+  { roadmap: "probatio", spec: "1-to-2", failOn: "backend-3" },
+  { roadmap: "probatio", spec: "2-to-3", failOn: "redis-nodes-3" },
+  { roadmap: "probatio", spec: "3-to-4", failOn: "postgres-managed" },
+  { roadmap: "koprogo", spec: "1-to-2", failOn: "app-1", strategy: "side-by-side" },
+  { roadmap: "koprogo", spec: "2-to-3", failOn: "k8s-agents-2" },
+  { roadmap: "koprogo", spec: "3-to-4", failOn: "k8s-servers-3" },
+];
+
+const SETTINGS: readonly [string, string][] = [
+  ["alertEmail", "oncall@example.com"],
+  ["alertSmtpRelay", "smtp.example.com:587"],
+  ["backendImage", "registry.example.com/app/backend:1.0.0"],
+  ["domain", "api.example.com"],
+  ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"],
+];
+
+/** How a step is made to fail: the cloud refuses a create, or the operator's machine dies (SIGKILL) at a moment. */
+type Fault = { readonly kind: "cloud" } | { readonly kind: "kill"; readonly at: "start" | "create" | "delete" | "midway" };
+
+function faultsFor(kind: string): Fault[] {
+  switch (kind) {
+    case "provision":
+      return [{ kind: "cloud" }, { kind: "kill", at: "create" }];
+    case "decommission":
+      return [{ kind: "kill", at: "delete" }];
+    case "data":
+    case "cutover":
+      return [{ kind: "kill", at: "midway" }];
+    default:
+      return [{ kind: "kill", at: "start" }];
+  }
+}
+
+const ROWS = 3_000;
+const admin = (n: PgNode) => `postgres://postgres:${passwords.superuser}@127.0.0.1:${n.port}/app`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the CLI and SIGKILLs its process group once `step` started and the moment `at` came. */
+async function killedDuring(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv, step: string, at: string): Promise<RunResult> {
+  // Slow creates and deletes (1 s each) so that the kill lands in the middle of the engine's update.
+  const slow = at === "create" || at === "delete" ? { PROBATIO_STUB_DELAY_MS: "1000" } : {};
+  const run = startCli(sb, args, { ...env, ...slow }, undefined, true);
+  let seen = "";
+  run.child.stderr!.on("data", (d) => (seen += d));
+  run.child.stdout!.on("data", (d) => (seen += d));
+  let exited = false;
+  void run.done.then(() => (exited = true));
+  const until = async (cond: () => boolean, what: string) => {
+    const t0 = Date.now();
+    while (!cond()) {
+      if (exited) throw new Error(`the CLI ended before ${what}:\n${seen}`);
+      if (Date.now() - t0 > 300_000) throw new Error(`timed out waiting for ${what}:\n${seen}`);
+      await sleep(20);
+    }
+  };
+  await until(() => seen.includes(`▶ ${step}:`), `step ${step} to start`);
+  const objects = cloudObjects(sb).length;
+  const started = Date.now();
+  if (at === "create") await until(() => readdirSync(sb.cloud).some((f) => f.startsWith(".creating-")), "a create to be under way");
+  // A delete done, or (a source whose every cloud object is protected: released, not deleted) the update under way.
+  if (at === "delete") await until(() => cloudObjects(sb).length < objects || Date.now() - started > 4000, "a delete to be done");
+  if (at === "midway") await sleep(1500);
+  process.kill(-run.child.pid!, "SIGKILL");
+  // The engine starts each plugin in a process group of its own: everything of this sandbox dies with the machine.
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PROBATIO_STUB_CLOUD=${sb.cloud}`))
+        process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+  return run.done;
+}
+
+const cloudIds = (sb: Sandbox) =>
+  stateResources(sb, "prod")
+    .filter((r) => /^(ovh|openstack|aws|kubernetes):/.test(r.type))
+    .map((r) => `${r.urn} ${(r as { id?: string }).id}`)
+    .sort();
+
+async function status(sb: Sandbox): Promise<{ phase: number; outputs: { migration?: { completed: string[] } } }> {
+  const r = await runCli(sb, ["status", "--stack", "prod", "--json"]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** The migration's checkpoint as the state backend holds it (what `status` shows, read without starting the CLI). */
+function checkpointIn(sb: Sandbox): { completed: string[] } | undefined {
+  const root = stateResources(sb, "prod").find((r) => r.type === "pulumi:pulumi:Stack");
+  return root?.outputs?.migration as { completed: string[] } | undefined;
+}
+
+describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to the end or --rollback to the source", (pair) => {
+  const plan = migrationPlan(pair.roadmap, pair.spec, pair.strategy);
+  const names = plan.steps.map((s) => s.name);
+  const data = plan.steps.some((s) => s.kind === "data");
+  const staged = plan.steps.some((s) => s.kind === "traffic");
+  const base = [
+    "migrate",
+    pair.spec,
+    "--roadmap",
+    pair.roadmap,
+    "--stack",
+    "prod",
+    "--yes",
+    // The stack's domain is an example: the DNS check has its own tests (migrateKoprogo, migrateTraffic).
+    "--skip-dns-check",
+    ...(pair.strategy ? ["--strategy", pair.strategy] : []),
+    ...(staged ? ["--stages", "100", "--observe", "1"] : []),
+  ];
+  let sb: Sandbox;
+  let restore: () => void;
+  let before: string[];
+  let objects: string[];
+  let protectedIds: string[];
+  const dbs: PgNode[] = [];
+  let apps: Backend[] = [];
+  let lb: Haproxy | undefined;
+  let env: NodeJS.ProcessEnv;
+
+  /** A fresh pair of databases for a scenario (a rolled-back copy stays in its target, as it would in the cloud). */
+  async function databases(): Promise<void> {
+    if (!data) return;
+    const [source, target] = [await startPrimary({ migrationPeers: ["127.0.0.1"] }), await startPrimary({})];
+    dbs.push(source, target);
+    await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, ROWS);
+    env.PROBATIO_SOURCE_DB = admin(source);
+    env.PROBATIO_TARGET_DB = admin(target);
+  }
+
+  beforeAll(async () => {
+    sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
+    await configure(sb, "prod");
+    for (const [k, v] of SETTINGS) expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
+    const up = await runCli(sb, ["up", "--roadmap", pair.roadmap, "--phase", String(plan.from), "--stack", "prod", "--yes"]);
+    expect(up.stderr).not.toMatch(/error:/);
+    before = cloudIds(sb);
+    objects = cloudObjects(sb);
+    protectedIds = stateResources(sb, "prod")
+      .filter((r) => r.protect && /^(ovh|openstack|aws):/.test(r.type))
+      .map((r) => (r as { id?: string }).id!);
+    restore = snapshotSandbox(sb);
+    env = { PROBATIO_BACKUP_DIR: join(sb.root, "backups") };
+    if (staged) {
+      apps = [await startBackend("backend1"), await startBackend("phase4")];
+      lb = await startHaproxy([apps[0]]);
+      env.PROBATIO_SOURCE_LB_ADMIN = `127.0.0.1:${lb.adminPort}`;
+      env.PROBATIO_TARGET_ENTRY = `127.0.0.1:${apps[1].port}`;
+    }
+  });
+  afterAll(async () => {
+    await stopProcess(lb?.proc);
+    await Promise.all(apps.map((b) => b.stop().catch(() => undefined)));
+    await stopAll(dbs);
+  });
+
+  test("a cloud error while provisioning, then a kill in the middle of the resumed provisioning: --rollback each time leaves the source untouched", async () => {
+    restore();
+    await databases();
+    const provision = names.indexOf("provision-target");
+    // The cloud refuses one of the target's resources, after others were created.
+    const r = await runCli(sb, base, { ...env, PROBATIO_STUB_FAIL_CREATE: pair.failOn });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`STUB cloud error: quota exceeded creating ${pair.failOn}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect((await status(sb)).outputs.migration?.completed).toEqual(names.slice(0, provision));
+    // Whatever the engine created before the error (in flight when it came; none when the error came first).
+    expect(cloudIds(sb).length).toBeGreaterThanOrEqual(before.length);
+    const back = await runCli(sb, [...base, "--rollback"], env);
+    expect(back.stderr).not.toMatch(/error:/);
+    expect(back.code).toBe(0);
+    expect(cloudIds(sb)).toEqual(before);
+    // The target's protected stores created before the error stay in the cloud (released, never deleted), listed.
+    const left = cloudObjects(sb).filter((o) => !objects.includes(o));
+    const kept = [...back.stderr.matchAll(/kept in the cloud \(protected target data store, no longer managed\): (\S+) (\S+)/g)].filter(
+      ([, type]) => !type.startsWith("probatio:"),
+    );
+    expect(left.length).toBe(kept.length);
+    const after = await status(sb);
+    expect(after.phase).toBe(plan.from);
+    expect(after.outputs.migration).toBeUndefined();
+    // The machine running the migration dies in the middle of a create: the engine's update is cut short.
+    const killed = await killedDuring(sb, base, env, "provision-target", "create");
+    expect(killed.code).toBeNull();
+    expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
+    const back2 = await runCli(sb, [...base, "--rollback"], env);
+    // The create the kill interrupted is named: the cloud may hold it without the stack knowing it.
+    expect(back2.stderr).toMatch(/an interrupted update left creating \S+ \S+ unfinished/);
+    expect(back2.stderr).not.toMatch(/error:/);
+    expect(back2.code).toBe(0);
+    expect(cloudIds(sb)).toEqual(before);
+    expect((await status(sb)).phase).toBe(plan.from);
+  });
+
+  test("a failure in each step in turn, each resumed: the target phase, every row, a following up changing nothing", async () => {
+    restore();
+    await databases();
+    const t0 = Date.now();
+    let faults = 0;
+    let interruptedCreate = false;
+    const namesInterrupted = (r: RunResult) => {
+      if (interruptedCreate) expect(r.stderr).toMatch(/an interrupted update left creating \S+ \S+ unfinished/);
+      interruptedCreate = false;
+    };
+    for (const [i, step] of plan.steps.entries()) {
+      for (const fault of faultsFor(step.kind)) {
+        const inProgress = checkpointIn(sb);
+        const args = inProgress ? [...base, "--resume"] : base;
+        if (fault.kind === "cloud") {
+          const r = await runCli(sb, args, { ...env, PROBATIO_STUB_FAIL_CREATE: pair.failOn });
+          expect(r.code).toBe(1);
+          expect(r.stderr).toContain(`STUB cloud error: quota exceeded creating ${pair.failOn}`);
+          namesInterrupted(r);
+        } else {
+          const r = await killedDuring(sb, args, env, step.name, fault.at);
+          expect(r.code).toBeNull();
+          namesInterrupted(r);
+          interruptedCreate = fault.at === "create";
+          // An update killed in its middle leaves its lock: the operator removes it (the next run's error says how).
+          if (fault.at !== "start") expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
+        }
+        faults++;
+        const done = checkpointIn(sb)?.completed ?? [];
+        // The step did not finish (a timed kill may land in the update that records it: then it did, entirely).
+        const finishedAnyway = fault.kind === "kill" && fault.at === "midway" ? [names.slice(0, i + 1)] : [];
+        expect([names.slice(0, i), ...finishedAnyway]).toContainEqual(done);
+      }
+    }
+    const last = await runCli(sb, [...base, "--resume", "--json"], env);
+    namesInterrupted(last);
+    expect(last.stderr).not.toMatch(/error:/);
+    expect(last.code).toBe(0);
+    process.stdout.write(
+      `${pair.roadmap} ${pair.spec}: ${faults} failures, each resumed, on the stub engine in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+    const end = await status(sb);
+    expect(end.phase).toBe(plan.to);
+    expect(end.outputs.migration).toBeUndefined();
+    const up = await runCli(sb, ["up", "--roadmap", pair.roadmap, "--phase", String(plan.to), "--stack", "prod", "--yes", "--json"]);
+    expect(up.code).toBe(0);
+    const changes = JSON.parse(up.stdout).changes;
+    expect([changes.create ?? 0, changes.delete ?? 0, changes.replace ?? 0]).toEqual([0, 0, 0]);
+    // No protected store of the source deleted; whatever is in the cloud and not in the stack is one of them (released).
+    const ids = new Set(stateResources(sb, "prod").map((r) => (r as { id?: string }).id));
+    const present = new Set(cloudObjects(sb).map((f) => f.replace(/\.json$/, "")));
+    for (const id of protectedIds) expect(present.has(id)).toBe(true);
+    const strays = [...present].filter((id) => !ids.has(id));
+    expect(strays.filter((id) => !protectedIds.includes(id))).toEqual([]);
+    if (plan.strategy === "in-place") expect(strays).toEqual([]);
+    if (data) {
+      const c = new Client({ connectionString: env.PROBATIO_TARGET_DB });
+      await c.connect();
+      expect((await c.query("SELECT count(*)::int AS n FROM documents")).rows[0].n).toBe(ROWS);
+      await c.end();
+    }
+  });
+});
