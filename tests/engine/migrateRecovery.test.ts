@@ -24,12 +24,12 @@ afterAll(() => removeSandboxes());
 jest.setTimeout(900_000);
 
 // Every pair of both roadmaps, each source deployed once on the real engine (STUB clouds) and restored from a snapshot
-// of its state, stub cloud and settings for each scenario:
-// - a failure in every step, one after the other: the stub cloud refusing one of the target's resources, and the
-//   whole process group (CLI, engine, providers) SIGKILLed at the start of a step, in the middle of a create or a
-//   delete, or in the middle of a data step; each leaves a checkpoint from which --resume goes on, and the last
-//   --resume ends in the target phase with a following up changing nothing;
-// - the same failures, then --rollback: the source exactly as it was (the same resources, ids and cloud objects).
+// of its state, stub cloud and settings for each scenario. Each step in turn fails, one after the other: the whole
+// process group (CLI, engine, providers) SIGKILLed at the start of a step, in the middle of a create or a delete, or
+// in the middle of a data step; the stub cloud refusing one of the target's resources (then --rollback: the source
+// exactly as it was, the same resources, ids and cloud objects, and the migration starts again); the decommission
+// refused while the stack's domain does not lead to the target. Each leaves a checkpoint from which --resume goes on;
+// the last --resume ends in the target phase, every row in the target, a following up changing nothing.
 // The data steps run between two real PostgreSQL servers configured as probatio renders them (Debian's PostgreSQL:
 // for KoproGo's Compose and Helm databases these are STAND-INS), 3-to-4's shift through a real HAProxy.
 interface Pair {
@@ -37,15 +37,38 @@ interface Pair {
   readonly spec: string;
   readonly failOn: string;
   readonly strategy?: string;
+  /** Also: a kill in the middle of a create, then --rollback (the interrupted create's pending operation). */
+  readonly rollbackAfterKill?: boolean;
+  /** What the target phase must hold besides (the stack's outputs after the last --resume). */
+  readonly outputs?: Record<string, unknown>;
 }
 const pairs: readonly Pair[] = [
   { roadmap: "probatio", spec: "0-to-1", failOn: "monitoring-1" },
-  { roadmap: "probatio", spec: "1-to-2", failOn: "backend-3" },
-  { roadmap: "probatio", spec: "2-to-3", failOn: "redis-nodes-3" },
+  { roadmap: "probatio", spec: "1-to-2", failOn: "backend-3", rollbackAfterKill: true },
+  { roadmap: "probatio", spec: "2-to-3", failOn: "redis-nodes-3", rollbackAfterKill: true },
   { roadmap: "probatio", spec: "3-to-4", failOn: "postgres-managed" },
   { roadmap: "koprogo", spec: "1-to-2", failOn: "app-1", strategy: "side-by-side" },
-  { roadmap: "koprogo", spec: "2-to-3", failOn: "k8s-agents-2" },
-  { roadmap: "koprogo", spec: "3-to-4", failOn: "k8s-servers-3" },
+  {
+    roadmap: "koprogo",
+    spec: "2-to-3",
+    failOn: "k8s-agents-2",
+    // The seed's move is staging to production: the cluster a `prod` stack gets in phase 3 is staging's.
+    outputs: {
+      environment: "staging",
+      machines: { "k3s-agent": ["prod-k3s-agent-1", "prod-k3s-agent-2"], "k3s-server": ["prod-k3s-server-1"] },
+    },
+  },
+  {
+    roadmap: "koprogo",
+    spec: "3-to-4",
+    failOn: "k8s-servers-3",
+    outputs: {
+      machines: {
+        "k3s-agent": ["prod-k3s-agent-1", "prod-k3s-agent-2", "prod-k3s-agent-3"],
+        "k3s-server": ["prod-k3s-server-1", "prod-k3s-server-2", "prod-k3s-server-3"],
+      },
+    },
+  },
 ];
 
 const SETTINGS: readonly [string, string][] = [
@@ -56,15 +79,19 @@ const SETTINGS: readonly [string, string][] = [
   ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"],
 ];
 
-/** How a step is made to fail: the cloud refuses a create, or the operator's machine dies (SIGKILL) at a moment. */
-type Fault = { readonly kind: "cloud" } | { readonly kind: "kill"; readonly at: "start" | "create" | "delete" | "midway" };
+/**
+ * How a step is made to fail: the cloud refuses a create (then the migration is rolled back, and starts again), the
+ * stack's domain does not lead to the target (the decommission refuses), or the operator's machine dies (SIGKILL).
+ */
+type Fault =
+  { readonly kind: "cloud" } | { readonly kind: "dns" } | { readonly kind: "kill"; readonly at: "start" | "create" | "delete" | "midway" };
 
 function faultsFor(kind: string): Fault[] {
   switch (kind) {
     case "provision":
       return [{ kind: "cloud" }, { kind: "kill", at: "create" }];
     case "decommission":
-      return [{ kind: "kill", at: "delete" }];
+      return [{ kind: "dns" }, { kind: "kill", at: "delete" }];
     case "data":
     case "cutover":
       return [{ kind: "kill", at: "midway" }];
@@ -146,11 +173,11 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     "--stack",
     "prod",
     "--yes",
-    // The stack's domain is an example: the DNS check has its own tests (migrateKoprogo, migrateTraffic).
-    "--skip-dns-check",
     ...(pair.strategy ? ["--strategy", pair.strategy] : []),
     ...(staged ? ["--stages", "100", "--observe", "1"] : []),
   ];
+  // The stack's domain is an example that does not resolve: the operator has checked DNS (but for the "dns" failure).
+  const checked = [...base, "--skip-dns-check"];
   let sb: Sandbox;
   let restore: () => void;
   let before: string[];
@@ -169,6 +196,25 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     await fill(`postgres://app:${passwords.app}@127.0.0.1:${source.port}/app`, ROWS);
     env.PROBATIO_SOURCE_DB = admin(source);
     env.PROBATIO_TARGET_DB = admin(target);
+  }
+
+  /** --rollback after a failed provisioning: the source phase exactly as it was, the target's protected stores listed. */
+  async function rollBack(): Promise<RunResult> {
+    const back = await runCli(sb, [...checked, "--rollback"], env);
+    expect(back.stderr).not.toMatch(/error:/);
+    expect(back.code).toBe(0);
+    expect(cloudIds(sb)).toEqual(before);
+    // The target's protected stores created before the failure stay in the cloud (released, never deleted), listed.
+    const left = cloudObjects(sb).filter((o) => !objects.includes(o));
+    const kept = [...back.stderr.matchAll(/kept in the cloud \(protected target data store, no longer managed\): (\S+) (\S+)/g)].filter(
+      ([, type]) => !type.startsWith("probatio:"),
+    );
+    expect(left.length).toBe(kept.length);
+    expect(checkpointIn(sb)).toBeUndefined();
+    const after = await status(sb);
+    expect(after.phase).toBe(plan.from);
+    expect(after.outputs.migration).toBeUndefined();
+    return back;
   }
 
   beforeAll(async () => {
@@ -197,45 +243,7 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     await stopAll(dbs);
   });
 
-  test("a cloud error while provisioning, then a kill in the middle of the resumed provisioning: --rollback each time leaves the source untouched", async () => {
-    restore();
-    await databases();
-    const provision = names.indexOf("provision-target");
-    // The cloud refuses one of the target's resources, after others were created.
-    const r = await runCli(sb, base, { ...env, PROBATIO_STUB_FAIL_CREATE: pair.failOn });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`STUB cloud error: quota exceeded creating ${pair.failOn}`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect((await status(sb)).outputs.migration?.completed).toEqual(names.slice(0, provision));
-    // Whatever the engine created before the error (in flight when it came; none when the error came first).
-    expect(cloudIds(sb).length).toBeGreaterThanOrEqual(before.length);
-    const back = await runCli(sb, [...base, "--rollback"], env);
-    expect(back.stderr).not.toMatch(/error:/);
-    expect(back.code).toBe(0);
-    expect(cloudIds(sb)).toEqual(before);
-    // The target's protected stores created before the error stay in the cloud (released, never deleted), listed.
-    const left = cloudObjects(sb).filter((o) => !objects.includes(o));
-    const kept = [...back.stderr.matchAll(/kept in the cloud \(protected target data store, no longer managed\): (\S+) (\S+)/g)].filter(
-      ([, type]) => !type.startsWith("probatio:"),
-    );
-    expect(left.length).toBe(kept.length);
-    const after = await status(sb);
-    expect(after.phase).toBe(plan.from);
-    expect(after.outputs.migration).toBeUndefined();
-    // The machine running the migration dies in the middle of a create: the engine's update is cut short.
-    const killed = await killedDuring(sb, base, env, "provision-target", "create");
-    expect(killed.code).toBeNull();
-    expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
-    const back2 = await runCli(sb, [...base, "--rollback"], env);
-    // The create the kill interrupted is named: the cloud may hold it without the stack knowing it.
-    expect(back2.stderr).toMatch(/an interrupted update left creating \S+ \S+ unfinished/);
-    expect(back2.stderr).not.toMatch(/error:/);
-    expect(back2.code).toBe(0);
-    expect(cloudIds(sb)).toEqual(before);
-    expect((await status(sb)).phase).toBe(plan.from);
-  });
-
-  test("a failure in each step in turn, each resumed: the target phase, every row, a following up changing nothing", async () => {
+  test("each step fails in turn: --rollback after the cloud's error leaves the source untouched, --resume after every other failure goes on to the target phase", async () => {
     restore();
     await databases();
     const t0 = Date.now();
@@ -247,12 +255,27 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     };
     for (const [i, step] of plan.steps.entries()) {
       for (const fault of faultsFor(step.kind)) {
-        const inProgress = checkpointIn(sb);
-        const args = inProgress ? [...base, "--resume"] : base;
+        const args = checkpointIn(sb) ? [...checked, "--resume"] : checked;
+        faults++;
         if (fault.kind === "cloud") {
           const r = await runCli(sb, args, { ...env, PROBATIO_STUB_FAIL_CREATE: pair.failOn });
           expect(r.code).toBe(1);
           expect(r.stderr).toContain(`STUB cloud error: quota exceeded creating ${pair.failOn}`);
+          expect(r.stderr).not.toMatch(/\n\s+at /);
+          namesInterrupted(r);
+          expect(checkpointIn(sb)?.completed).toEqual(names.slice(0, i));
+          // Whatever the engine created before the error (in flight when it came) is removed by the rollback.
+          await rollBack();
+          continue;
+        }
+        if (fault.kind === "dns") {
+          const r = await runCli(
+            sb,
+            args.filter((a) => a !== "--skip-dns-check"),
+            env,
+          );
+          expect(r.code).toBe(6);
+          expect(r.stderr).toContain("cannot resolve api.example.com to check that DNS points at the target");
           namesInterrupted(r);
         } else {
           const r = await killedDuring(sb, args, env, step.name, fault.at);
@@ -262,27 +285,30 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
           // An update killed in its middle leaves its lock: the operator removes it (the next run's error says how).
           if (fault.at !== "start") expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
         }
-        faults++;
         const done = checkpointIn(sb)?.completed ?? [];
         // The step did not finish (a timed kill may land in the update that records it: then it did, entirely).
         const finishedAnyway = fault.kind === "kill" && fault.at === "midway" ? [names.slice(0, i + 1)] : [];
         expect([names.slice(0, i), ...finishedAnyway]).toContainEqual(done);
       }
     }
-    const last = await runCli(sb, [...base, "--resume", "--json"], env);
+    const last = await runCli(sb, [...checked, "--resume", "--json"], env);
     namesInterrupted(last);
     expect(last.stderr).not.toMatch(/error:/);
     expect(last.code).toBe(0);
     process.stdout.write(
-      `${pair.roadmap} ${pair.spec}: ${faults} failures, each resumed, on the stub engine in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+      `${pair.roadmap} ${pair.spec}: ${faults} failures (one rolled back, the others resumed) on the stub engine in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     const end = await status(sb);
     expect(end.phase).toBe(plan.to);
     expect(end.outputs.migration).toBeUndefined();
+    if (pair.outputs) expect(end.outputs).toMatchObject(pair.outputs);
     const up = await runCli(sb, ["up", "--roadmap", pair.roadmap, "--phase", String(plan.to), "--stack", "prod", "--yes", "--json"]);
     expect(up.code).toBe(0);
     const changes = JSON.parse(up.stdout).changes;
     expect([changes.create ?? 0, changes.delete ?? 0, changes.replace ?? 0]).toEqual([0, 0, 0]);
+    // In place, every resource of the source is still there with its id (updated, never rebuilt).
+    const now = cloudIds(sb);
+    if (plan.strategy === "in-place") for (const r of before) expect(now).toContain(r);
     // No protected store of the source deleted; whatever is in the cloud and not in the stack is one of them (released).
     const ids = new Set(stateResources(sb, "prod").map((r) => (r as { id?: string }).id));
     const present = new Set(cloudObjects(sb).map((f) => f.replace(/\.json$/, "")));
@@ -297,4 +323,17 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
       await c.end();
     }
   });
+
+  if (pair.rollbackAfterKill) {
+    test("killed in the middle of a create, then --rollback: the interrupted create named, the source untouched", async () => {
+      restore();
+      await databases();
+      const killed = await killedDuring(sb, checked, env, "provision-target", "create");
+      expect(killed.code).toBeNull();
+      expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
+      const back = await rollBack();
+      // The create the kill interrupted is named: the cloud may hold it without the stack knowing it.
+      expect(back.stderr).toMatch(/an interrupted update left creating \S+ \S+ unfinished/);
+    });
+  }
 });
