@@ -2,6 +2,7 @@ import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { estimatePhase, Estimate } from "./estimate";
 import { DeclaredResource, runUnderMocks } from "./mockRun";
+import { evaluatePolicies, PolicyReport } from "../policy/evaluate";
 import { buildPhase } from "../programs/phase";
 import { environmentFor, getPhase, RoadmapId } from "../programs/roadmaps";
 import { PhaseSettings } from "../programs/settings";
@@ -27,7 +28,8 @@ export interface PlanResult {
   readonly environment: string;
   readonly resources: DeclaredResource[];
   readonly estimate: Estimate;
-  readonly policy: Record<string, unknown>;
+  /** The zero-trust and compliance rules (policy/rules.ts) over what the phase declares. */
+  readonly policy: PolicyReport;
   readonly componentOutputs: Record<string, Record<string, unknown>>;
   readonly componentOutputsByUrn: Record<string, Record<string, unknown>>;
 }
@@ -69,7 +71,7 @@ export async function planPhase(req: PlanRequest): Promise<PlanResult> {
     environment: env.name,
     resources: run.resources,
     estimate: estimatePhase(phase, env.name),
-    policy: {},
+    policy: evaluatePolicies(run.resources),
     componentOutputs: run.componentOutputs,
     componentOutputsByUrn: run.componentOutputsByUrn,
   };

@@ -87,5 +87,9 @@ function printHuman(r: PlanResult): void {
       (e.allEnvironmentsMonthlyEur !== e.monthlyEur ? `, ${e.allEnvironmentsMonthlyEur} EUR/month for all environments` : "") +
       `; seed: ${e.seedAsWritten ?? "~" + e.seedMonthlyEur + " EUR/month"} (${e.deltaPercent >= 0 ? "+" : ""}${e.deltaPercent} %)`,
   );
+  const { violations, counts } = r.policy;
+  ui.info(`  policy (policy/rules.ts): ${counts.mandatory} mandatory, ${counts.advisory} advisory violations`);
+  for (const v of violations)
+    ui.info(`    ${v.level === "mandatory" ? chalk.red("✗") : chalk.yellow("!")} ${v.policy}: ${v.resource} ${v.message}`);
   for (const n of phase.notes) ui.info(chalk.dim(`  note: ${n}`));
 }

@@ -1,0 +1,140 @@
+import { evaluatePolicies } from "../../policy/evaluate";
+import { PolicyResource, rules } from "../../policy/rules";
+import { planPhase } from "../../offline/plan";
+
+const rule = (name: string) => rules.find((r) => r.name === name)!;
+const res = (type: string, inputs: Record<string, unknown>, protect = false): PolicyResource => ({ type, name: "x", inputs, protect });
+const sgRule = (port: number, prefix: string, direction = "ingress") =>
+  res("openstack:networking/secGroupRule:SecGroupRule", {
+    direction,
+    protocol: "tcp",
+    portRangeMin: port,
+    portRangeMax: port,
+    remoteIpPrefix: prefix,
+  });
+const worm = (objectLock: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  res(
+    "ovh:CloudProject/storage:Storage",
+    { objectLock, versioning: { status: "enabled" }, encryption: { sseAlgorithm: "AES256" }, regionName: "GRA", ...extra },
+    true,
+  );
+const deployment = (container: Record<string, unknown>, namespace = "app") =>
+  res("kubernetes:apps/v1:Deployment", {
+    metadata: { namespace },
+    spec: { template: { spec: { containers: [{ name: "backend", ...container }] } } },
+  });
+const hardened = {
+  securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
+  resources: { limits: { cpu: "1", memory: "512Mi" } },
+};
+const denyAll = (namespace = "app") =>
+  res("kubernetes:networking.k8s.io/v1:NetworkPolicy", {
+    metadata: { namespace },
+    spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+  });
+
+// Each rule with a case that violates it and one that complies.
+describe("the zero-trust and compliance rules", () => {
+  test("no world ingress but 80 and 443", () => {
+    expect(rule("no-world-ingress").check(sgRule(443, "0.0.0.0/0"), [])).toEqual([]);
+    expect(rule("no-world-ingress").check(sgRule(5432, "10.0.20.0/24"), [])).toEqual([]);
+    expect(rule("no-world-ingress").check(sgRule(443, "0.0.0.0/0", "egress"), [])).toEqual([]);
+    expect(rule("no-world-ingress").check(sgRule(22, "0.0.0.0/0"), [])).toEqual([
+      "opens tcp 22 to 0.0.0.0/0: only 80/443 may be; give the rule the source tier's subnet (or the SSH allow-list) instead",
+    ]);
+    expect(rule("no-world-ingress").check(sgRule(5432, "::/0"), [])).toHaveLength(1);
+  });
+
+  test("every instance in a security group", () => {
+    const instance = (securityGroups?: string[]) => res("openstack:compute/instance:Instance", { securityGroups });
+    expect(rule("instances-fenced").check(instance(["prod-cache"]), [])).toEqual([]);
+    expect(rule("instances-fenced").check(instance(), [])).toHaveLength(1);
+    expect(rule("instances-fenced").check(instance([]), [])).toHaveLength(1);
+  });
+
+  test("the managed database never open to the world, and restricted at all", () => {
+    const db = (ipRestrictions?: { ip: string }[]) => res("ovh:CloudProject/database:Database", { ipRestrictions }, true);
+    expect(rule("managed-database-not-open").check(db([{ ip: "10.0.10.0/24" }]), [])).toEqual([]);
+    expect(rule("managed-database-not-open").check(db([{ ip: "0.0.0.0/0" }]), [])).toEqual([
+      "is open to 0.0.0.0/0: restrict it to the subnet of its clients",
+    ]);
+    expect(rule("managed-database-not-open").check(db(), [])).toHaveLength(1);
+  });
+
+  test("data stores protected", () => {
+    expect(rule("data-stores-protected").check(res("ovh:CloudProject/database:Database", {}, true), [])).toEqual([]);
+    expect(rule("data-stores-protected").check(res("ovh:Okms/serviceKey:ServiceKey", {}, false), [])).toEqual([
+      "is not protected: declare it with `protect: true`",
+    ]);
+    expect(rule("data-stores-protected").check(res("openstack:compute/instance:Instance", {}, false), [])).toEqual([]);
+  });
+
+  test("WORM: compliance mode, at least 10 years, versioning and encryption", () => {
+    expect(rule("worm-compliance").check(worm({ status: "enabled", rule: { mode: "compliance", period: "P10Y" } }), [])).toEqual([]);
+    expect(rule("worm-compliance").check(worm({ status: "enabled", rule: { mode: "compliance", period: "P1Y" } }), [])).toEqual([
+      "retains P1Y: at least P10Y",
+    ]);
+    expect(
+      rule("worm-compliance").check(
+        worm({ status: "enabled", rule: { mode: "governance", period: "P3650D" } }, { versioning: undefined }),
+        [],
+      ),
+    ).toEqual(["locks in governance mode: use compliance (governance lets an administrator delete)", "has versioning off: enable it"]);
+  });
+
+  test("regions: France by default, the EU advised against, outside the EU refused; AWS flagged", () => {
+    const at = (region: string) => res("openstack:compute/instance:Instance", { region, securityGroups: ["g"] });
+    expect(rule("region-sovereignty").check(at("GRA11"), [])).toEqual([]);
+    expect(rule("region-france").check(at("GRA11"), [])).toEqual([]);
+    expect(rule("region-france").check(res("ovh:Okms/okms:Okms", { region: "eu-west-rbx" }), [])).toEqual([]);
+    expect(rule("region-france").check(at("DE1"), [])).toEqual(["is in DE1: in the EU, but not in France"]);
+    expect(rule("region-sovereignty").check(at("DE1"), [])).toEqual([]);
+    expect(rule("region-sovereignty").check(at("BHS5"), [])).toEqual([
+      "is in BHS5, outside the EU: choose a region in France (GRA, SBG, RBX, PAR)",
+    ]);
+    expect(rule("aws-sovereignty").check(res("aws:s3/bucket:Bucket", {}), [])).toHaveLength(1);
+  });
+
+  test("Kubernetes: hardened containers, and a default-deny policy in their namespace", () => {
+    expect(rule("kubernetes-workload-hardened").check(deployment(hardened), [])).toEqual([]);
+    expect(rule("kubernetes-workload-hardened").check(deployment({}), [])).toEqual([
+      "container backend may run as root: set securityContext.runAsNonRoot",
+      "container backend may escalate privileges: set allowPrivilegeEscalation false",
+      "container backend has no CPU or memory limit: set resources.limits",
+    ]);
+    const d = deployment(hardened);
+    expect(rule("kubernetes-default-deny").check(d, [d, denyAll()])).toEqual([]);
+    expect(rule("kubernetes-default-deny").check(d, [d, denyAll("other")])).toHaveLength(1);
+  });
+
+  test("no plaintext secret in any input, however deep", () => {
+    expect(rule("no-plaintext-secret").check(res("x:y:Z", { password: "[secret]", nested: { token: "[secret]" } }), [])).toEqual([]);
+    expect(rule("no-plaintext-secret").check(res("x:y:Z", { users: [{ name: "a", password: "hunter2" }] }), [])).toEqual([
+      "has users.0.password in plaintext: pass it as a secret (pulumi.secret, or config set --secret)",
+    ]);
+  });
+});
+
+describe("probatio plan reports the rules' violations", () => {
+  test("a deliberately broken resource set: each violation named with its policy, resource, level and message", () => {
+    const report = evaluatePolicies([
+      res("ovh:CloudProject/database:Database", { ipRestrictions: [{ ip: "0.0.0.0/0" }], password: "plain" }, false),
+    ]);
+    expect(report.violations.map((v) => v.policy).sort()).toEqual([
+      "data-stores-protected",
+      "managed-database-not-open",
+      "no-plaintext-secret",
+    ]);
+    expect(report.counts).toEqual({ mandatory: 3, advisory: 0 });
+  });
+
+  test("phase 4 of ProbatioVault: no violation; phase 2: its ten instances in no security group yet (the zero-trust issue's)", async () => {
+    expect((await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy).toEqual({
+      violations: [],
+      counts: { mandatory: 0, advisory: 0 },
+    });
+    const p2 = (await planPhase({ roadmap: "probatio", phase: 2, stack: "prod" })).policy;
+    expect(p2.counts).toEqual({ mandatory: 10, advisory: 0 });
+    expect(new Set(p2.violations.map((v) => v.policy))).toEqual(new Set(["instances-fenced"]));
+  });
+});
