@@ -163,7 +163,7 @@ const definitions: Record<string, Definition> = {
   "probatio:2-3": {
     strategy: "in-place",
     seedSays: "6-8 weeks of work",
-    what: "the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager",
+    what: "the second HAProxy with the VRRP VIP, a sync standby, two Redis nodes with Sentinel, Alertmanager; the monitoring instance resized from d2-4 to d2-8 in place (OpenStack's resize: a reboot of a minute or two, its disk and Prometheus' data kept, no rebuild)",
   },
   "probatio:3-4": {
     strategy: "side-by-side",
