@@ -2,7 +2,7 @@
  * What probatio reads from and writes to a stack besides its resources: the recorded phase and checks before the
  * engine runs, the stack's settings file, the migration checkpoint, and releasing resources from the state.
  */
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { Deployment, Stack } from "@pulumi/pulumi/automation";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { parseDocument } from "yaml";
@@ -91,8 +91,10 @@ export async function refuseDeletions(
   stack: Stack,
   expected?: (name: string, type: string) => boolean,
   allowDeletions = false,
+  /** The stack's state, when the caller exported it already. */
+  exported?: Deployment,
 ): Promise<void> {
-  const state = await stack.exportStack();
+  const state = exported ?? (await stack.exportStack());
   if ((state.deployment?.resources ?? []).length <= 1) return;
   await refuseUnsafeChanges(stack, `up of stack '${stack.name}'`, {
     allowed: (c) => allowDeletions || (c.op === "delete" && !!expected?.(c.name, c.type)),
@@ -105,8 +107,8 @@ export async function refuseDeletions(
  * operations at the next update and does them again; a create the cloud had already carried out is then a second
  * machine (or bucket) the stack does not know: the operator is told which, to look for it in the cloud's console.
  */
-export async function warnPendingOperations(stack: Stack, warn: (line: string) => void): Promise<number> {
-  const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []) as {
+export function warnPendingOperations(exported: Deployment, warn: (line: string) => void): number {
+  const pending = (exported.deployment?.pending_operations ?? []) as {
     resource: { urn: string; type: string };
     type: string;
   }[];

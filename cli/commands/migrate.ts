@@ -199,7 +199,7 @@ export async function migrateCommand(spec: string, opts: MigrateOptions): Promis
     plan = migrationPlan(plan.roadmap, spec, current.strategy);
   }
   const ctx = { stack, plan, json: !!opts.json, log, traffic, skipDnsCheck: !!opts.skipDnsCheck, resized: !!opts.resized };
-  if (current && (opts.resume || opts.rollback)) await warnPendingOperations(stack, ui.warn);
+  if (current && (opts.resume || opts.rollback)) warnPendingOperations(await stack.exportStack(), ui.warn);
 
   if (current && (current.from !== plan.from || current.to !== plan.to || current.roadmap !== plan.roadmap)) {
     throw new ProbatioError(

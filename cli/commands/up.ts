@@ -63,11 +63,12 @@ export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   await checkPhaseChange(stack, phase);
   await checkRequiredConfig(stack, phase, opts.environment);
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
-  await warnPendingOperations(stack, ui.warn);
+  const exported = await stack.exportStack();
+  warnPendingOperations(exported, ui.warn);
   const restore = snapshotStackFile(stack);
   await setPhaseConfig(stack, phase, opts.environment);
   try {
-    await refuseDeletions(stack, opts.expectedDeletion, opts.allowDeletions);
+    await refuseDeletions(stack, opts.expectedDeletion, opts.allowDeletions, exported);
   } catch (err) {
     restore();
     throw err;

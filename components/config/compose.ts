@@ -1,7 +1,6 @@
 import { stringify } from "yaml";
-import { MIGRATION_ROLE } from "../../lib/defaults";
-import { isIpv4Address } from "../cidr";
 import { ServiceBundle } from "./bundle";
+import { migrationHbaLine } from "./postgres";
 
 /** KoproGo phases 1-2: Docker Compose with Traefik, PostgreSQL 15 and the backend on one VPS. Pure. */
 export interface ComposeSettings {
@@ -45,11 +44,8 @@ export function renderComposePgHba(migrationPeers: readonly string[] = []): stri
     "local   all             all                                     trust",
     "host    all             all             samenet                 scram-sha-256",
   ];
-  for (const peer of migrationPeers) {
-    // An address, a CIDR, or a host name (a classic VPS's: PostgreSQL matches it by reverse DNS).
-    const cidr = isIpv4Address(peer) ? `${peer}/32` : peer;
-    lines.push(`hostssl koprogo_db      ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
-  }
+  // TLS whatever the peer: the VPS is on the internet.
+  for (const peer of migrationPeers) lines.push(migrationHbaLine("koprogo_db", peer, true));
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");
   return lines.join("\n") + "\n";

@@ -67,6 +67,18 @@ export interface HbaSettings {
   readonly rewindUser?: string;
 }
 
+/**
+ * The pg_hba line that lets a migration's role in from the next phase's database: an address (its /32), a CIDR, or a
+ * host name (a classic VPS's, matched by its reverse DNS); plain only from a private or loopback range unless
+ * `tlsAlways`, TLS otherwise.
+ */
+export function migrationHbaLine(database: string, peer: string, tlsAlways = false): string {
+  const isIp = isIpv4Address(peer);
+  const cidr = isIp ? `${peer}/32` : peer;
+  const plain = !tlsAlways && (isIp || peer.includes("/")) && isPrivateOrLoopback(cidr);
+  return `${plain ? "host   " : "hostssl"} ${database.padEnd(15)} ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`;
+}
+
 /** pg_hba.conf: local socket for the postgres user, the private subnets only, scram passwords; everything else rejected. */
 export function renderPgHba(s: HbaSettings): string {
   const lines = [
@@ -84,13 +96,7 @@ export function renderPgHba(s: HbaSettings): string {
       lines.push(`host    postgres        ${s.rewindUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
-  for (const peer of s.migrationPeers ?? []) {
-    // An address, a CIDR, or a host name (a classic VPS's, matched by its reverse DNS as the lines above are).
-    const isIp = isIpv4Address(peer);
-    const cidr = isIp ? `${peer}/32` : peer;
-    const type = (isIp || peer.includes("/")) && isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
-    lines.push(`${type} ${s.database.padEnd(15)} ${MIGRATION_ROLE.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
-  }
+  for (const peer of s.migrationPeers ?? []) lines.push(migrationHbaLine(s.database, peer));
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");
   return lines.join("\n") + "\n";
