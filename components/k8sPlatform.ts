@@ -20,13 +20,15 @@ export class K8sPlatform extends pulumi.ComponentResource {
    * cluster's database. Empty for OVH's managed Kubernetes (its nodes leave through the network's gateway).
    */
   public readonly egressAddresses: pulumi.Output<string[]>;
+  /** The address of the backend's Service of type LoadBalancer (OVH's managed one), once the cloud gave it one. */
+  public readonly entryAddress?: pulumi.Output<string>;
 
   constructor(name: string, args: K8sPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:k8s:K8sPlatform", name, {}, opts);
     validateK8sPlatformArgs(args);
     switch (args.variant) {
       case "ovh-mks":
-        [this.apiEndpoint, this.kubeconfig] = this.mks(name, args);
+        [this.apiEndpoint, this.kubeconfig, this.entryAddress] = this.mks(name, args);
         this.egressAddresses = pulumi.output([]);
         break;
       case "k3s":
@@ -41,7 +43,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
     this.registerOutputs({ apiEndpoint: this.apiEndpoint });
   }
 
-  private mks(name: string, args: MksPlatformArgs): [pulumi.Output<string>, pulumi.Output<string>] {
+  private mks(name: string, args: MksPlatformArgs): [pulumi.Output<string>, pulumi.Output<string>, pulumi.Output<string> | undefined] {
     const region = args.region ?? DEFAULT_REGION;
     {
       const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
@@ -104,15 +106,20 @@ export class K8sPlatform extends pulumi.ComponentResource {
         const nsObj = objects.find((o) => o.kind === "Namespace")!;
         const ns = new k8s.apiextensions.CustomResource(`${name}-namespace`, nsObj as never, { parent: this, provider });
         created.set("Namespace", ns);
+        let entry: pulumi.Output<string> | undefined;
         for (const o of objects.filter((x) => x.kind !== "Namespace")) {
-          new k8s.apiextensions.CustomResource(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o as never, {
-            parent: this,
-            provider,
-            dependsOn: [ns],
-          });
+          const childName = `${name}-${o.kind.toLowerCase()}-${o.metadata.name}`;
+          const childOpts = { parent: this, provider, dependsOn: [ns] };
+          if (o.kind === "Service" && (o as { spec?: { type?: string } }).spec?.type === "LoadBalancer") {
+            // A key in the arguments is an output of the resource: `status` (sent as nothing) carries the address.
+            const svc = new k8s.apiextensions.CustomResource(childName, { ...o, status: undefined } as never, childOpts);
+            const status = (svc as unknown as { status: pulumi.Output<{ loadBalancer?: { ingress?: { ip?: string }[] } } | undefined> }).status;
+            entry = status.apply((st) => st?.loadBalancer?.ingress?.[0]?.ip ?? "");
+          } else new k8s.apiextensions.CustomResource(childName, o as never, childOpts);
         }
+        return [cluster.url, kubeconfig, entry];
       }
-      return [cluster.url, kubeconfig];
+      return [cluster.url, kubeconfig, undefined];
     }
   }
 

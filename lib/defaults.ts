@@ -44,6 +44,25 @@ export const ports = {
   postgresLeader: 5000,
 } as const;
 
+/**
+ * DNS at the edge. `ttlSeconds` is the records' TTL unless the stack sets `dnsTtl`: OVH's minimum, 60 s (its zone
+ * default, 3600 s, would make a migration's switch wait an hour). A side-by-side migration lowers the records to
+ * `switchTtlSeconds` from its provisioning on. The CAA record names the origins' ACME issuer.
+ */
+export const DEFAULT_DNS = { ttlSeconds: 60, switchTtlSeconds: 60, acmeIssuer: "letsencrypt.org" } as const;
+
+/**
+ * Cloudflare in front (phases with a CDN): static assets cached at the edge for the roadmap's days, and, where the
+ * plan includes it (Pro, Business), the managed WAF rulesets: Cloudflare's own and the OWASP core ruleset (their
+ * well-known ids in every zone).
+ */
+export const CLOUDFLARE_EDGE = {
+  staticExtensions: ["js", "css", "mjs", "map", "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "woff", "woff2", "ttf"],
+  managedRulesetId: "efb7b8c949ac4650a09736fc376e9aee",
+  owaspRulesetId: "4814384a9e5d4991b9815dcfc25d2f1f",
+  minTlsVersion: "1.2",
+} as const;
+
 /** HAProxy's health checks of the backends: every 2 s, out after 3 failures, back after 2 successes. */
 export const DEFAULT_HEALTH_CHECK = { intervalMs: 2000, fall: 3, rise: 2 } as const;
 

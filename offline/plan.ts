@@ -5,7 +5,8 @@ import { DeclaredResource, runUnderMocks } from "./mockRun";
 import { evaluatePolicies, PolicyReport } from "../policy/evaluate";
 import { buildPhase } from "../programs/phase";
 import { environmentFor, getPhase, RoadmapId } from "../programs/roadmaps";
-import { PhaseSettings } from "../programs/settings";
+import { defaultDnsProvider, EdgeSettings, PhaseSettings } from "../programs/settings";
+import { DEFAULT_DNS } from "../lib/defaults";
 
 /** The offline plan's application password (the boot tests' machines are rendered with it). Not a secret of anyone's. */
 export const PLAN_DB_PASSWORD = "plan-placeholder-password";
@@ -50,9 +51,22 @@ export function planSettings(req: PlanRequest): PhaseSettings {
     alertEmail: "oncall@example.com",
     alertSmtp: { relay: "smtp.example.com:587" },
     domain: "api.example.com",
+    edge: planEdge(req.roadmap),
     hsmIdentityUrn: "urn:v1:eu:identity:account:plan-ovh",
     ...req.overrides,
   };
+}
+
+/** The plan shows a stack that manages its DNS, on its roadmap's default provider (placeholder credentials). */
+function planEdge(roadmap: RoadmapId): EdgeSettings {
+  const zone = "example.com";
+  return defaultDnsProvider(roadmap) === "cloudflare"
+    ? {
+        zone,
+        ttl: DEFAULT_DNS.ttlSeconds,
+        provider: { kind: "cloudflare", zoneId: "plan-cloudflare-zone", apiToken: pulumi.secret("plan-cloudflare-token") },
+      }
+    : { zone, ttl: DEFAULT_DNS.ttlSeconds, provider: { kind: "ovh" } };
 }
 
 /** Runs the real phase program under Pulumi's mocks and returns what it declares, with the estimate. */

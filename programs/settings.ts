@@ -1,9 +1,10 @@
 import { VENDOR_SOURCES, VendorSources } from "../components/config/vendor";
 import type { Release } from "../components/config/services";
-import { DEFAULT_REGION } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
 import { derivedSecret } from "../lib/secrets";
 import { RoadmapId } from "./roadmaps";
+import type { DnsProvider } from "../components/edge/edgeRecords";
+import { DEFAULT_DNS, DEFAULT_REGION } from "../lib/defaults";
 import { MigrationState } from "./stackConfig";
 
 export { configKeys, type ConfigKey, type MigrationState } from "./stackConfig";
@@ -34,6 +35,8 @@ export interface PhaseSettings {
   readonly backendImage?: string;
   /** Public domain of the API (Docker Compose phases). */
   readonly domain?: string;
+  /** The DNS zone probatio manages the domain's records in (stack config `dnsZone`); absent, DNS is the operator's. */
+  readonly edge?: EdgeSettings;
   /** Where alerts go (phases with Alertmanager). */
   readonly alertEmail?: string;
   /** The SMTP relay alert mail goes through (phases with Alertmanager): host:port, and a login if the relay wants one. */
@@ -52,6 +55,23 @@ export interface PhaseSettings {
   readonly releases?: Readonly<Record<string, Release>>;
   /** A migration in progress (written by `probatio migrate`; its checkpoint is exported as a stack output). */
   readonly migration?: MigrationState;
+}
+
+/** The stack's DNS at the edge. */
+export interface EdgeSettings {
+  /** The zone that holds the domain (e.g. example.com). */
+  readonly zone: string;
+  readonly provider: DnsProvider;
+  /** The records' TTL, seconds. */
+  readonly ttl: number;
+}
+
+/**
+ * The DNS provider of a roadmap's stacks unless `dnsProvider` says otherwise: Cloudflare where the roadmap puts its
+ * CDN in front (ProbatioVault: its phase 0 records are DNS-only, then proxied), OVH's DNS elsewhere (KoproGo).
+ */
+export function defaultDnsProvider(roadmap: RoadmapId): "cloudflare" | "ovh" {
+  return roadmap === "probatio" ? "cloudflare" : "ovh";
 }
 
 /** Derives a distinct secret for `purpose` from a base secret (one secret for the operator to keep, several on the machines). */
@@ -91,9 +111,23 @@ export function readSettings(): PhaseSettings {
     backendCount: config.getNumber("backendCount"),
     domain: config.get("domain"),
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
+    edge: readEdge(config, (config.get("roadmap") ?? "probatio") as RoadmapId),
     generation: config.getNumber("generation"),
     migration: config.getObject<MigrationState>("migration"),
     vendors: { ...VENDOR_SOURCES, ...config.getObject<Partial<VendorSources>>("vendorSources") },
     releases: config.getObject<Record<string, Release>>("releases"),
+  };
+}
+
+function readEdge(config: pulumi.Config, roadmap: RoadmapId): EdgeSettings | undefined {
+  const zone = config.get("dnsZone");
+  if (!zone) return undefined;
+  const kind = (config.get("dnsProvider") ?? defaultDnsProvider(roadmap)) as "cloudflare" | "ovh";
+  const ttl = config.getNumber("dnsTtl") ?? DEFAULT_DNS.ttlSeconds;
+  if (kind === "ovh") return { zone, ttl, provider: { kind } };
+  return {
+    zone,
+    ttl,
+    provider: { kind, zoneId: config.require("cloudflareZoneId"), apiToken: config.requireSecret("cloudflareApiToken") },
   };
 }

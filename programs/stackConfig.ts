@@ -14,6 +14,13 @@ export interface MigrationState {
   /** Names of the completed steps, in order. */
   readonly completed: readonly string[];
   readonly startedAt: string;
+  /**
+   * The generation the stack's public name points at while source and target both stand: absent (the source's)
+   * until the DNS switch sets "target".
+   */
+  readonly dns?: "target";
+  /** When the provisioning lowered the records' TTL (ms since the epoch): the switch waits out the old TTL from it. */
+  readonly dnsLoweredAt?: number;
 }
 
 /** A stack config key the CLI checks before running the engine. */
@@ -99,6 +106,53 @@ export const configKeys: readonly ConfigKey[] = [
     requiredWhen: (t) => !!t.compose,
     description: "public domain of the API (Traefik routes and certificates)",
     example: "api.example.com",
+  },
+  {
+    key: "dnsZone",
+    secret: false,
+    required: false,
+    description:
+      "DNS zone holding `domain`: probatio then manages its records (the public name, each generation's origin) and switches them in migrations; unset, DNS is yours",
+    example: "example.com",
+  },
+  {
+    key: "dnsProvider",
+    secret: false,
+    required: false,
+    description: "where dnsZone is served: cloudflare (default for ProbatioVault, its CDN in front) or ovh (default for KoproGo)",
+    example: "cloudflare",
+    invalid: (v) => (v === "cloudflare" || v === "ovh" ? undefined : "must be cloudflare or ovh"),
+  },
+  {
+    key: "dnsTtl",
+    secret: false,
+    required: false,
+    description: "TTL of the records, seconds (default 60, OVH's minimum; a migration lowers a longer one to 60 before its switch)",
+    example: "60",
+    invalid: (v) => (/^\d+$/.test(v) && Number(v) >= 60 && Number(v) <= 86400 ? undefined : "must be a whole number of seconds, 60-86400"),
+  },
+  {
+    key: "cloudflareZoneId",
+    secret: false,
+    required: false,
+    description: "the zone's id in Cloudflare (dnsProvider cloudflare)",
+    example: "023e105f4ecef8ad9ca31a8372d0c353",
+  },
+  {
+    key: "cloudflareApiToken",
+    secret: true,
+    required: false,
+    description: "Cloudflare API token allowed to edit the zone's DNS, settings and rulesets (dnsProvider cloudflare)",
+    example: "$(cat cloudflare-token)",
+  },
+  {
+    key: "dnsResolver",
+    secret: false,
+    required: false,
+    description:
+      "host:port of the DNS server a migration asks before removing the source (default the system's; the zone's own server answers without caches)",
+    example: "dns100.ovh.net:53",
+    invalid: (v) => (HOST_PORT.test(v) ? undefined : "must be host:port, e.g. dns100.ovh.net:53"),
   },
   {
     key: "alertEmail",

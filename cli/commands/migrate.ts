@@ -21,6 +21,10 @@ export function register(program: Command): void {
     .option("--stages <percents>", "shift-reads: shares of the reads sent to the target, ascending, ending at 100", "5,25,50,100")
     .option("--observe <seconds>", "shift-reads: how long each stage is watched before the next", "120")
     .option("--max-error-rate <fraction>", "shift-reads: a stage fails above this share of 5xx responses from the target", "0.01")
+    .option(
+      "--dns-wait <seconds>",
+      "switch-dns: how long to wait after the switch for resolvers to drop the source (default the record's TTL; none behind Cloudflare's proxy)",
+    )
     .option("--skip-dns-check", "decommission even if the stack's domain does not resolve to the target yet")
     .option("--strategy <name>", "a move's other strategy (KoproGo 1-to-2: resize, the default, or side-by-side)")
     .option("--resized", "a resize move: confirms the VPS was resized in OVH's manager")
@@ -37,12 +41,13 @@ export interface MigrateOptions extends CommonOptions {
   observe?: string;
   maxErrorRate?: string;
   skipDnsCheck?: boolean;
+  dnsWait?: string;
   strategy?: string;
   resized?: boolean;
 }
 
 /** The traffic settings of `migrate`, checked before anything runs. */
-function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: number; maxErrorRate: number } {
+function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: number; maxErrorRate: number; dnsWaitSeconds?: number } {
   const { parseStages } = require("../migrations/traffic") as typeof import("../migrations/traffic");
   const observe = Number(opts.observe ?? "120");
   if (!Number.isFinite(observe) || observe < 0)
@@ -54,7 +59,10 @@ function trafficSettings(opts: MigrateOptions): { stages: number[]; observeMs: n
       undefined,
       ExitCode.usage,
     );
-  return { stages: parseStages(opts.stages ?? "5,25,50,100"), observeMs: observe * 1000, maxErrorRate };
+  const dnsWait = opts.dnsWait === undefined ? undefined : Number(opts.dnsWait);
+  if (dnsWait !== undefined && (!Number.isInteger(dnsWait) || dnsWait < 0))
+    throw new ProbatioError(`--dns-wait '${opts.dnsWait}' must be a whole number of seconds (0 or more)`, undefined, ExitCode.usage);
+  return { stages: parseStages(opts.stages ?? "5,25,50,100"), observeMs: observe * 1000, maxErrorRate, dnsWaitSeconds: dnsWait };
 }
 
 type EnginePreview =

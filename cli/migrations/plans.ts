@@ -5,7 +5,7 @@
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { gateWording, getPhase, getRoadmap, RoadmapId } from "../../programs/roadmaps";
 
-export type StepKind = "preflight" | "backup" | "resize" | "provision" | "data" | "verify" | "traffic" | "cutover" | "decommission";
+export type StepKind = "preflight" | "backup" | "resize" | "provision" | "data" | "verify" | "traffic" | "cutover" | "dns" | "decommission";
 
 export interface MigrationStep {
   readonly name: string;
@@ -97,8 +97,16 @@ function sideBySide(what: string, staged: boolean): MigrationStep[] {
       engine: false,
       undoable: false,
       description: staged
-        ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target; point DNS at the target's entry point (printed)"
-        : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes; point DNS at the target's entry point (printed)",
+        ? "the target must be UP on every HAProxy; short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, the target takes the writes; then the source's HAProxy sends every request to the target"
+        : "short write freeze on the source (read-only, sessions ended), final catch-up, row counts and checksums of every table compared, sequences copied, then the target takes the writes",
+    },
+    {
+      name: "switch-dns",
+      kind: "dns",
+      engine: true,
+      undoable: false,
+      description:
+        "with `dnsZone` set: the public name's record moves to the target's origin (one CNAME's content; the records' TTL was lowered to 60 s at the provisioning, and the switch first waits out a longer old TTL), then the step waits the lowered TTL (nothing behind Cloudflare's proxy); without it, point DNS at the target's entry point yourself (printed)",
     },
     {
       name: "decommission-source",
@@ -106,7 +114,7 @@ function sideBySide(what: string, staged: boolean): MigrationStep[] {
       engine: true,
       undoable: false,
       description:
-        "refused while the stack's `domain` still resolves to the source's entry point or not to the target's; then remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them",
+        "refused while the public name still leads to the source (its record's origin behind Cloudflare's proxy; else what `domain` resolves to, asked of `dnsResolver` when set); then remove the source's machines; protected data stores are left in the cloud (dropped from the stack) for you to delete when you no longer need them",
     },
   );
   return steps;

@@ -10,6 +10,7 @@ import { environmentFor, getPhase, Topology } from "../roadmaps";
 import { PhaseSettings } from "../settings";
 import { Declared, PhaseContext } from "./context";
 import { appEnvironment } from "./appEnvironment";
+import { declareEntry, declareOrigin, EdgeFacts, EdgeOutput, entryPoint, originTls, validateEdge } from "./edge";
 import { declareFleet } from "./fleets";
 import { declareHsm } from "./hsm";
 import { declareKubernetes, kubernetesClaims } from "./kubernetes";
@@ -37,6 +38,16 @@ export interface PhaseOutputs {
   readonly worm?: { bucket: pulumi.Output<string>; retentionYears: number; mode: string };
   readonly network?: { networkId: pulumi.Input<string>; subnets: Readonly<Record<string, string>> };
   readonly backupBucket?: pulumi.Output<string>;
+  /** This phase's origin name (the stack manages its DNS): what the public name points at while it is live. */
+  readonly origin?: string;
+  /** The stack's public name, and the origin it points at (the stack manages its DNS). */
+  readonly edge?: EdgeOutput;
+}
+
+interface ComposedPhase {
+  readonly outputs: PhaseOutputs;
+  readonly databaseEgress?: pulumi.Output<string[]>;
+  readonly edge: EdgeFacts;
 }
 
 /**
@@ -45,6 +56,7 @@ export interface PhaseOutputs {
  * nothing collides. Once the source is decommissioned the target stays where it is, through its aliases.
  */
 export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: PhaseOutputs; migration?: unknown } {
+  validateEdge(settings);
   const generation = settings.generation ?? 1;
   const m = settings.migration;
   if (m && (m.stage === "transitional" || m.stage === "decommissioning")) {
@@ -55,11 +67,15 @@ export function buildPhase(settings: PhaseSettings): PhaseOutputs & { source?: P
     const target = composePhase(settings, m.to, generation + 1, { parent: next });
     const source =
       m.stage === "transitional"
-        ? composePhase(settings, m.from, generation, generationOpts(generation), target.databaseEgress).outputs
+        ? composePhase(settings, m.from, generation, generationOpts(generation), target.databaseEgress)
         : undefined;
-    return { ...target.outputs, source, migration: m };
+    // The public name follows the source until the migration's DNS switch, then the target.
+    const live = source && m.dns !== "target" ? { generation, phase: source } : { generation: generation + 1, phase: target };
+    const edge = declareEntry(settings, live.generation, live.phase.edge);
+    return withoutUndefined({ ...target.outputs, edge, source: source?.outputs, migration: m });
   }
-  return { ...composePhase(settings, settings.phase, generation, generationOpts(generation)).outputs, migration: m };
+  const phase = composePhase(settings, settings.phase, generation, generationOpts(generation));
+  return withoutUndefined({ ...phase.outputs, edge: declareEntry(settings, generation, phase.edge), migration: m });
 }
 
 /**
@@ -92,7 +108,7 @@ function composePhase(
   opts: pulumi.ComponentResourceOptions,
   /** The next phase's database egress, while a migration moves this phase's data there. */
   migrationPeers?: pulumi.Output<string[]>,
-): { outputs: PhaseOutputs; databaseEgress?: pulumi.Output<string[]> } {
+): ComposedPhase {
   const phase = getPhase(settings.roadmap, phaseNo);
   const env = environmentFor(phase, settings.stack, settings.environment);
   const base = new PhaseContext(
@@ -152,6 +168,7 @@ function composePhase(
   const lb = declareLoadBalancer(ctx, net, apps);
   const k8s = declareKubernetes(ctx, net);
   declared.push(separate, postgres.declarePgBouncer(ctx, net, placement, cluster), redis, lb, k8s);
+  const origin = declareOrigin(ctx, entryPoint(ctx, lb.address ?? k8s.entry, k8s.egress, apps));
   const hsm = declareHsm(ctx);
   const worm = declareWorm(ctx);
   const backupBucket = declareBackupBucket(ctx);
@@ -177,8 +194,13 @@ function composePhase(
     hsm,
     worm,
     backupBucket,
+    origin,
   });
-  return { outputs, databaseEgress: postgres.databaseEgress(net, placement, cluster, apps, k8s.egress) };
+  return {
+    outputs,
+    databaseEgress: postgres.databaseEgress(net, placement, cluster, apps, k8s.egress),
+    edge: { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology) },
+  };
 }
 
 /**

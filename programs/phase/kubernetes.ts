@@ -10,6 +10,8 @@ export interface DeclaredKubernetes extends Declared {
   readonly output?: { apiEndpoint: pulumi.Output<string>; kubeconfig?: pulumi.Output<string> };
   /** Where the cluster's pods reach the internet from (K3s: its nodes' public addresses). */
   readonly egress?: pulumi.Output<string[]>;
+  /** The backend Service's managed load balancer (OVH's managed Kubernetes): the phase's entry point. */
+  readonly entry?: pulumi.Output<string>;
 }
 
 /** The roles whose fleets K3s declares itself. */
@@ -74,7 +76,12 @@ function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredK
     },
     ctx.rootOpts,
   );
-  return { output: { apiEndpoint: platform.apiEndpoint, kubeconfig: platform.kubeconfig }, machines: {}, scrape: [] };
+  return {
+    output: { apiEndpoint: platform.apiEndpoint, kubeconfig: platform.kubeconfig },
+    entry: platform.entryAddress,
+    machines: {},
+    scrape: [],
+  };
 }
 
 /** K3s: as many servers and agents as the `k3s-server` and `k3s-agent` fleets have machines. */

@@ -16,6 +16,7 @@ const stubPackages: Record<string, string> = {
   openstack: "@pulumi/openstack",
   aws: "@pulumi/aws",
   kubernetes: "@pulumi/kubernetes",
+  cloudflare: "@pulumi/cloudflare",
 };
 
 function pulumiRoot(): string {

@@ -22,6 +22,7 @@ describe("probatio migrate: plans and refusals", () => {
       "verify-data",
       "shift-reads",
       "cutover",
+      "switch-dns",
       "decommission-source",
     ]);
     expect(plan.traffic).toBe("haproxy-stages");
@@ -29,7 +30,7 @@ describe("probatio migrate: plans and refusals", () => {
     expect(plan.steps[2].changes.added).toContain("ovh:CloudProject/database:Database postgres-managed");
     // No stack deployed: the offline plan, and why the engine's preview could not run.
     expect(plan.steps[2].preview).toMatchObject({ ran: false, reason: expect.stringContaining("no engine preview") });
-    expect(plan.steps[7].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
+    expect(plan.steps[8].changes.removed).toContain("ovh:CloudProject/storage:Storage postgres-backups [protected: kept in the cloud]");
     expect(cloudObjects(sb)).toEqual([]);
   });
 

@@ -102,7 +102,7 @@ describe("3-to-4: the source's HAProxy moves the reads in stages, then everythin
     expect(r.stderr).toMatch(/reads 100 % on the target: [1-9]\d* requests, 0 failed, target UP on 1 HAProxy/);
     expect(r.stderr).toContain("every request now goes to the target through the source's 1 HAProxy");
     const mid = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
-    expect(mid.outputs.migration.completed.slice(-2)).toEqual(["shift-reads", "cutover"]);
+    expect(mid.outputs.migration.completed.slice(-3)).toEqual(["shift-reads", "cutover", "switch-dns"]);
     expect(
       ovhAndOpenstack(sb).filter((x) => x.type === "openstack:compute/instance:Instance" && !x.urn.includes("NextPhase")).length,
     ).toBeGreaterThan(0);

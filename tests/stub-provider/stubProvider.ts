@@ -55,6 +55,12 @@ function computed(urn: string, inputs: Record<string, unknown>): Record<string, 
           },
         ],
       };
+    case "kubernetes:v1:Service":
+    case "kubernetes:core/v1:Service":
+      // The cloud's load balancer in front of a Service of type LoadBalancer.
+      return (inputs.spec as { type?: string } | undefined)?.type === "LoadBalancer"
+        ? { status: { loadBalancer: { ingress: [{ ip }] } } }
+        : {};
     case "openstack:networking/port:Port":
       return { allFixedIps: [ip] };
     case "openstack:networking/floatingIp:FloatingIp":

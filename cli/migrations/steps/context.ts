@@ -14,7 +14,13 @@ export interface RunContext {
   readonly json: boolean;
   readonly log: (line: string) => void;
   /** Stages of the read shift (percent), how long each is watched, and its 5xx gate. */
-  readonly traffic: { readonly stages: readonly number[]; readonly observeMs: number; readonly maxErrorRate: number };
+  readonly traffic: {
+    readonly stages: readonly number[];
+    readonly observeMs: number;
+    readonly maxErrorRate: number;
+    /** After the DNS switch, the operator's wait instead of the record's TTL. */
+    readonly dnsWaitSeconds?: number;
+  };
   /** The operator checked DNS themselves: decommission without resolving the stack's domain. */
   readonly skipDnsCheck?: boolean;
   /** The operator confirms the VPS was resized (a resize move's manual step). */

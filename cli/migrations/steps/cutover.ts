@@ -7,7 +7,7 @@ import { checkpoint, shiftOptions, StepRunner } from "./context";
 export const cutover: StepRunner = {
   kind: "cutover",
   async run(ctx, step, state) {
-    const { stack, plan } = ctx;
+    const { plan } = ctx;
     const urls = await stackDatabaseUrls(ctx.stack);
     const shift = plan.traffic === "haproxy-stages" ? shiftOptions(ctx) : undefined;
     // The target must be able to take every request before the writes freeze.
@@ -17,16 +17,13 @@ export const cutover: StepRunner = {
       await traffic.shiftAll(shift);
       ctx.log(`    every request now goes to the target through the source's ${shift.lbs.length} HAProxy`);
     }
-    const out = await stack.outputs();
-    ctx.log(
-      `    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical. Point DNS at the target: ${JSON.stringify(out.loadBalancer?.value ?? out.database?.value ?? "")}`,
-    );
+    ctx.log(`    writes frozen for ${r.switchedAt - r.frozenAt} ms; ${r.checks.length} tables identical`);
     return {
       state: await checkpoint(ctx, state, step.name),
       detail: {
         freezeMs: r.switchedAt - r.frozenAt,
         tables: r.checks,
-        traffic: shift ? "all requests through the source's HAProxy to the target" : "DNS switch by the operator",
+        traffic: shift ? "all requests through the source's HAProxy to the target" : "the DNS switch next",
       },
     };
   },

@@ -15,13 +15,20 @@ export const decommission: StepRunner = {
     else if (!domain) ctx.log("    no `domain` set on the stack: probatio cannot check that DNS points at the target; make sure it does");
     else {
       const out = await stack.outputs();
-      const src = out.source?.value as { loadBalancer?: string } | undefined;
-      const addresses = await traffic.checkDnsMoved(
-        domain,
-        src?.loadBalancer ? [src.loadBalancer] : [],
-        typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined,
-      );
-      ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
+      const record = out.edge?.value as { live: string; proxied: boolean } | undefined;
+      if (record && typeof out.origin?.value === "string") {
+        // probatio manages the name: its CNAME must name the target's origin.
+        const resolveCname = await traffic.cnameResolver(cfg["probatio:dnsResolver"]?.value);
+        ctx.log(`    ${await traffic.checkManagedDnsMoved({ domain, targetOrigin: out.origin.value, record, resolveCname })}`);
+      } else {
+        const src = out.source?.value as { loadBalancer?: string } | undefined;
+        const addresses = await traffic.checkDnsMoved(
+          domain,
+          src?.loadBalancer ? [src.loadBalancer] : [],
+          typeof out.loadBalancer?.value === "string" ? out.loadBalancer.value : undefined,
+        );
+        ctx.log(`    ${domain} resolves to ${addresses.join(", ")}: the target`);
+      }
     }
     // First the source goes (the target keeps its place), then the target takes the root under its aliases. The
     // preview may delete the source's resources only; its protected data stores are released from the stack

@@ -9,6 +9,7 @@ import { replicateData } from "./replicateData";
 import { resize } from "./resize";
 import { shiftReads } from "./shiftReads";
 import { stateBackup } from "./stateBackup";
+import { switchDns } from "./switchDns";
 import { verify } from "./verify";
 
 export const stepRunners: Readonly<Record<StepKind, StepRunner>> = {
@@ -20,6 +21,7 @@ export const stepRunners: Readonly<Record<StepKind, StepRunner>> = {
   verify,
   traffic: shiftReads,
   cutover,
+  dns: switchDns,
   decommission,
 };
 

@@ -11,7 +11,11 @@ export const provision: StepRunner = {
     const { stack, plan } = ctx;
     // The program builds the target from the stage; the step is recorded as done only once the update succeeded
     // (a cloud error half-way must leave a checkpoint that says the provisioning did not finish).
-    const building: MigrationState = { ...state, stage: plan.strategy === "in-place" ? "in-place" : "transitional" };
+    // Side by side, the program lowers the public name's TTL from here on: the DNS switch waits out the old one from now.
+    const building: MigrationState =
+      plan.strategy === "in-place"
+        ? { ...state, stage: "in-place" }
+        : { ...state, stage: "transitional", dnsLoweredAt: state.dnsLoweredAt ?? Date.now() };
     // Provisioning only creates and updates: the engine's preview must show no replacement and no deletion.
     const changes = await guardedUp(
       ctx,

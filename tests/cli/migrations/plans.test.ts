@@ -14,6 +14,7 @@ describe("migration plans: how traffic moves", () => {
       "verify-data",
       "shift-reads",
       "cutover",
+      "switch-dns",
       "decommission-source",
     ]);
     expect(p.steps.find((s) => s.name === "shift-reads")).toMatchObject({ kind: "traffic", undoable: true });
