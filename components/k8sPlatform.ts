@@ -113,7 +113,8 @@ export class K8sPlatform extends pulumi.ComponentResource {
           if (o.kind === "Service" && (o as { spec?: { type?: string } }).spec?.type === "LoadBalancer") {
             // A key in the arguments is an output of the resource: `status` (sent as nothing) carries the address.
             const svc = new k8s.apiextensions.CustomResource(childName, { ...o, status: undefined } as never, childOpts);
-            const status = (svc as unknown as { status: pulumi.Output<{ loadBalancer?: { ingress?: { ip?: string }[] } } | undefined> }).status;
+            const status = (svc as unknown as { status: pulumi.Output<{ loadBalancer?: { ingress?: { ip?: string }[] } } | undefined> })
+              .status;
             entry = status.apply((st) => st?.loadBalancer?.ingress?.[0]?.ip ?? "");
           } else new k8s.apiextensions.CustomResource(childName, o as never, childOpts);
         }

@@ -195,6 +195,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
                   maxConnections: args.maxConnections ?? DEFAULT_HAPROXY_MAXCONN,
                   statsAddress: args.nodeIps?.[i] ?? statsAddress ?? "127.0.0.1",
                   domain: args.domain,
+                  acme: args.acme,
                   vrrp:
                     nodes === 2
                       ? {

@@ -93,6 +93,12 @@ export interface HaproxyLoadBalancerArgs extends LoadBalancerCommonArgs {
    * @default none
    */
   readonly domain?: string;
+  /**
+   * The origin's certificate for `domain` by ACME (certbot, HTTP-01 through HAProxy's port 80), renewed by a timer;
+   * without it HAProxy serves the certificate made at first boot. Each node of a pair asks for its own.
+   * @default none
+   */
+  readonly acme?: { readonly email: string; readonly directory?: string };
 }
 
 /** OVH's managed (Octavia) load balancer with a floating IP (phase 4 outside Kubernetes). */

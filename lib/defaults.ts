@@ -51,6 +51,9 @@ export const ports = {
  */
 export const DEFAULT_DNS = { ttlSeconds: 60, switchTtlSeconds: 60, acmeIssuer: "letsencrypt.org" } as const;
 
+/** The origins' certificates by ACME: Let's Encrypt's production directory, and certbot's local challenge port. */
+export const DEFAULT_ACME = { directory: "https://acme-v02.api.letsencrypt.org/directory", challengePort: 8888 } as const;
+
 /**
  * Cloudflare in front (phases with a CDN): static assets cached at the edge for the roadmap's days, and, where the
  * plan includes it (Pro, Business), the managed WAF rulesets: Cloudflare's own and the OWASP core ruleset (their

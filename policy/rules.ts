@@ -172,6 +172,19 @@ export const rules: readonly Rule[] = [
     },
   },
   {
+    name: "cloudflare-proxy-sovereignty",
+    description:
+      "Cloudflare's proxy (a US company) terminates TLS and sees every request in clear: an exception to the SecNumCloud promise, said.",
+    level: "advisory",
+    check(r) {
+      return r.type === "cloudflare:index/dnsRecord:DnsRecord" && r.inputs.proxied === true
+        ? [
+            `${String(r.inputs.name)} is proxied by Cloudflare, which decrypts the traffic outside the EU's jurisdiction; for the SecNumCloud promise set dnsProvider ovh (DNS only) or proxied off`,
+          ]
+        : [];
+    },
+  },
+  {
     name: "kubernetes-workload-hardened",
     description: "Containers run as non-root, without privilege escalation, with CPU and memory limits.",
     level: "mandatory",

@@ -35,6 +35,8 @@ export interface PhaseSettings {
   readonly backendImage?: string;
   /** Public domain of the API (Docker Compose phases). */
   readonly domain?: string;
+  /** The origin's certificate by ACME on the HAProxy nodes (stack config `acmeEmail`, `acmeDirectory`). */
+  readonly acme?: { readonly email: string; readonly directory?: string };
   /** The DNS zone probatio manages the domain's records in (stack config `dnsZone`); absent, DNS is the operator's. */
   readonly edge?: EdgeSettings;
   /** Where alerts go (phases with Alertmanager). */
@@ -111,6 +113,7 @@ export function readSettings(): PhaseSettings {
     backendCount: config.getNumber("backendCount"),
     domain: config.get("domain"),
     hsmIdentityUrn: config.get("hsmIdentityUrn"),
+    acme: config.get("acmeEmail") ? { email: config.get("acmeEmail")!, directory: config.get("acmeDirectory") } : undefined,
     edge: readEdge(config, (config.get("roadmap") ?? "probatio") as RoadmapId),
     generation: config.getNumber("generation"),
     migration: config.getObject<MigrationState>("migration"),

@@ -108,6 +108,22 @@ export const configKeys: readonly ConfigKey[] = [
     example: "api.example.com",
   },
   {
+    key: "acmeEmail",
+    secret: false,
+    required: false,
+    description:
+      "turns on the origin's certificate by ACME on the HAProxy nodes (phases 2-3: certbot, HTTP-01, renewed by a timer); the CA's notices go there",
+    example: "oncall@example.com",
+  },
+  {
+    key: "acmeDirectory",
+    secret: false,
+    required: false,
+    description: "the ACME directory (default Let's Encrypt's production; its staging for a trial)",
+    example: "https://acme-staging-v02.api.letsencrypt.org/directory",
+    invalid: (v) => (/^https:\/\/\S+$/.test(v) ? undefined : "must be an https:// URL"),
+  },
+  {
     key: "dnsZone",
     secret: false,
     required: false,

@@ -7,7 +7,7 @@ packages=(
   haproxy keepalived redis-server redis-sentinel
   prometheus prometheus-alertmanager cloud-init python3-aiosmtpd
   mmdebstrap systemd-container apt-cacher-ng dnsmasq-base socat nftables docker-compose apt-utils dpkg-dev openssl gpg
-  knot knot-dnsutils
+  knot knot-dnsutils certbot
 )
 missing=()
 for p in "${packages[@]}"; do

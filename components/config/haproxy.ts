@@ -33,6 +33,13 @@ export interface HaproxySettings {
    * reads can move before writes do. `tls`: the next phase terminates TLS itself (verified against the system CAs).
    */
   readonly migrationSlot?: { readonly tls?: { readonly sni?: string } };
+  /**
+   * ACME's HTTP-01 challenges (/.well-known/acme-challenge/ on port 80, never redirected) to certbot. A pair's nodes
+   * each ask for their own certificate, and the challenge reaches whichever holds the VRRP address: `servers` are
+   * every node's certbot (its private address), tried in turn until one answers (certbot listens only while it asks,
+   * and answers 404 for another's token). Default: this node's, on loopback.
+   */
+  readonly acmeChallenge?: { readonly port: number; readonly servers?: readonly string[] };
 }
 
 /** The backends of a rendered configuration and the name of the migration slot, for the migration's runtime calls. */
@@ -64,9 +71,11 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
     "frontend www",
     `    bind ${s.http.address}:${s.http.port}`,
   ];
+  if (s.acmeChallenge) lines.push("    acl acme_challenge path_beg /.well-known/acme-challenge/");
   if (s.https) {
     lines.push(`    bind ${s.https.address}:${s.https.port} ssl crt ${s.https.certPath} alpn h2,http/1.1`);
-    if (s.redirectToHttps ?? true) lines.push("    http-request redirect scheme https code 301 unless { ssl_fc }");
+    if (s.redirectToHttps ?? true)
+      lines.push(`    http-request redirect scheme https code 301 unless { ssl_fc }${s.acmeChallenge ? " || acme_challenge" : ""}`);
     lines.push("    http-request set-header X-Forwarded-Proto https if { ssl_fc }");
   }
   const check = `    default-server inter ${s.checkIntervalMs} fastinter ${Math.max(100, Math.floor(s.checkIntervalMs / 4))} downinter ${s.checkIntervalMs} fall ${s.fall} rise ${s.rise}`;
@@ -86,10 +95,24 @@ export function renderHaproxyCfg(s: HaproxySettings): string {
       lines.push(`    server ${HAPROXY_BACKENDS.slot} 127.0.0.1:1 weight 0 disabled check${ssl}`);
     }
   };
+  if (s.acmeChallenge) lines.push("    use_backend acme if acme_challenge");
   if (s.migrationSlot) lines.push(`    use_backend ${HAPROXY_BACKENDS.reads} if METH_GET`);
   lines.push(`    default_backend ${HAPROXY_BACKENDS.all}`);
   backend(HAPROXY_BACKENDS.all);
   if (s.migrationSlot) backend(HAPROXY_BACKENDS.reads);
+  // certbot listens only while it asks for a certificate: no health check.
+  if (s.acmeChallenge) {
+    const servers = s.acmeChallenge.servers ?? ["127.0.0.1"];
+    lines.push("", "backend acme");
+    if (servers.length > 1)
+      lines.push(
+        "    balance roundrobin",
+        `    retries ${servers.length - 1}`,
+        "    option redispatch 1",
+        "    retry-on conn-failure empty-response 404",
+      );
+    servers.forEach((a, i) => lines.push(`    server certbot${i + 1} ${a}:${s.acmeChallenge!.port}`));
+  }
   lines.push(
     "",
     "listen stats",

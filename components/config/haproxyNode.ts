@@ -1,6 +1,7 @@
 /** What runs on a load balancer node: HAProxy, and keepalived for a VRRP pair. Pure. */
-import { ports } from "../../lib/defaults";
-import { ServiceBundle } from "./bundle";
+import { DEFAULT_ACME, ports } from "../../lib/defaults";
+import { acmeBundle } from "./acme";
+import { mergeBundles, ServiceBundle } from "./bundle";
 import { HaproxyBackend, renderHaproxyCfg, renderKeepalivedConf } from "./haproxy";
 
 export interface HaproxyNodeSettings {
@@ -13,6 +14,8 @@ export interface HaproxyNodeSettings {
   /** Health checks of the backends. */
   readonly healthCheck: { readonly intervalMs: number; readonly fall: number; readonly rise: number };
   readonly domain?: string;
+  /** The origin's certificate for `domain` by ACME (Let's Encrypt unless `directory` says otherwise). */
+  readonly acme?: { readonly email: string; readonly directory?: string };
   readonly vrrp?: {
     readonly routerId: number;
     readonly authPass: string;
@@ -25,6 +28,17 @@ export interface HaproxyNodeSettings {
 /** HAProxy (and keepalived for a pair) on node i. Pure. */
 export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
   const cert = "/etc/haproxy/certs/site.pem";
+  const acme =
+    s.acme && s.domain
+      ? {
+          domain: s.domain,
+          email: s.acme.email,
+          directory: s.acme.directory,
+          certPath: cert,
+          challengePort: DEFAULT_ACME.challengePort,
+          challengeAddress: s.vrrp ? s.vrrp.nodeIps[s.index] : undefined,
+        }
+      : undefined;
   const files = [
     {
       path: "/etc/haproxy/haproxy.cfg",
@@ -40,6 +54,7 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
         maxconn: s.maxConnections,
         runtimeApi: { address: "127.0.0.1", port: ports.haproxyRuntimeApi },
         migrationSlot: { tls: { sni: s.domain } },
+        acmeChallenge: acme ? { port: acme.challengePort, servers: s.vrrp?.nodeIps } : undefined,
       }),
     },
   ];
@@ -70,5 +85,6 @@ export function haproxyNodeBundle(s: HaproxyNodeSettings): ServiceBundle {
     });
     commands.push("systemctl restart keepalived");
   }
-  return { packages, files, commands, services: s.vrrp ? ["haproxy", "keepalived"] : ["haproxy"] };
+  const node: ServiceBundle = { packages, files, commands, services: s.vrrp ? ["haproxy", "keepalived"] : ["haproxy"] };
+  return acme ? mergeBundles([node, acmeBundle(acme)]) : node;
 }

@@ -20,11 +20,12 @@ export interface EdgeFacts {
 }
 
 /** What a phase's entry point serves on 443. */
-export function originTls(t: Topology): OriginTls {
+export function originTls(t: Topology, acme: boolean): OriginTls {
   // Traefik obtains its certificates by ACME (Docker Compose and K3s phases, and behind KoproGo's managed LB).
   if (t.compose || t.k8s?.kind === "k3s") return "valid";
-  // HAProxy (phases 2-3) and the managed load balancer serve a certificate made at first boot until the origin's ACME
-  // lands; the application alone (phases 0-1) answers on its own port, without TLS.
+  // HAProxy (phases 2-3): by ACME when the stack has an `acmeEmail`, else the certificate made at first boot; the
+  // managed load balancer forwards to the pods; the application alone (phases 0-1) answers on its own port, no TLS.
+  if (t.loadBalancer?.kind === "haproxy") return acme ? "valid" : "self-signed";
   if (t.loadBalancer) return "self-signed";
   return "none";
 }
@@ -65,8 +66,8 @@ function migrating(s: PhaseSettings): boolean {
 /** A phase's origin records (nothing when the stack does not manage its DNS). Returns the origin name. */
 export function declareOrigin(ctx: PhaseContext, entry: EntryPoint | undefined): string | undefined {
   const s = ctx.settings;
-  if (!s.edge || !s.domain || !entry) return undefined;
-  const facts = { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology) };
+  if (!s.edge || !s.domain || !entry || (entry.kind === "addresses" && entry.values.length === 0)) return undefined;
+  const facts = { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!s.acme) };
   new EdgeRecords(
     "edge-origin",
     {

@@ -199,7 +199,7 @@ function composePhase(
   return {
     outputs,
     databaseEgress: postgres.databaseEgress(net, placement, cluster, apps, k8s.egress),
-    edge: { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology) },
+    edge: { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!ctx.settings.acme) },
   };
 }
 

@@ -65,6 +65,7 @@ function declareHaproxy(
         : undefined,
       machines: { offer: fleet.offer, sshPublicKey: ctx.settings.sshPublicKey, sshJump: ctx.sshJump },
       domain: ctx.settings.domain,
+      acme: ctx.settings.acme,
       nodeExporter: !!ctx.topology.monitoring,
       maxConnections: maxConnections(ctx),
     },

@@ -1,5 +1,3 @@
-import { mkdtempSync } from "fs";
-import { tmpdir } from "os";
 import { join } from "path";
 import { cloudObjects, configure, makeSandbox, runCli, stateResources, removeSandboxes } from "./harness";
 
@@ -77,7 +75,9 @@ describe("clear refusals before the engine changes anything (STUB cloud provider
   });
 
   test("no Pulumi binary anywhere: exit 4 and says how to get one", async () => {
-    const sb = makeSandbox({ PROBATIO_CACHE: mkdtempSync(join(tmpdir(), "probatio-empty-cache-")), PROBATIO_PULUMI_ROOT: "" });
+    // An empty cache inside the sandbox (removed with it).
+    const sb = makeSandbox({ PROBATIO_PULUMI_ROOT: "" });
+    sb.env.PROBATIO_CACHE = join(sb.root, "empty-cache");
     const r = await runCli(sb, ["status", "--stack", "prod"]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("the Pulumi CLI was not found");

@@ -7,6 +7,7 @@ import { fill } from "../service/dataSet";
 import { stopProcess } from "../service/daemons";
 import { Backend, Haproxy, startBackend, startHaproxy } from "../service/httpFixtures";
 import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
+import { AuthoritativeDns, startAuthoritativeDns, zoneRecordsIn } from "../service/authoritativeDns";
 import {
   cloudObjects,
   configure,
@@ -30,6 +31,9 @@ jest.setTimeout(900_000);
 // exactly as it was, the same resources, ids and cloud objects, and the migration starts again); the decommission
 // refused while the stack's domain does not lead to the target. Each leaves a checkpoint from which --resume goes on;
 // the last --resume ends in the target phase, every row in the target, a following up changing nothing.
+// The stacks manage their DNS in an OVH zone: a real authoritative server (Knot) serves what the stub cloud holds,
+// published before each run, so the decommission's check asks DNS for real; the refusal is a run before the
+// server published the switch.
 // The data steps run between two real PostgreSQL servers configured as probatio renders them (Debian's PostgreSQL:
 // for KoproGo's Compose and Helm databases these are STAND-INS), 3-to-4's shift through a real HAProxy.
 interface Pair {
@@ -41,10 +45,22 @@ interface Pair {
   readonly rollbackAfterKill?: boolean;
   /** What the target phase must hold besides (the stack's outputs after the last --resume). */
   readonly outputs?: Record<string, unknown>;
+  /**
+   * The zone on Cloudflare (STUB) instead of OVH: the target behind its proxy, whose switch needs no DNS query and no
+   * wait, so the decommission has no "not yet published" failure.
+   */
+  readonly cloudflare?: boolean;
 }
 const pairs: readonly Pair[] = [
   { roadmap: "probatio", spec: "0-to-1", failOn: "monitoring-1" },
-  { roadmap: "probatio", spec: "1-to-2", failOn: "backend-3", rollbackAfterKill: true },
+  {
+    roadmap: "probatio",
+    spec: "1-to-2",
+    failOn: "backend-3",
+    rollbackAfterKill: true,
+    cloudflare: true,
+    outputs: { edge: { provider: "cloudflare", live: "origin-g2.api.example.com", proxied: true } },
+  },
   { roadmap: "probatio", spec: "2-to-3", failOn: "redis-nodes-3", rollbackAfterKill: true },
   { roadmap: "probatio", spec: "3-to-4", failOn: "postgres-managed" },
   { roadmap: "koprogo", spec: "1-to-2", failOn: "app-1", strategy: "side-by-side" },
@@ -76,6 +92,7 @@ const SETTINGS: readonly [string, string][] = [
   ["alertSmtpRelay", "smtp.example.com:587"],
   ["backendImage", "registry.example.com/app/backend:1.0.0"],
   ["domain", "api.example.com"],
+  ["dnsZone", "example.com"],
   ["hsmIdentityUrn", "urn:v1:eu:identity:account:xx1111-ovh"],
 ];
 
@@ -86,12 +103,12 @@ const SETTINGS: readonly [string, string][] = [
 type Fault =
   { readonly kind: "cloud" } | { readonly kind: "dns" } | { readonly kind: "kill"; readonly at: "start" | "create" | "delete" | "midway" };
 
-function faultsFor(kind: string): Fault[] {
+function faultsFor(kind: string, cloudflare: boolean): Fault[] {
   switch (kind) {
     case "provision":
       return [{ kind: "cloud" }, { kind: "kill", at: "create" }];
     case "decommission":
-      return [{ kind: "dns" }, { kind: "kill", at: "delete" }];
+      return cloudflare ? [{ kind: "kill", at: "delete" }] : [{ kind: "dns" }, { kind: "kill", at: "delete" }];
     case "data":
     case "cutover":
       return [{ kind: "kill", at: "midway" }];
@@ -176,8 +193,8 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     ...(pair.strategy ? ["--strategy", pair.strategy] : []),
     ...(staged ? ["--stages", "100", "--observe", "1"] : []),
   ];
-  // The stack's domain is an example that does not resolve: the operator has checked DNS (but for the "dns" failure).
-  const checked = [...base, "--skip-dns-check"];
+  // The switch waits no TTL here (the resolver asked is the zone's own server, published before each run).
+  const checked = [...base, "--dns-wait", "0"];
   let sb: Sandbox;
   let restore: () => void;
   let before: string[];
@@ -187,6 +204,7 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
   let apps: Backend[] = [];
   let lb: Haproxy | undefined;
   let env: NodeJS.ProcessEnv;
+  let dns: AuthoritativeDns;
 
   /** A fresh pair of databases for a scenario (a rolled-back copy stays in its target, as it would in the cloud). */
   async function databases(): Promise<void> {
@@ -219,8 +237,19 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
 
   beforeAll(async () => {
     sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
+    dns = await startAuthoritativeDns("example.com", () => zoneRecordsIn(sb.cloud, "example.com"));
     await configure(sb, "prod");
-    for (const [k, v] of SETTINGS) expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
+    const zone = pair.cloudflare
+      ? [
+          ["dnsProvider", "cloudflare"],
+          ["cloudflareZoneId", "023e105f4ecef8ad9ca31a8372d0c353"],
+          ["--secret", "cloudflareApiToken", "cf-token"],
+        ]
+      : [
+          ["dnsProvider", "ovh"],
+          ["dnsResolver", dns.address],
+        ];
+    for (const kv of [...SETTINGS, ...zone]) expect((await runCli(sb, ["config", "set", "--stack", "prod", ...kv])).code).toBe(0);
     const up = await runCli(sb, ["up", "--roadmap", pair.roadmap, "--phase", String(plan.from), "--stack", "prod", "--yes"]);
     expect(up.stderr).not.toMatch(/error:/);
     before = cloudIds(sb);
@@ -238,6 +267,7 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     }
   });
   afterAll(async () => {
+    await dns?.stop();
     await stopProcess(lb?.proc);
     await Promise.all(apps.map((b) => b.stop().catch(() => undefined)));
     await stopAll(dbs);
@@ -254,9 +284,11 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
       interruptedCreate = false;
     };
     for (const [i, step] of plan.steps.entries()) {
-      for (const fault of faultsFor(step.kind)) {
+      for (const fault of faultsFor(step.kind, !!pair.cloudflare)) {
         const args = checkpointIn(sb) ? [...checked, "--resume"] : checked;
         faults++;
+        // The zone's server publishes what the cloud holds (but for the "dns" failure: it has not caught up yet).
+        if (fault.kind !== "dns") dns.publish();
         if (fault.kind === "cloud") {
           const r = await runCli(sb, args, { ...env, PROBATIO_STUB_FAIL_CREATE: pair.failOn });
           expect(r.code).toBe(1);
@@ -269,13 +301,11 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
           continue;
         }
         if (fault.kind === "dns") {
-          const r = await runCli(
-            sb,
-            args.filter((a) => a !== "--skip-dns-check"),
-            env,
-          );
+          const r = await runCli(sb, args, env);
           expect(r.code).toBe(6);
-          expect(r.stderr).toContain("cannot resolve api.example.com to check that DNS points at the target");
+          expect(r.stderr).toMatch(
+            /not decommissioning the source: api\.example\.com is a CNAME to origin-g1\.api\.example\.com, not to the target's origin origin-g2\.api\.example\.com/,
+          );
           namesInterrupted(r);
         } else {
           const r = await killedDuring(sb, args, env, step.name, fault.at);
@@ -291,6 +321,7 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
         expect([names.slice(0, i), ...finishedAnyway]).toContainEqual(done);
       }
     }
+    dns.publish();
     const last = await runCli(sb, [...checked, "--resume", "--json"], env);
     namesInterrupted(last);
     expect(last.stderr).not.toMatch(/error:/);
@@ -300,6 +331,18 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
     );
     const end = await status(sb);
     expect(end.phase).toBe(plan.to);
+    // The public name leads to the target's origin, the source's origin records went with the source.
+    const origin = plan.strategy === "side-by-side" ? "origin-g2" : "origin-g1";
+    const served = pair.cloudflare
+      ? stateResources(sb, "prod")
+          .filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord")
+          .map((r) => r.outputs as { name: string; type: string; content?: string })
+          .map((r) => `${r.name}. ${r.type} ${r.content ?? ""}`)
+      : dns.publish();
+    expect(served).toContainEqual(
+      expect.stringMatching(new RegExp(`^api\\.example\\.com\\. (60 IN )?CNAME ${origin}\\.api\\.example\\.com\\.?$`)),
+    );
+    expect(served.filter((l) => l.startsWith("origin-") && !l.startsWith(`${origin}.`))).toEqual([]);
     expect(end.outputs.migration).toBeUndefined();
     if (pair.outputs) expect(end.outputs).toMatchObject(pair.outputs);
     const up = await runCli(sb, ["up", "--roadmap", pair.roadmap, "--phase", String(plan.to), "--stack", "prod", "--yes", "--json"]);

@@ -93,6 +93,11 @@ describe("the zero-trust and compliance rules", () => {
       "is in BHS5, outside the EU: choose a region in France (GRA, SBG, RBX, PAR)",
     ]);
     expect(rule("aws-sovereignty").check(res("aws:s3/bucket:Bucket", {}), [])).toHaveLength(1);
+    const record = (proxied: boolean) => res("cloudflare:index/dnsRecord:DnsRecord", { name: "api.example.com", proxied });
+    expect(rule("cloudflare-proxy-sovereignty").check(record(false), [])).toEqual([]);
+    expect(rule("cloudflare-proxy-sovereignty").check(record(true), [])).toEqual([
+      "api.example.com is proxied by Cloudflare, which decrypts the traffic outside the EU's jurisdiction; for the SecNumCloud promise set dnsProvider ovh (DNS only) or proxied off",
+    ]);
   });
 
   test("Kubernetes: hardened containers, and a default-deny policy in their namespace", () => {
@@ -128,13 +133,15 @@ describe("probatio plan reports the rules' violations", () => {
     expect(report.counts).toEqual({ mandatory: 3, advisory: 0 });
   });
 
-  test("phase 4 of ProbatioVault: no violation; phase 2: its ten instances in no security group yet (the zero-trust issue's)", async () => {
-    expect((await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy).toEqual({
-      violations: [],
-      counts: { mandatory: 0, advisory: 0 },
-    });
+  test("phase 4 of ProbatioVault: no mandatory violation, Cloudflare's proxy advised against; phase 2: its ten instances in no security group yet (the zero-trust issue's)", async () => {
+    const p4 = (await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy;
+    expect(p4.counts).toEqual({ mandatory: 0, advisory: 2 });
+    expect(p4.violations.map((v) => [v.policy, v.resource])).toEqual([
+      ["cloudflare-proxy-sovereignty", "cloudflare:index/dnsRecord:DnsRecord edge-entry-entry"],
+      ["cloudflare-proxy-sovereignty", "cloudflare:index/dnsRecord:DnsRecord edge-origin-origin-a-1"],
+    ]);
     const p2 = (await planPhase({ roadmap: "probatio", phase: 2, stack: "prod" })).policy;
-    expect(p2.counts).toEqual({ mandatory: 10, advisory: 0 });
-    expect(new Set(p2.violations.map((v) => v.policy))).toEqual(new Set(["instances-fenced"]));
+    expect(p2.counts).toEqual({ mandatory: 10, advisory: 2 });
+    expect(new Set(p2.violations.map((v) => v.policy))).toEqual(new Set(["instances-fenced", "cloudflare-proxy-sovereignty"]));
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The origin's certificate by ACME on a HAProxy node (pure): certbot from Debian answers the HTTP-01 challenge on a
+ * local port that HAProxy's port-80 frontend routes /.well-known/acme-challenge/ to, a systemd timer runs the
+ * issue-or-renew command, and the deploy hook installs the new certificate into HAProxy's bundle and reloads it
+ * (HAProxy's master re-executes its workers; the old ones finish the requests in flight).
+ */
+import { DEFAULT_ACME } from "../../lib/defaults";
+import { ServiceBundle } from "./bundle";
+
+export interface AcmeSettings {
+  readonly domain: string;
+  /** Where the ACME account's notices go (expiry warnings from the CA). */
+  readonly email: string;
+  /** The ACME directory (default Let's Encrypt's production). */
+  readonly directory?: string;
+  /** HAProxy's certificate bundle (certificate chain then key). */
+  readonly certPath: string;
+  /** The port certbot answers challenges on, behind HAProxy. */
+  readonly challengePort: number;
+  /** The address certbot listens on: loopback, or a pair node's private address (its peer's HAProxy reaches it). */
+  readonly challengeAddress?: string;
+}
+
+export const ACME_PATHS = {
+  command: "/usr/local/sbin/probatio-certificate",
+  deployHook: "/usr/local/sbin/probatio-install-certificate",
+  service: "/etc/systemd/system/probatio-certificate.service",
+  timer: "/etc/systemd/system/probatio-certificate.timer",
+} as const;
+
+/** certbot's lineage name: its files are /etc/letsencrypt/live/<name>/. */
+export const ACME_CERT_NAME = "probatio";
+
+/**
+ * The issue-or-renew command: a no-op while the certificate has more than certbot's renewal window (30 days) left,
+ * so the timer may run it often. Extra arguments are passed on (certbot's last value of an option wins).
+ */
+export function renderAcmeCommand(s: AcmeSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by probatio: obtains or renews the origin's certificate (HTTP-01 through HAProxy's challenge route).",
+    "set -eu",
+    "exec certbot certonly --standalone --non-interactive --agree-tos --no-eff-email \\",
+    `  --email ${s.email} --server ${s.directory ?? DEFAULT_ACME.directory} \\`,
+    `  --http-01-address ${s.challengeAddress ?? "127.0.0.1"} --http-01-port ${s.challengePort} \\`,
+    `  --cert-name ${ACME_CERT_NAME} -d ${s.domain} --keep-until-expiring \\`,
+    `  --deploy-hook ${ACME_PATHS.deployHook} "$@"`,
+    "",
+  ].join("\n");
+}
+
+/** The deploy hook: HAProxy's bundle replaced in one rename (never half-written), then a reload. */
+export function renderAcmeDeployHook(s: AcmeSettings): string {
+  return [
+    "#!/bin/sh",
+    "# Rendered by probatio: certbot runs this after each new certificate ($RENEWED_LINEAGE is its directory).",
+    "set -eu",
+    `pem=${s.certPath}`,
+    "umask 077",
+    'cat "$RENEWED_LINEAGE/fullchain.pem" "$RENEWED_LINEAGE/privkey.pem" > "$pem.new"',
+    'mv "$pem.new" "$pem"',
+    "systemctl reload haproxy",
+    "",
+  ].join("\n");
+}
+
+export function renderAcmeUnits(): { service: string; timer: string } {
+  return {
+    service: [
+      "# Rendered by probatio.",
+      "[Unit]",
+      "Description=probatio: obtain or renew the origin's certificate by ACME",
+      "Wants=network-online.target",
+      "After=network-online.target haproxy.service",
+      "",
+      "[Service]",
+      "Type=oneshot",
+      `ExecStart=${ACME_PATHS.command}`,
+      "",
+    ].join("\n"),
+    // Twice a day (Let's Encrypt's advice), spread over the hour; soon after boot too, so a new machine gets its
+    // certificate once DNS leads to it (until then HAProxy serves the certificate made at first boot).
+    timer: [
+      "# Rendered by probatio.",
+      "[Unit]",
+      "Description=probatio: obtain or renew the origin's certificate twice a day",
+      "",
+      "[Timer]",
+      "OnBootSec=2min",
+      "OnCalendar=*-*-* 00,12:00:00",
+      "RandomizedDelaySec=1h",
+      "Persistent=true",
+      "",
+      "[Install]",
+      "WantedBy=timers.target",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** Everything ACME adds to a HAProxy node. */
+export function acmeBundle(s: AcmeSettings): ServiceBundle {
+  const units = renderAcmeUnits();
+  return {
+    packages: ["certbot"],
+    files: [
+      { path: ACME_PATHS.command, content: renderAcmeCommand(s), permissions: "0755" },
+      { path: ACME_PATHS.deployHook, content: renderAcmeDeployHook(s), permissions: "0755" },
+      { path: ACME_PATHS.service, content: units.service },
+      { path: ACME_PATHS.timer, content: units.timer },
+    ],
+    commands: ["systemctl daemon-reload", "systemctl enable --now probatio-certificate.timer"],
+    services: [],
+  };
+}

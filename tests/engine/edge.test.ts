@@ -1,0 +1,109 @@
+import { readFileSync } from "fs";
+import { join } from "path";
+import { configure, makeSandbox, removeSandboxes, runCli, Sandbox, stateFile, stateResources } from "./harness";
+
+afterAll(() => removeSandboxes());
+jest.setTimeout(600_000);
+
+// ProbatioVault with its zone on Cloudflare (STUB provider: Cloudflare's API cannot be reached here) through the real
+// engine: phase 1's DNS-only records to the API's VPS (nothing answers on 443 for the proxy), phase 2 behind the proxy
+// with the zone's settings and cache rule. The 1-to-2 switch behind the proxy, with a failure in each step, is
+// migrateRecovery's.
+const TOKEN = "cf-token-4be8d2c0c0ffee";
+const SETTINGS: readonly [string, string][] = [
+  ["alertEmail", "oncall@example.com"],
+  ["alertSmtpRelay", "smtp.example.com:587"],
+  ["domain", "api.example.com"],
+  ["dnsZone", "example.com"],
+  ["cloudflareZoneId", "023e105f4ecef8ad9ca31a8372d0c353"],
+];
+
+interface CloudObject {
+  readonly urn: string;
+  readonly outs: Record<string, unknown>;
+}
+const cloudflare = (sb: Sandbox, type: string): (CloudObject & { id: string })[] =>
+  stateResources(sb, "prod")
+    .filter((r) => r.type === type)
+    .map((r) => ({
+      urn: r.urn,
+      id: (r as { id?: string }).id!,
+      outs: JSON.parse(readFileSync(join(sb.cloud, `${(r as { id?: string }).id}.json`), "utf8")).outs,
+    }));
+const record = (sb: Sandbox, name: string) =>
+  cloudflare(sb, "cloudflare:index/dnsRecord:DnsRecord").find((r) => r.urn.endsWith(`::${name}`));
+
+describe("ProbatioVault on Cloudflare: phase 1 DNS-only, phase 2 behind the proxy", () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = makeSandbox();
+    await configure(sb, "prod");
+    for (const [k, v] of SETTINGS) expect((await runCli(sb, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
+    expect((await runCli(sb, ["config", "set", "--stack", "prod", "--secret", "cloudflareApiToken", TOKEN])).code).toBe(0);
+  });
+
+  test("phase 1: the public name a DNS-only CNAME to generation 1's origin, itself a CNAME to the API's VPS; no zone rules", async () => {
+    const up = await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes", "--json"]);
+    expect(up.stderr).not.toMatch(/error:/);
+    expect(up.code).toBe(0);
+    const out = JSON.parse(up.stdout).outputs;
+    expect(out.edge).toEqual({
+      name: "api.example.com",
+      zone: "example.com",
+      provider: "cloudflare",
+      live: "origin-g1.api.example.com",
+      proxied: false,
+      ttl: 60,
+    });
+    expect(record(sb, "edge-entry-entry")!.outs).toMatchObject({
+      name: "api.example.com",
+      type: "CNAME",
+      content: "origin-g1.api.example.com",
+      proxied: false,
+    });
+    const api = stateResources(sb, "prod").find((r) => r.type === "ovh:Vps/vps:Vps" && r.urn.endsWith("::api-1"))!;
+    expect(record(sb, "edge-origin-origin-cname")!.outs).toMatchObject({
+      name: "origin-g1.api.example.com",
+      type: "CNAME",
+      content: (api.outputs as { serviceName: string }).serviceName,
+    });
+    expect(cloudflare(sb, "cloudflare:index/ruleset:Ruleset")).toEqual([]);
+    // The token is in the state only encrypted, and in no output.
+    expect(readFileSync(stateFile(sb, "prod"), "utf8")).not.toContain(TOKEN);
+    expect(up.stdout + up.stderr).not.toContain(TOKEN);
+  });
+
+  test("phase 2: behind the proxy, on HAProxy's address (SSL full: its certificate is self-signed), the 30-day cache rule, no WAF; a second up changes nothing", async () => {
+    const p2 = makeSandbox();
+    await configure(p2, "prod");
+    for (const [k, v] of SETTINGS) expect((await runCli(p2, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
+    expect((await runCli(p2, ["config", "set", "--stack", "prod", "--secret", "cloudflareApiToken", TOKEN])).code).toBe(0);
+    const up = await runCli(p2, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
+    expect(up.stderr).not.toMatch(/error:/);
+    expect(up.code).toBe(0);
+    const out = JSON.parse(up.stdout).outputs;
+    expect(out.edge).toMatchObject({ live: "origin-g1.api.example.com", proxied: true });
+    expect(record(p2, "edge-entry-entry")!.outs).toMatchObject({ content: "origin-g1.api.example.com", proxied: true, ttl: 1 });
+    expect(record(p2, "edge-origin-origin-a-1")!.outs).toMatchObject({
+      name: "origin-g1.api.example.com",
+      type: "A",
+      content: out.loadBalancer,
+      proxied: true,
+    });
+    expect(record(p2, "edge-origin-origin-caa")!.outs).toMatchObject({
+      type: "CAA",
+      data: { flags: 0, tag: "issue", value: "letsencrypt.org" },
+    });
+    const settings = Object.fromEntries(
+      cloudflare(p2, "cloudflare:index/zoneSetting:ZoneSetting").map((x) => [x.outs.settingId, x.outs.value]),
+    );
+    expect(settings).toEqual({ ssl: "full", always_use_https: "on", min_tls_version: "1.2" });
+    const rulesets = cloudflare(p2, "cloudflare:index/ruleset:Ruleset");
+    expect(rulesets.map((x) => x.outs.phase)).toEqual(["http_request_cache_settings"]);
+    expect(rulesets[0].outs.rules).toMatchObject([{ action: "set_cache_settings", actionParameters: { edgeTtl: { default: 2_592_000 } } }]);
+    expect(readFileSync(stateFile(p2, "prod"), "utf8")).not.toContain(TOKEN);
+    const again = await runCli(p2, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
+    const changes = JSON.parse(again.stdout).changes;
+    expect([changes.create ?? 0, changes.delete ?? 0, changes.replace ?? 0, changes.update ?? 0]).toEqual([0, 0, 0, 0]);
+  });
+});
