@@ -51,8 +51,15 @@ export const ports = {
  */
 export const DEFAULT_DNS = { ttlSeconds: 60, switchTtlSeconds: 60, acmeIssuer: "letsencrypt.org" } as const;
 
-/** The origins' certificates by ACME: Let's Encrypt's production directory, and certbot's local challenge port. */
-export const DEFAULT_ACME = { directory: "https://acme-v02.api.letsencrypt.org/directory", challengePort: 8888 } as const;
+/** The origins' certificates by ACME: Let's Encrypt's production directory, certbot's challenge port, the expiry alert. */
+export const DEFAULT_ACME = {
+  directory: "https://acme-v02.api.letsencrypt.org/directory",
+  challengePort: 8888,
+  /** The certificate-expiry alert fires this many days before the end (certbot renews 30 days before). */
+  alertDays: 14,
+  /** Where the node exporter's textfile collector (Debian's default directory) reads the certificate's expiry. */
+  metricsFile: "/var/lib/prometheus/node-exporter/probatio_certificate.prom",
+} as const;
 
 /**
  * Cloudflare in front (phases with a CDN): static assets cached at the edge for the roadmap's days, and, where the

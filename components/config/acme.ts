@@ -19,6 +19,8 @@ export interface AcmeSettings {
   readonly challengePort: number;
   /** The address certbot listens on: loopback, or a pair node's private address (its peer's HAProxy reaches it). */
   readonly challengeAddress?: string;
+  /** Where the served certificate's expiry goes for the node exporter (default its textfile collector's directory). */
+  readonly metricsFile?: string;
 }
 
 export const ACME_PATHS = {
@@ -36,15 +38,25 @@ export const ACME_CERT_NAME = "probatio";
  * so the timer may run it often. Extra arguments are passed on (certbot's last value of an option wins).
  */
 export function renderAcmeCommand(s: AcmeSettings): string {
+  const metrics = s.metricsFile ?? DEFAULT_ACME.metricsFile;
   return [
     "#!/bin/sh",
-    "# Rendered by probatio: obtains or renews the origin's certificate (HTTP-01 through HAProxy's challenge route).",
-    "set -eu",
-    "exec certbot certonly --standalone --non-interactive --agree-tos --no-eff-email \\",
+    "# Rendered by probatio: obtains or renews the origin's certificate (HTTP-01 through HAProxy's challenge route),",
+    "# then exports the expiry of the certificate HAProxy serves (the alert fires if renewals keep failing).",
+    "set -u",
+    "status=0",
+    "certbot certonly --standalone --non-interactive --agree-tos --no-eff-email \\",
     `  --email ${s.email} --server ${s.directory ?? DEFAULT_ACME.directory} \\`,
     `  --http-01-address ${s.challengeAddress ?? "127.0.0.1"} --http-01-port ${s.challengePort} \\`,
     `  --cert-name ${ACME_CERT_NAME} -d ${s.domain} --keep-until-expiring \\`,
-    `  --deploy-hook ${ACME_PATHS.deployHook} "$@"`,
+    `  --deploy-hook ${ACME_PATHS.deployHook} "$@" || status=$?`,
+    `if end=$(openssl x509 -enddate -noout -in ${s.certPath}); then`,
+    `  mkdir -p ${metrics.slice(0, metrics.lastIndexOf("/"))}`,
+    "  printf '# HELP probatio_certificate_not_after_seconds When the certificate HAProxy serves expires.\\n# TYPE probatio_certificate_not_after_seconds gauge\\n" +
+      `probatio_certificate_not_after_seconds{domain="${s.domain}"} %s\\n' "$(date -d "\${end#notAfter=}" +%s)" > ${metrics}.tmp`,
+    `  mv ${metrics}.tmp ${metrics}`,
+    "fi",
+    'exit "$status"',
     "",
   ].join("\n");
 }

@@ -48,6 +48,11 @@ export interface AlertThresholds {
   readonly availabilityPercent: number;
   /** "Sustained" means this long. */
   readonly forMinutes: number;
+  /**
+   * Days before the origins' certificate expires when the alert fires (HAProxy nodes with ACME export its expiry:
+   * `probatio_certificate_not_after_seconds`). Absent: no certificate alert.
+   */
+  readonly certificateDays?: number;
 }
 
 export function renderAlertRules(t: AlertThresholds, phaseLabel: string): string {
@@ -103,6 +108,17 @@ export function renderAlertRules(t: AlertThresholds, phaseLabel: string): string
       for: `${t.forMinutes}m`,
       labels: { severity: "warning" },
       annotations: { summary: `Load above ${t.loadPerCpu} per vCPU on {{ $labels.instance }}` },
+    });
+  }
+  if (t.certificateDays !== undefined) {
+    rules.push({
+      alert: "CertificateExpiring",
+      expr: `probatio_certificate_not_after_seconds - time() < ${t.certificateDays} * 86400`,
+      for: "1h",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: `The certificate of {{ $labels.domain }} on {{ $labels.instance }} expires in less than ${t.certificateDays} days: its renewal (probatio-certificate.timer) is failing`,
+      },
     });
   }
   return stringify({ groups: [{ name: `probatio-${phaseLabel}`, rules }] });

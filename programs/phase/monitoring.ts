@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ServiceBundle } from "../../components/config/bundle";
 import { APT_REPOSITORY_PACKAGES, aptRepositoryCommands, VENDOR_SOURCES } from "../../components/config/vendor";
 import { renderAlertmanagerYml, renderAlertRules, renderPrometheusYml } from "../../components/config/monitoring";
-import { DEFAULT_SCRAPE_INTERVAL_SECONDS, ports } from "../../lib/defaults";
+import { DEFAULT_ACME, DEFAULT_SCRAPE_INTERVAL_SECONDS, ports } from "../../lib/defaults";
 import { getRoadmap } from "../roadmaps";
 import { Declared, nothingDeclared, PhaseContext, ScrapeTarget } from "./context";
 import { declareFleet } from "./fleets";
@@ -48,7 +48,12 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
       {
         path: "/etc/prometheus/rules/probatio.yml",
         content: renderAlertRules(
-          { ...roadmap.alerts, availabilityPercent: phase.targets.availability },
+          {
+            ...roadmap.alerts,
+            availabilityPercent: phase.targets.availability,
+            // certbot renews 30 days ahead, twice a day: 14 days left means two weeks of failed renewals.
+            certificateDays: ctx.settings.acme && ctx.topology.loadBalancer?.kind === "haproxy" ? DEFAULT_ACME.alertDays : undefined,
+          },
           `${phase.roadmap}-${phase.phase}`,
         ),
       },

@@ -15,6 +15,7 @@ import { connect, PeerCertificate } from "tls";
 import { join } from "path";
 import { ACME_PATHS, renderAcmeCommand, renderAcmeDeployHook, renderAcmeUnits } from "../../components/config/acme";
 import { renderHaproxyCfg } from "../../components/config/haproxy";
+import { renderAlertRules } from "../../components/config/monitoring";
 import { AuthoritativeDns, startAuthoritativeDns } from "./authoritativeDns";
 import { daemonDir, freePort, stopProcess, waitUntil } from "./daemons";
 
@@ -157,6 +158,7 @@ describe("the origin's certificate by ACME through HAProxy's rendered challenge 
       directory: `https://localhost:${ports.acme}/dir`,
       certPath: pem,
       challengePort: ports.challenge,
+      metricsFile: join(dir, "textfile", "probatio_certificate.prom"),
     };
     writeFileSync(join(dir, "probatio-certificate"), renderAcmeCommand(s));
     writeFileSync(join(dir, "probatio-install-certificate"), renderAcmeDeployHook(s));
@@ -226,6 +228,58 @@ describe("the origin's certificate by ACME through HAProxy's rendered challenge 
     expect((await httpsGet(ports.https, "/hello", root)).body).toBe("app /hello");
     // The bundle HAProxy reads is private.
     expect(execFileSync("stat", ["-c", "%a", pem], { encoding: "utf8" }).trim()).toBe("600");
+    // The node exporter's textfile: when the served certificate expires (the alert's input).
+    const metric = readFileSync(join(dir, "textfile", "probatio_certificate.prom"), "utf8");
+    const notAfter = Math.floor(Date.parse(after.cert.valid_to) / 1000);
+    expect(metric).toContain(`probatio_certificate_not_after_seconds{domain="${DOMAIN}"} ${notAfter}\n`);
+  });
+
+  test("the expiry alert: fires after an hour when the certificate has under 14 days left, not with 20 (promtool)", async () => {
+    const rules = renderAlertRules(
+      {
+        cpuPercent: 80,
+        memoryPercent: 80,
+        diskPercent: 80,
+        latencySeconds: 1,
+        latencyQuantile: 0.95,
+        availabilityPercent: 99.9,
+        forMinutes: 15,
+        certificateDays: 14,
+      },
+      "test",
+    );
+    writeFileSync(join(dir, "rules.yml"), rules);
+    const at = (days: number) =>
+      `probatio_certificate_not_after_seconds{instance="lb-1:9100",domain="${DOMAIN}"}`.concat(` '${days * 86400}x90'`);
+    writeFileSync(
+      join(dir, "rules.test.yml"),
+      [
+        "rule_files: [rules.yml]",
+        "evaluation_interval: 1m",
+        "tests:",
+        "  - interval: 1m",
+        "    input_series:",
+        ...[13, 20].map(
+          (d, i) =>
+            `      - series: '${at(d)
+              .split(" '")[0]
+              .replace("lb-1", `lb-${i + 1}`)}'\n        values: '${d * 86400}x90'`,
+        ),
+        "    alert_rule_test:",
+        "      - eval_time: 30m",
+        "        alertname: CertificateExpiring",
+        "        exp_alerts: []",
+        "      - eval_time: 61m",
+        "        alertname: CertificateExpiring",
+        "        exp_alerts:",
+        "          - exp_labels: { severity: critical, instance: 'lb-1:9100', domain: " + DOMAIN + " }",
+        "            exp_annotations:",
+        `              summary: "The certificate of ${DOMAIN} on lb-1:9100 expires in less than 14 days: its renewal (probatio-certificate.timer) is failing"`,
+        "",
+      ].join("\n"),
+    );
+    const out = execFileSync("promtool", ["test", "rules", "rules.test.yml"], { cwd: dir, encoding: "utf8" });
+    expect(out).toContain("SUCCESS");
   });
 
   test("the next run renews (the certificate is inside the renewal window) and the reload drops no request in flight", async () => {
