@@ -23,10 +23,10 @@ export interface EdgeFacts {
 export function originTls(t: Topology, acme: boolean): OriginTls {
   // Traefik obtains its certificates by ACME (Docker Compose and K3s phases, and behind KoproGo's managed LB).
   if (t.compose || t.k8s?.kind === "k3s") return "valid";
-  // HAProxy (phases 2-3): by ACME when the stack has an `acmeEmail`, else the certificate made at first boot; the
-  // managed load balancer forwards to the pods; the application alone (phases 0-1) answers on its own port, no TLS.
+  // HAProxy (phases 2-3): by ACME when the stack has an `acmeEmail`, else the certificate made at first boot.
   if (t.loadBalancer?.kind === "haproxy") return acme ? "valid" : "self-signed";
-  if (t.loadBalancer) return "self-signed";
+  // ProbatioVault 4's Service forwards the load balancer's 443 to the application's plain port, and phases 0-1's
+  // application answers on its own port: nothing terminates TLS there yet.
   return "none";
 }
 

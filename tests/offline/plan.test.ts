@@ -3,6 +3,9 @@ import { runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { planSettings } from "../../offline/plan";
 
+// Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
+jest.setTimeout(60_000);
+
 describe("ProbatioVault phase 0 under mocks", () => {
   test("prod: 4 separate classic VPS named <stack>-<role>-<n> with the seed's sizes", async () => {
     const p = await plan("probatio", 0, "prod");

@@ -6,6 +6,9 @@ import { buildPhase } from "../../programs/phase";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
 import { cloudInitFiles, named, byType, plan } from "../helpers";
 
+// Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
+jest.setTimeout(60_000);
+
 async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, stack = "prod"): Promise<Record<string, string>> {
   const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap, phase, stack })) as never, {
     project: "probatio",
