@@ -32,18 +32,37 @@ export const provision: StepRunner = {
     return { state: await checkpoint(ctx, building, step.name), detail: changes };
   },
   // Side by side, the target's protected data stores stay in the cloud (released from the stack); the source stays.
+  // In place, a protected store the failed provisioning created (a new standby, say) is released too: rolling back
+  // never deletes one, and it is listed for the operator to delete.
   async undo(ctx) {
     const { stack, plan } = ctx;
+    const log = (k: { type: string; urn: string; id?: string }) =>
+      ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()} ${k.id ?? ""}`);
     if (plan.strategy === "side-by-side") {
-      const kept = await releaseFromState(stack, (r) => !!r.protect && isTargetUrn(r.urn));
-      for (const k of kept)
-        ctx.log(`    kept in the cloud (protected target data store, no longer managed): ${k.type} ${k.urn.split("::").pop()}`);
+      for (const k of await releaseFromState(stack, (r) => !!r.protect && isTargetUrn(r.urn))) log(k);
     }
     // Rolling back deletes what the provisioning created; it still never replaces data or protected stores.
-    await guardedUp(ctx, "roll back the provisioning", { allowed: () => true, hint: "" }, async () => {
-      setPlainConfig(stack, { "probatio:phase": String(plan.from) });
-      await setMigration(stack, undefined);
-    });
+    const created = new Set<string>();
+    await guardedUp(
+      ctx,
+      "roll back the provisioning",
+      {
+        allowed: () => true,
+        released: (c) => {
+          const ours = plan.strategy === "in-place" && c.protect && c.op === "delete";
+          if (ours) created.add(c.urn);
+          return ours;
+        },
+        hint: "",
+      },
+      async () => {
+        setPlainConfig(stack, { "probatio:phase": String(plan.from) });
+        await setMigration(stack, undefined);
+      },
+      async () => {
+        for (const k of await releaseFromState(stack, (r) => created.has(r.urn))) log(k);
+      },
+    );
     return true;
   },
 };
