@@ -64,10 +64,9 @@ function migrating(s: PhaseSettings): boolean {
 }
 
 /** A phase's origin records (nothing when the stack does not manage its DNS). Returns the origin name. */
-export function declareOrigin(ctx: PhaseContext, entry: EntryPoint | undefined): string | undefined {
+export function declareOrigin(ctx: PhaseContext, entry: EntryPoint | undefined, facts: EdgeFacts): string | undefined {
   const s = ctx.settings;
   if (!s.edge || !s.domain || !entry || (entry.kind === "addresses" && entry.values.length === 0)) return undefined;
-  const facts = { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!s.acme) };
   new EdgeRecords(
     "edge-origin",
     {

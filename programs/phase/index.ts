@@ -168,7 +168,8 @@ function composePhase(
   const lb = declareLoadBalancer(ctx, net, apps);
   const k8s = declareKubernetes(ctx, net);
   declared.push(separate, postgres.declarePgBouncer(ctx, net, placement, cluster), redis, lb, k8s);
-  const origin = declareOrigin(ctx, entryPoint(ctx, lb.address ?? k8s.entry, k8s.egress, apps));
+  const edge: EdgeFacts = { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!ctx.settings.acme) };
+  const origin = declareOrigin(ctx, entryPoint(ctx, lb.address ?? k8s.entry, k8s.egress, apps), edge);
   const hsm = declareHsm(ctx);
   const worm = declareWorm(ctx);
   const backupBucket = declareBackupBucket(ctx);
@@ -199,7 +200,7 @@ function composePhase(
   return {
     outputs,
     databaseEgress: postgres.databaseEgress(net, placement, cluster, apps, k8s.egress),
-    edge: { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!ctx.settings.acme) },
+    edge,
   };
 }
 
