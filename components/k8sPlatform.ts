@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bundleToCloudInit } from "./config/bundle";
-import { helmChartObjects, workloadObjects } from "./config/k8sWorkload";
+import { ChartRelease, EntrySettings, entryCharts, entryObjects, IngressController } from "./config/k8sEntry";
+import { BACKEND_SERVICE_PORT, helmChartObjects, K8sObject, roadmapCharts, workloadObjects } from "./config/k8sWorkload";
 import { DEFAULT_REGION } from "../lib/defaults";
 import { machineName } from "./labels";
 import { K3sPlatformArgs, K8sPlatformArgs, MksPlatformArgs, validateK8sPlatformArgs } from "./k8sPlatformArgs";
@@ -20,7 +21,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
    * cluster's database. Empty for OVH's managed Kubernetes (its nodes leave through the network's gateway).
    */
   public readonly egressAddresses: pulumi.Output<string[]>;
-  /** The address of the backend's Service of type LoadBalancer (OVH's managed one), once the cloud gave it one. */
+  /** The address of the ingress controller's Service of type LoadBalancer (OVH's managed one), once the cloud gave it one. */
   public readonly entryAddress?: pulumi.Output<string>;
 
   constructor(name: string, args: K8sPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -101,15 +102,27 @@ export class K8sPlatform extends pulumi.ComponentResource {
       const kubeconfig = pulumi.secret(cluster.kubeconfig);
       if (args.workload) {
         const provider = new k8s.Provider(`${name}-provider`, { kubeconfig, enableServerSideApply: true }, { parent: this });
-        const objects = workloadObjects(args.workload);
-        const created = new Map<string, pulumi.Resource>();
+        const controller: IngressController = { kind: "traefik-chart", loadBalancerFlavor: args.loadBalancerFlavor ?? "small" };
+        const entrySettings = this.entrySettings(args, controller);
+        // The charts first (Helm releases of the provider): cert-manager's CRDs before its ClusterIssuer, Traefik's
+        // namespace before the Service in it.
+        const releases = new Map<string, pulumi.Resource>();
+        for (const c of [...entryCharts(entrySettings), ...roadmapCharts(args.helmReleases ?? [])]) {
+          releases.set(c.name, this.helmRelease(k8s, name, c, provider));
+        }
+        const objects = [...workloadObjects(args.workload), ...entryObjects(entrySettings)];
         const nsObj = objects.find((o) => o.kind === "Namespace")!;
         const ns = new k8s.apiextensions.CustomResource(`${name}-namespace`, nsObj as never, { parent: this, provider });
-        created.set("Namespace", ns);
         let entry: pulumi.Output<string> | undefined;
         for (const o of objects.filter((x) => x.kind !== "Namespace")) {
           const childName = `${name}-${o.kind.toLowerCase()}-${o.metadata.name}`;
-          const childOpts = { parent: this, provider, dependsOn: [ns] };
+          const after =
+            o.kind === "ClusterIssuer"
+              ? releases.get("cert-manager")
+              : o.metadata.namespace === "traefik"
+                ? releases.get("traefik")
+                : undefined;
+          const childOpts = { parent: this, provider, dependsOn: after ? [ns, after] : [ns] };
           if (o.kind === "Service" && (o as { spec?: { type?: string } }).spec?.type === "LoadBalancer") {
             // A key in the arguments is an output of the resource: `status` (sent as nothing) carries the address.
             const svc = new k8s.apiextensions.CustomResource(childName, { ...o, status: undefined } as never, childOpts);
@@ -124,11 +137,51 @@ export class K8sPlatform extends pulumi.ComponentResource {
     }
   }
 
+  /** The entry in front of the workload, in the workload's namespace. */
+  private entrySettings(args: K8sPlatformArgs, controller: IngressController): EntrySettings {
+    return {
+      namespace: args.workload!.namespace,
+      app: args.workload!.app,
+      servicePort: BACKEND_SERVICE_PORT,
+      controller,
+      domain: args.entry?.domain,
+      acme: args.entry?.acme,
+    };
+  }
+
+  private helmRelease(
+    k8s: typeof import("@pulumi/kubernetes"),
+    name: string,
+    c: ChartRelease,
+    provider: pulumi.ProviderResource,
+  ): pulumi.Resource {
+    return new k8s.helm.v3.Release(
+      `${name}-chart-${c.name}`,
+      {
+        name: c.name,
+        chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart,
+        repositoryOpts: c.repo.startsWith("oci://") ? undefined : { repo: c.repo },
+        version: c.version,
+        namespace: c.namespace,
+        createNamespace: true,
+        values: c.values,
+        // A release that does not come up fails the update (instead of an entry without its controller).
+        atomic: true,
+      },
+      { parent: this, provider },
+    );
+  }
+
   private k3s(name: string, args: K3sPlatformArgs): [pulumi.Output<string>, pulumi.Output<string[]>] {
     const region = args.region ?? DEFAULT_REGION;
     const k = args.k3s;
     const ha = k.servers > 1;
-    const manifests = [...helmChartObjects(args.helmReleases ?? []), ...(args.workload ? workloadObjects(args.workload) : [])];
+    const entry = args.workload ? this.entrySettings(args, { kind: "k3s-traefik" }) : undefined;
+    const manifests: K8sObject[] = [
+      ...helmChartObjects([...(entry ? entryCharts(entry) : []), ...roadmapCharts(args.helmReleases ?? [])]),
+      ...(args.workload ? workloadObjects(args.workload) : []),
+      ...(entry ? entryObjects(entry) : []),
+    ];
     const network = args.network?.networkId;
     const servers = new VpsFleet(
       `${name}-servers`,

@@ -19,10 +19,15 @@ interface K8sPlatformCommonArgs {
    */
   readonly workload?: WorkloadSettings;
   /**
-   * Helm releases (k3s: installed by K3s's Helm controller).
+   * Helm releases (K3s: installed by its Helm controller; OVH Managed Kubernetes: Helm releases of the provider).
    * @default none
    */
   readonly helmReleases?: readonly string[];
+  /**
+   * The public entry in front of the workload (Traefik, TLS, the certificate by ACME with `acme`).
+   * @default answers every name with Traefik's default certificate
+   */
+  readonly entry?: { readonly domain?: string; readonly acme?: { readonly email: string; readonly directory?: string } };
 }
 
 /** OVH Managed Kubernetes: the cluster on the private network, an anti-affinity node pool and an autoscaled one. */
@@ -49,6 +54,11 @@ export interface MksPlatformArgs extends K8sPlatformCommonArgs {
    * @default "1.31"
    */
   readonly version?: string;
+  /**
+   * The flavor of OVH's load balancer in front of the ingress controller.
+   * @default "small"
+   */
+  readonly loadBalancerFlavor?: string;
 }
 
 /** K3s on Public Cloud instances: servers (embedded etcd when more than one) and agents. */

@@ -1,8 +1,13 @@
 /**
- * The Kubernetes objects of the backend: namespace, Deployment (probes, limits), Service, HPA, PDB and
- * default-deny NetworkPolicies with explicit allows. Plain objects: created through the Kubernetes provider on
- * OVH Managed Kubernetes, or written as auto-deployed manifests on K3s. Pure.
+ * The Kubernetes objects of the backend: namespace, Deployment (probes, limits), Service (inside the cluster: the
+ * ingress controller of k8sEntry.ts is its only client), HPA, PDB and default-deny NetworkPolicies with explicit
+ * allows. Plain objects: created through the Kubernetes provider on OVH Managed Kubernetes, or written as
+ * auto-deployed manifests on K3s. Pure.
  */
+import type { ChartRelease } from "./k8sEntry";
+
+/** The backend Service's port (plain HTTP inside the cluster; TLS ends at the ingress controller). */
+export const BACKEND_SERVICE_PORT = 80;
 
 export type K8sObject = {
   apiVersion: string;
@@ -24,11 +29,10 @@ export interface WorkloadSettings {
     readonly cpuLimit: string;
     readonly memoryLimit: string;
   };
-  /** Expose through the cloud's managed load balancer (Service type LoadBalancer). */
-  readonly loadBalancer?: { readonly flavor: string };
   /** Where traffic may come from and go to. */
   readonly allow: {
-    readonly ingressFrom: readonly string[];
+    /** The ingress controller's namespace: the only client of the backend's pods. */
+    readonly ingressNamespace: string;
     readonly egress: readonly { readonly cidr: string; readonly port: number; readonly description: string }[];
   };
 }
@@ -83,16 +87,8 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
     {
       apiVersion: "v1",
       kind: "Service",
-      metadata: {
-        name: s.app,
-        namespace: ns,
-        annotations: s.loadBalancer ? { "loadbalancer.ovhcloud.com/flavor": s.loadBalancer.flavor } : undefined,
-      },
-      spec: {
-        type: s.loadBalancer ? "LoadBalancer" : "ClusterIP",
-        selector: labels,
-        ports: [{ name: "https", port: 443, targetPort: s.port }],
-      },
+      metadata: { name: s.app, namespace: ns },
+      spec: { type: "ClusterIP", selector: labels, ports: [{ name: "http", port: BACKEND_SERVICE_PORT, targetPort: s.port }] },
     },
     {
       apiVersion: "policy/v1",
@@ -113,7 +109,12 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
       spec: {
         podSelector: { matchLabels: labels },
         policyTypes: ["Ingress"],
-        ingress: [{ from: s.allow.ingressFrom.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: s.port }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": s.allow.ingressNamespace } } }],
+            ports: [{ protocol: "TCP", port: s.port }],
+          },
+        ],
       },
     },
     {
@@ -168,20 +169,28 @@ export const helmCharts: Readonly<Record<string, { repo: string; chart: string; 
   loki: { repo: "https://grafana.github.io/helm-charts", chart: "loki", namespace: "monitoring" },
 };
 
-export function helmChartObjects(releases: readonly string[]): K8sObject[] {
+/** The roadmap's named releases as charts to install. */
+export function roadmapCharts(releases: readonly string[]): ChartRelease[] {
   return releases.map((r) => {
     const c = helmCharts[r];
     if (!c) throw new Error(`no Helm chart known for release '${r}'`);
-    return {
-      apiVersion: "helm.cattle.io/v1",
-      kind: "HelmChart",
-      metadata: { name: r, namespace: "kube-system" },
-      spec: {
-        repo: c.repo.startsWith("oci://") ? undefined : c.repo,
-        chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart,
-        targetNamespace: c.namespace,
-        createNamespace: true,
-      },
-    };
+    return { name: r, ...c, values: {} };
   });
+}
+
+/** Charts as K3s installs them by itself: HelmChart objects of its built-in Helm controller. */
+export function helmChartObjects(charts: readonly ChartRelease[]): K8sObject[] {
+  return charts.map((c) => ({
+    apiVersion: "helm.cattle.io/v1",
+    kind: "HelmChart",
+    metadata: { name: c.name, namespace: "kube-system" },
+    spec: {
+      repo: c.repo.startsWith("oci://") ? undefined : c.repo,
+      chart: c.repo.startsWith("oci://") ? `${c.repo}/${c.chart}` : c.chart,
+      version: c.version,
+      targetNamespace: c.namespace,
+      createNamespace: true,
+      valuesContent: Object.keys(c.values).length > 0 ? JSON.stringify(c.values) : undefined,
+    },
+  }));
 }

@@ -12,6 +12,7 @@ import { ExitCode, ProbatioError } from "../../lib/errors";
 import { Topology } from "../roadmaps";
 import { EdgeSettings, PhaseSettings } from "../settings";
 import { PhaseContext } from "./context";
+import { entryTerminatorRole, haproxyServesEntry } from "./entryTls";
 
 /** What the stack's public name needs to know of the live phase. */
 export interface EdgeFacts {
@@ -21,12 +22,11 @@ export interface EdgeFacts {
 
 /** What a phase's entry point serves on 443. */
 export function originTls(t: Topology, acme: boolean): OriginTls {
-  // Traefik obtains its certificates by ACME (Docker Compose and K3s phases, and behind KoproGo's managed LB).
-  if (t.compose || t.k8s?.kind === "k3s") return "valid";
-  // HAProxy (phases 2-3): by ACME when the stack has an `acmeEmail`, else the certificate made at first boot.
-  if (t.loadBalancer?.kind === "haproxy") return acme ? "valid" : "self-signed";
-  // ProbatioVault 4's Service forwards the load balancer's 443 to the application's plain port, and phases 0-1's
-  // application answers on its own port: nothing terminates TLS there yet.
+  // Traefik obtains its certificates by ACME (Docker Compose; Kubernetes, through cert-manager: entryTls.ts).
+  if (t.compose || t.k8s) return "valid";
+  // HAProxy (the load balancers of phases 2-3, the backend machine of phases 0-1): by ACME when the stack has an
+  // `acmeEmail`, else the certificate made at first boot.
+  if (haproxyServesEntry(t)) return acme ? "valid" : "self-signed";
   return "none";
 }
 
@@ -36,8 +36,8 @@ export function proxied(edge: EdgeSettings, facts: EdgeFacts): boolean {
 }
 
 /**
- * The entry point of a phase: its load balancer; else its K3s nodes (Traefik answers on each); else the machine of the
- * API (or the first application machine) with a public interface.
+ * The entry point of a phase: its load balancer; else its K3s nodes (Traefik answers on each); else the machine that
+ * terminates its TLS in front of the backend (phases 0-1), or the first application machine with a public interface.
  */
 export function entryPoint(
   ctx: PhaseContext,
@@ -50,7 +50,10 @@ export function entryPoint(
     const count = ctx.topology.fleets.filter((f) => f.role.startsWith("k3s-")).reduce((n, f) => n + f.count, 0);
     return { kind: "addresses", values: Array.from({ length: count }, (_, i) => k3sNodes.apply((a) => a[i])) };
   }
-  const fleets = [apps.get("api"), ...apps.values()].filter((f): f is VpsFleet => !!f && f.publicAddresses.length > 0);
+  const terminator = entryTerminatorRole(ctx.topology);
+  const fleets = [terminator ? apps.get(terminator) : undefined, ...apps.values()].filter(
+    (f): f is VpsFleet => !!f && f.publicAddresses.length > 0,
+  );
   const fleet = fleets[0];
   if (!fleet) return undefined;
   const spec = ctx.topology.fleets.find((f) => f.role === fleet.role);

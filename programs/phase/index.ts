@@ -11,6 +11,7 @@ import { PhaseSettings } from "../settings";
 import { Declared, PhaseContext } from "./context";
 import { appEnvironment } from "./appEnvironment";
 import { declareEntry, declareOrigin, EdgeFacts, EdgeOutput, entryPoint, originTls, validateEdge } from "./edge";
+import { entryTerminatorBundle, entryTerminatorRole } from "./entryTls";
 import { declareFleet } from "./fleets";
 import { declareHsm } from "./hsm";
 import { declareKubernetes, kubernetesClaims } from "./kubernetes";
@@ -143,6 +144,8 @@ function composePhase(
   const compose = postgres.composeBundleFor(ctx, placement);
   if (compose && placement.kind === "compose") extra.set(placement.fleet.role, [compose]);
   if (colocated && placement.kind === "colocated") extra.set(placement.fleet.role, [colocated.colocatedBundle!]);
+  const terminator = entryTerminatorRole(ctx.topology);
+  if (terminator) extra.set(terminator, [...(extra.get(terminator) ?? []), pulumi.output(entryTerminatorBundle(ctx))]);
 
   // The application's environment names the database and cache machines, declared after it: settled below.
   const databaseHost = deferred();

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { controllerNamespace } from "../../components/config/k8sEntry";
 import { K8sPlatform } from "../../components/k8sPlatform";
 import { ports } from "../../lib/defaults";
 import { K3sSpec, MksSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
+import { traefikAcme } from "./entryTls";
 import { NetworkParts } from "./network";
 
 export interface DeclaredKubernetes extends Declared {
@@ -38,10 +40,16 @@ function workload(ctx: PhaseContext) {
     replicas: k.hpa?.minPods ?? 2,
     hpa: k.hpa,
     resources: { cpuRequest: "250m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "512Mi" },
-    loadBalancer:
-      k.kind === "ovh-mks" && topology.loadBalancer?.kind === "managed" ? { flavor: topology.loadBalancer.flavor ?? "small" } : undefined,
-    allow: { ingressFrom: [sub.public ?? topology.network?.vpcCidr ?? "0.0.0.0/0"], egress },
+    allow: {
+      ingressNamespace: controllerNamespace(k.kind === "k3s" ? "k3s-traefik" : "traefik-chart"),
+      egress,
+    },
   };
+}
+
+/** The public entry in front of the workload: its name, and its certificate by ACME. */
+function entry(ctx: PhaseContext) {
+  return { domain: ctx.settings.domain, acme: traefikAcme(ctx.settings) };
 }
 
 export function declareKubernetes(ctx: PhaseContext, net: NetworkParts): DeclaredKubernetes {
@@ -73,6 +81,8 @@ function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredK
       nodePool: { flavor: k.nodeFlavor ?? "b3-16", minNodes: k.autoscale?.minNodes ?? 3, maxNodes: k.autoscale?.maxNodes ?? 3 },
       workload: workload(ctx),
       helmReleases: k.helmReleases,
+      entry: entry(ctx),
+      loadBalancerFlavor: ctx.topology.loadBalancer?.kind === "managed" ? ctx.topology.loadBalancer.flavor : undefined,
     },
     ctx.rootOpts,
   );
@@ -106,6 +116,7 @@ function declareK3s(ctx: PhaseContext, net: NetworkParts, k: K3sSpec): DeclaredK
       },
       workload: workload(ctx),
       helmReleases: k.helmReleases,
+      entry: entry(ctx),
       sshPublicKey: ctx.settings.sshPublicKey,
     },
     ctx.rootOpts,

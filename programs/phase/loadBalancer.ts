@@ -83,7 +83,7 @@ function declareHaproxy(
  * time a request may take before the roadmap's latency alert fires. Where the phase gives no rate, the default; the
  * operator's `lbMaxConnections` wins (a smaller node, or a machine whose file-descriptor limit is lower).
  */
-function maxConnections(ctx: PhaseContext): number {
+export function maxConnections(ctx: PhaseContext): number {
   if (ctx.settings.lbMaxConnections) return ctx.settings.lbMaxConnections;
   const rate = ctx.phase.targets.requestsPerSecond?.max;
   return rate ? Math.ceil(rate * getRoadmap(ctx.phase.roadmap).alerts.latencySeconds) : DEFAULT_HAPROXY_MAXCONN;

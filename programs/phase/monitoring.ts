@@ -5,6 +5,7 @@ import { renderAlertmanagerYml, renderAlertRules, renderPrometheusYml } from "..
 import { DEFAULT_ACME, DEFAULT_SCRAPE_INTERVAL_SECONDS, ports } from "../../lib/defaults";
 import { getRoadmap } from "../roadmaps";
 import { Declared, nothingDeclared, PhaseContext, ScrapeTarget } from "./context";
+import { haproxyServesEntry } from "./entryTls";
 import { declareFleet } from "./fleets";
 import { NetworkParts } from "./network";
 
@@ -52,7 +53,7 @@ function monitoringBundle(ctx: PhaseContext, scrape: readonly ScrapeTarget[]): p
             ...roadmap.alerts,
             availabilityPercent: phase.targets.availability,
             // certbot renews 30 days ahead, twice a day: 14 days left means two weeks of failed renewals.
-            certificateDays: ctx.settings.acme && ctx.topology.loadBalancer?.kind === "haproxy" ? DEFAULT_ACME.alertDays : undefined,
+            certificateDays: ctx.settings.acme && haproxyServesEntry(ctx.topology) ? DEFAULT_ACME.alertDays : undefined,
           },
           `${phase.roadmap}-${phase.phase}`,
         ),

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { traefikAcme } from "./entryTls";
 import { ServiceBundle } from "../../components/config/bundle";
 import { composeBundle } from "../../components/config/compose";
 import { pgbouncerLeaderBundle } from "../../components/config/patroniNode";
@@ -58,7 +59,7 @@ export function composeBundleFor(ctx: PhaseContext, placement: PostgresPlacement
   return pulumi.all([settings.dbPassword, ctx.migrationPeers ?? []]).apply(([password, migrationPeers]) =>
     composeBundle({
       domain,
-      acmeEmail: settings.alertEmail ?? `admin@${settings.domain}`,
+      acmeEmail: traefikAcme(settings)!.email,
       backendImage: image,
       backendPort: ports.composeBackend,
       backendMemoryLimit: topology.compose?.backendMemoryLimit,

@@ -12,8 +12,7 @@ const workload = {
   replicas: 3,
   hpa: { minPods: 3, maxPods: 50, cpuTargetPercent: 70 },
   resources: { cpuRequest: "250m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "512Mi" },
-  loadBalancer: { flavor: "small" },
-  allow: { ingressFrom: ["10.0.1.0/24"], egress: [{ cidr: "10.0.20.0/24", port: 5432, description: "PostgreSQL" }] },
+  allow: { ingressNamespace: "traefik", egress: [{ cidr: "10.0.20.0/24", port: 5432, description: "PostgreSQL" }] },
 };
 
 describe("K8sPlatform", () => {
@@ -28,6 +27,8 @@ describe("K8sPlatform", () => {
           network: { networkId: "net", nodesSubnetId: "backend", loadBalancersSubnetId: "public" },
           nodePool: { flavor: "b3-16", minNodes: 3, maxNodes: 50 },
           workload,
+          entry: { domain: "api.example.com", acme: { email: "oncall@example.com" } },
+          loadBalancerFlavor: "medium",
         }),
     );
     expect(byType(run, "ovh:CloudProject/kube:Kube")[0].inputs).toMatchObject({
@@ -43,10 +44,43 @@ describe("K8sPlatform", () => {
     expect(hpa.inputs).toMatchObject({
       spec: { minReplicas: 3, maxReplicas: 50, metrics: [{ resource: { name: "cpu", target: { averageUtilization: 70 } } }] },
     });
-    const svc = byType(run, "kubernetes:v1:Service")[0];
-    expect(svc.inputs).toMatchObject({
-      metadata: { annotations: { "loadbalancer.ovhcloud.com/flavor": "small" } },
-      spec: { type: "LoadBalancer" },
+    // The backend's Service stays inside the cluster; OVH's load balancer is in front of Traefik.
+    const services = Object.fromEntries(byType(run, "kubernetes:v1:Service").map((s) => [(s.inputs as any).metadata.name, s.inputs]));
+    expect(services.backend).toMatchObject({ spec: { type: "ClusterIP", ports: [{ port: 80, targetPort: 3000 }] } });
+    expect(services.traefik).toMatchObject({
+      metadata: { namespace: "traefik", annotations: { "loadbalancer.ovhcloud.com/flavor": "medium" } },
+      spec: {
+        type: "LoadBalancer",
+        selector: { "app.kubernetes.io/name": "traefik" },
+        ports: [
+          { port: 80, targetPort: "web" },
+          { port: 443, targetPort: "websecure" },
+        ],
+      },
+    });
+    // Traefik and cert-manager from their vendors' charts, pinned, as Helm releases.
+    const releases = Object.fromEntries(byType(run, "kubernetes:helm.sh/v3:Release").map((r) => [r.inputs.name, r.inputs]));
+    expect(releases.traefik).toMatchObject({
+      chart: "traefik",
+      version: "33.2.1",
+      repositoryOpts: { repo: "https://traefik.github.io/charts" },
+    });
+    expect(releases.traefik.values).toMatchObject({ deployment: { replicas: 2 }, service: { enabled: false } });
+    expect(releases["cert-manager"]).toMatchObject({ version: "v1.16.2", namespace: "cert-manager", values: { crds: { enabled: true } } });
+    // The Ingress names the host, the Secret cert-manager fills, and the issuer; the issuer solves HTTP-01 through Traefik.
+    const ingress = byType(run, "kubernetes:networking.k8s.io/v1:Ingress")[0].inputs;
+    expect(ingress).toMatchObject({
+      metadata: { annotations: { "cert-manager.io/cluster-issuer": "probatio-acme" } },
+      spec: {
+        ingressClassName: "traefik",
+        tls: [{ hosts: ["api.example.com"], secretName: "backend-tls" }],
+        rules: [{ host: "api.example.com", http: { paths: [{ backend: { service: { name: "backend", port: { number: 80 } } } }] } }],
+      },
+    });
+    expect((byType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer")[0].inputs as any).spec.acme).toMatchObject({
+      email: "oncall@example.com",
+      server: "https://acme-v02.api.letsencrypt.org/directory",
+      solvers: [{ http01: { ingress: { ingressClassName: "traefik" } } }],
     });
     expect(byType(run, "pulumi:providers:kubernetes")[0].inputs.kubeconfig).toBeDefined();
   });
@@ -61,6 +95,14 @@ describe("K8sPlatform", () => {
     expect((objs.find((o) => o.kind === "PodDisruptionBudget")!.spec as any).minAvailable).toBe(2);
     const deny = objs.find((o) => o.metadata.name === "default-deny-all")!.spec as any;
     expect(deny).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    // Only the ingress controller's pods reach the backend's.
+    const ingress = objs.find((o) => o.metadata.name === "backend-ingress")!.spec as any;
+    expect(ingress.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "traefik" } } }],
+        ports: [{ protocol: "TCP", port: 3000 }],
+      },
+    ]);
     const egress = objs.find((o) => o.metadata.name === "backend-egress")!.spec as any;
     expect(egress.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.0.20.0/24" } }], ports: [{ protocol: "TCP", port: 5432 }] });
   });
@@ -95,6 +137,37 @@ describe("K8sPlatform", () => {
       ["HelmChart", "longhorn"],
       ["HelmChart", "kepler"],
     ]);
+  });
+
+  test("K3s: its own Traefik is the entry: an Ingress for the backend, cert-manager's chart and issuer, the solver let in", async () => {
+    const run = await mock(
+      () =>
+        new K8sPlatform("k8s", {
+          stack: "prod",
+          phase: 3,
+          variant: "k3s",
+          helmReleases: ["longhorn"],
+          workload: { ...workload, allow: { ...workload.allow, ingressNamespace: "kube-system" } },
+          entry: { domain: "api.example.com", acme: { email: "oncall@example.com", directory: "https://acme.test/dir" } },
+          k3s: { servers: 1, agents: 0, serverFlavor: "b2-7", agentFlavor: "b2-7", token: pulumi.secret("tok") },
+        }),
+    );
+    const manifests = machineFiles(run, "k8s-servers", 0)["/var/lib/rancher/k3s/server/manifests/probatio.yaml"];
+    const docs = manifests.split("---\n").map((d) => parse(d));
+    const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`);
+    expect(kinds.slice(0, 2)).toEqual(["HelmChart/cert-manager", "HelmChart/longhorn"]);
+    expect(kinds).toEqual(expect.arrayContaining(["Ingress/backend", "ClusterIssuer/probatio-acme", "NetworkPolicy/acme-http01-solver"]));
+    // No second Traefik, no Service of type LoadBalancer: K3s's Traefik answers on every node's 80 and 443.
+    expect(kinds.filter((k) => k.startsWith("HelmChart/traefik") || k === "Service/traefik")).toEqual([]);
+    const certManager = docs[0];
+    expect(certManager.spec).toMatchObject({ repo: "https://charts.jetstack.io", version: "v1.16.2", targetNamespace: "cert-manager" });
+    expect(parse(certManager.spec.valuesContent)).toEqual({ crds: { enabled: true } });
+    expect(docs.find((d) => d.kind === "ClusterIssuer").spec.acme.server).toBe("https://acme.test/dir");
+    const solver = docs.find((d) => d.metadata.name === "acme-http01-solver").spec;
+    expect(solver.ingress[0]).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+      ports: [{ protocol: "TCP", port: 8089 }],
+    });
   });
 
   test.each([

@@ -136,11 +136,13 @@ describe("probatio plan reports the rules' violations", () => {
     expect(report.counts).toEqual({ mandatory: 3, advisory: 0 });
   });
 
-  test("phase 4 of ProbatioVault: no violation; phase 2: its ten instances in no security group yet (the zero-trust issue's), Cloudflare's proxy advised against", async () => {
-    expect((await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy).toEqual({
-      violations: [],
-      counts: { mandatory: 0, advisory: 0 },
-    });
+  test("phase 4 of ProbatioVault: no mandatory violation, Cloudflare's proxy (its WAF) advised against; phase 2: its ten instances in no security group yet (the zero-trust issue's)", async () => {
+    const p4 = (await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy;
+    expect(p4.counts).toEqual({ mandatory: 0, advisory: 2 });
+    expect(p4.violations.map((v) => `${v.policy} ${v.resource}`)).toEqual([
+      "cloudflare-proxy-sovereignty cloudflare:index/dnsRecord:DnsRecord edge-entry-entry",
+      "cloudflare-proxy-sovereignty cloudflare:index/dnsRecord:DnsRecord edge-origin-origin-a-1",
+    ]);
     const p2 = (await planPhase({ roadmap: "probatio", phase: 2, stack: "prod" })).policy;
     expect(p2.counts).toEqual({ mandatory: 10, advisory: 2 });
     expect(p2.violations.filter((v) => v.level === "advisory").map((v) => v.resource)).toEqual([

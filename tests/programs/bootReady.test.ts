@@ -9,6 +9,9 @@ import { renderPhase } from "../../offline/render";
 const phase = (roadmap: "probatio" | "koprogo", n: number) => renderPhase({ roadmap, phase: n, stack: "prod" });
 const doc = (cloudInit: string) => parse(cloudInit.replace(/^#cloud-config\n/, ""));
 
+// Each render runs a whole phase program under Pulumi's mocks (seconds on a loaded machine).
+jest.setTimeout(60_000);
+
 test("every file is written after the packages are installed, and the first failing command stops the script", async () => {
   for (const n of [0, 1, 2, 3]) {
     for (const m of (await phase("probatio", n)).machines) {
@@ -57,7 +60,27 @@ test("PM2 is pinned, installed from the vendor source setting, started by system
   expect(backend.files["/usr/local/sbin/probatio-release"]).toMatch(
     /if \[ ! -s "\$spec" \]; then\n.*no release of \$app is set.*\n {2}exit 0/,
   );
-  expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\n");
+  expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\nhaproxy\n");
+});
+
+test("phases 0-1: HAProxy on the backend's machine terminates 443 in front of the backend's loopback port; port 80 redirects", async () => {
+  for (const n of [0, 1]) {
+    const machines = (await phase("probatio", n)).machines;
+    const withHaproxy = machines.filter((m) => doc(m.cloudInit).packages?.includes("haproxy")).map((m) => m.machine);
+    expect(withHaproxy).toEqual(["prod-backend-1"]);
+    const cfg = machines.find((m) => m.machine === "prod-backend-1")!.files["/etc/haproxy/haproxy.cfg"];
+    expect(cfg).toMatch(/^\s+bind \*:443 ssl crt \/etc\/haproxy\/certs\/site\.pem/m);
+    expect(cfg).toMatch(/^\s+bind \*:80$/m);
+    expect(cfg).toMatch(/^\s+server backend1 127\.0\.0\.1:3000 weight 100 check$/m);
+    // Its stats stay on the loopback: the machine's only interface is public.
+    expect(cfg).toMatch(/^\s+bind 127\.0\.0\.1:8404$/m);
+  }
+  // With acmeEmail, certbot on that machine (as on the load balancers), and phase 1's Prometheus watches the expiry.
+  const acme = await renderPhase({ roadmap: "probatio", phase: 1, stack: "prod", overrides: { acme: { email: "oncall@example.com" } } });
+  const backend = acme.machines.find((m) => m.machine === "prod-backend-1")!;
+  expect(backend.files["/usr/local/sbin/probatio-certificate"]).toContain("-d api.example.com --keep-until-expiring");
+  const rules = acme.machines.find((m) => m.machine === "prod-monitoring-1")!.files["/etc/prometheus/rules/probatio.yml"];
+  expect(rules).toContain("alert: CertificateExpiring");
 });
 
 test("the application is told where its database and cache are: pgBouncer and Redis by address (phase 2), Sentinel (phase 3)", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { cacheRule, wafRules, zoneSettings } from "../../components/edge/cloudflare";
 import { parseCaa } from "../../components/edge/edgeRecords";
@@ -89,24 +90,28 @@ describe("the edge's records as data", () => {
 });
 
 describe("what each phase declares at the edge (probatio plan: Cloudflare for ProbatioVault, OVH's zone for KoproGo)", () => {
-  test("ProbatioVault 1: DNS-only records to the API's VPS (nothing on 443 for Cloudflare's proxy), no zone rules", async () => {
+  test("ProbatioVault 1: proxied by Cloudflare Free to the backend's VPS (its HAProxy terminates TLS), SSL full, the cache rule", async () => {
     const p = await plan("probatio", 1);
     expect(records(p.resources)).toHaveLength(2);
     expect(named(p, "edge-entry-entry").inputs).toMatchObject({
       name: "api.example.com",
       type: "CNAME",
       content: "origin-g1.api.example.com",
-      proxied: false,
-      ttl: 60,
+      proxied: true,
+      ttl: 1,
     });
-    // The API's classic VPS, by the name OVH gives it.
+    // The backend's classic VPS, by the name OVH gives it (its address is not an output of the order).
+    // (The plan's stand-in for OVH's name is derived from the VPS resource's name: the backend's, not the API's.)
+    const planHost = (vps: string) => `vps-${createHash("sha256").update(vps).digest("hex").slice(0, 8)}.vps.ovh.net`;
     expect(named(p, "edge-origin-origin-cname").inputs).toMatchObject({
       name: "origin-g1.api.example.com",
       type: "CNAME",
-      content: expect.stringMatching(/^vps-[0-9a-f]+\.vps\.ovh\.net$/),
-      proxied: false,
+      content: planHost("backend-1"),
+      proxied: true,
     });
-    expect(byType(p, "cloudflare:index/ruleset:Ruleset")).toEqual([]);
+    expect(planHost("backend-1")).not.toBe(planHost("api-1"));
+    expect(named(p, "edge-cloudflare-ssl").inputs).toMatchObject({ settingId: "ssl", value: "full" });
+    expect(byType(p, "cloudflare:index/ruleset:Ruleset").map((r) => r.inputs.phase)).toEqual(["http_request_cache_settings"]);
   });
 
   test("ProbatioVault 2: proxied by Cloudflare to HAProxy (SSL full: its certificate is self-signed), the cache rule, no WAF", async () => {
@@ -127,11 +132,15 @@ describe("what each phase declares at the edge (probatio plan: Cloudflare for Pr
     expect(named(p, "edge-entry-cloudflare").inputs).toEqual({ apiToken: "[secret]" });
   });
 
-  test("ProbatioVault 4: DNS-only to the cluster's load balancer (nothing terminates TLS behind it yet), so no zone rules", async () => {
+  test("ProbatioVault 4: proxied by Cloudflare Business to the load balancer in front of Traefik (ACME: SSL strict), cache and WAF", async () => {
     const p = await plan("probatio", 4);
-    expect(named(p, "edge-entry-entry").inputs).toMatchObject({ proxied: false, ttl: 60 });
-    expect(named(p, "edge-origin-origin-a-1").inputs).toMatchObject({ type: "A", proxied: false });
-    expect(byType(p, "cloudflare:index/ruleset:Ruleset")).toEqual([]);
+    expect(named(p, "edge-entry-entry").inputs).toMatchObject({ proxied: true, ttl: 1 });
+    expect(named(p, "edge-origin-origin-a-1").inputs).toMatchObject({ type: "A", proxied: true });
+    expect(named(p, "edge-cloudflare-ssl").inputs).toMatchObject({ settingId: "ssl", value: "strict" });
+    expect(byType(p, "cloudflare:index/ruleset:Ruleset").map((r) => r.inputs.phase)).toEqual([
+      "http_request_cache_settings",
+      "http_request_firewall_managed",
+    ]);
   });
 
   test("KoproGo 3: OVH zone records, one A record per K3s node (Traefik answers on each), 60 s TTL", async () => {

@@ -201,7 +201,7 @@ describe("KoproGo against the seed", () => {
         .map((d) => parse(d))
         .filter((d) => d.kind === "HelmChart")
         .map((d) => d.metadata.name),
-    ).toEqual(["postgresql-ha", "dragonfly", "kube-prometheus-stack"]);
+    ).toEqual(["cert-manager", "postgresql-ha", "dragonfly", "kube-prometheus-stack"]);
   });
 
   test("phase 4: K3s HA (3 servers + 3 workers of 8 vCPU/30 GB), OVH load balancer, protected backups bucket, Longhorn, network policies", async () => {
@@ -214,6 +214,8 @@ describe("KoproGo against the seed", () => {
       .split("---\n")
       .map((d) => parse(d));
     expect(manifests.filter((d) => d.kind === "HelmChart").map((d) => d.metadata.name)).toEqual([
+      // cert-manager: the entry's certificate (k8sEntry.ts); then the seed's releases.
+      "cert-manager",
       "postgresql-ha",
       "dragonfly",
       "longhorn",
