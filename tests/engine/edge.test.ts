@@ -6,8 +6,8 @@ afterAll(() => removeSandboxes());
 jest.setTimeout(600_000);
 
 // ProbatioVault with its zone on Cloudflare (STUB provider: Cloudflare's API cannot be reached here) through the real
-// engine: phase 1's DNS-only records to the API's VPS (nothing answers on 443 for the proxy), phase 2 behind the proxy
-// with the zone's settings and cache rule. The 1-to-2 switch behind the proxy, with a failure in each step, is
+// engine: phase 1 behind the proxy to the backend's VPS (its HAProxy answers on 443), phase 2 behind the proxy to
+// HAProxy's load balancer, each with the zone's settings and the cache rule. The 1-to-2 switch behind the proxy, with a failure in each step, is
 // migrateRecovery's.
 const TOKEN = "cf-token-4be8d2c0c0ffee";
 const SETTINGS: readonly [string, string][] = [
@@ -33,7 +33,7 @@ const cloudflare = (sb: Sandbox, type: string): (CloudObject & { id: string })[]
 const record = (sb: Sandbox, name: string) =>
   cloudflare(sb, "cloudflare:index/dnsRecord:DnsRecord").find((r) => r.urn.endsWith(`::${name}`));
 
-describe("ProbatioVault on Cloudflare: phase 1 DNS-only, phase 2 behind the proxy", () => {
+describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
   let sb: Sandbox;
   beforeAll(async () => {
     sb = makeSandbox();
@@ -42,7 +42,7 @@ describe("ProbatioVault on Cloudflare: phase 1 DNS-only, phase 2 behind the prox
     expect((await runCli(sb, ["config", "set", "--stack", "prod", "--secret", "cloudflareApiToken", TOKEN])).code).toBe(0);
   });
 
-  test("phase 1: the public name a DNS-only CNAME to generation 1's origin, itself a CNAME to the API's VPS; no zone rules", async () => {
+  test("phase 1: the public name a proxied CNAME to generation 1's origin, itself a CNAME to the backend's VPS; SSL full, the cache rule", async () => {
     const up = await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes", "--json"]);
     expect(up.stderr).not.toMatch(/error:/);
     expect(up.code).toBe(0);
@@ -52,22 +52,29 @@ describe("ProbatioVault on Cloudflare: phase 1 DNS-only, phase 2 behind the prox
       zone: "example.com",
       provider: "cloudflare",
       live: "origin-g1.api.example.com",
-      proxied: false,
+      proxied: true,
+      // The stack's TTL (the records behind the proxy carry Cloudflare's "automatic", 1).
       ttl: 60,
     });
     expect(record(sb, "edge-entry-entry")!.outs).toMatchObject({
       name: "api.example.com",
       type: "CNAME",
       content: "origin-g1.api.example.com",
-      proxied: false,
+      proxied: true,
     });
-    const api = stateResources(sb, "prod").find((r) => r.type === "ovh:Vps/vps:Vps" && r.urn.endsWith("::api-1"))!;
+    // The backend's VPS: its HAProxy terminates TLS in front of the backend (the same service phase 2's balances).
+    const backend = stateResources(sb, "prod").find((r) => r.type === "ovh:Vps/vps:Vps" && r.urn.endsWith("::backend-1"))!;
     expect(record(sb, "edge-origin-origin-cname")!.outs).toMatchObject({
       name: "origin-g1.api.example.com",
       type: "CNAME",
-      content: (api.outputs as { serviceName: string }).serviceName,
+      content: (backend.outputs as { serviceName: string }).serviceName,
+      proxied: true,
     });
-    expect(cloudflare(sb, "cloudflare:index/ruleset:Ruleset")).toEqual([]);
+    const settings = Object.fromEntries(
+      cloudflare(sb, "cloudflare:index/zoneSetting:ZoneSetting").map((s) => [s.outs.settingId as string, s.outs.value]),
+    );
+    expect(settings).toEqual({ ssl: "full", always_use_https: "on", min_tls_version: "1.2" });
+    expect(cloudflare(sb, "cloudflare:index/ruleset:Ruleset").map((r) => r.outs.phase)).toEqual(["http_request_cache_settings"]);
     // The token is in the state only encrypted, and in no output.
     expect(readFileSync(stateFile(sb, "prod"), "utf8")).not.toContain(TOKEN);
     expect(up.stdout + up.stderr).not.toContain(TOKEN);
