@@ -33,8 +33,20 @@ export interface WorkloadSettings {
   readonly allow: {
     /** The ingress controller's namespace: the only client of the backend's pods. */
     readonly ingressNamespace: string;
-    readonly egress: readonly { readonly cidr: string; readonly port: number; readonly description: string }[];
+    /** Where the pods may connect: an address range, or the pods of a namespace (a data service in the cluster). */
+    readonly egress: readonly EgressAllow[];
   };
+}
+
+export type EgressAllow = ({ readonly cidr: string } | { readonly namespace: string }) & {
+  readonly port: number;
+  readonly description: string;
+};
+
+function egressPeer(e: EgressAllow): Record<string, unknown> {
+  return "cidr" in e
+    ? { ipBlock: { cidr: e.cidr } }
+    : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": e.namespace } } };
 }
 
 export function workloadObjects(s: WorkloadSettings): K8sObject[] {
@@ -132,7 +144,7 @@ export function workloadObjects(s: WorkloadSettings): K8sObject[] {
               { protocol: "TCP", port: 53 },
             ],
           },
-          ...s.allow.egress.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: "TCP", port: e.port }] })),
+          ...s.allow.egress.map((e) => ({ to: [egressPeer(e)], ports: [{ protocol: "TCP", port: e.port }] })),
         ],
       },
     },

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { controllerNamespace } from "../../components/config/k8sEntry";
+import { helmCharts } from "../../components/config/k8sWorkload";
 import { K8sPlatform } from "../../components/k8sPlatform";
 import { ports } from "../../lib/defaults";
 import { K3sSpec, MksSpec } from "../roadmaps";
@@ -30,6 +31,13 @@ function workload(ctx: PhaseContext) {
     ...(sub.database ? [{ cidr: sub.database, port: ports.postgres, description: "PostgreSQL" }] : []),
     ...(sub.backend ? [{ cidr: sub.backend, port: ports.redis, description: "Redis" }] : []),
     ...(sub.hsm ? [{ cidr: sub.hsm, port: ports.hsm, description: "HSM" }] : []),
+    // The data services the roadmap runs inside the cluster (KoproGo's K3s phases), reached in their namespaces.
+    ...(k.helmReleases.includes("postgresql-ha")
+      ? [{ namespace: helmCharts["postgresql-ha"].namespace, port: ports.postgres, description: "PostgreSQL (in the cluster)" }]
+      : []),
+    ...(k.helmReleases.includes("dragonfly")
+      ? [{ namespace: helmCharts.dragonfly.namespace, port: ports.redis, description: "DragonflyDB (in the cluster)" }]
+      : []),
     { cidr: "0.0.0.0/0", port: ports.https, description: "external APIs" },
   ];
   return {

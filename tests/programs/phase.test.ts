@@ -224,6 +224,17 @@ describe("KoproGo against the seed", () => {
       "loki",
     ]);
     expect(manifests.some((d) => d.kind === "NetworkPolicy" && d.metadata.name === "default-deny-all")).toBe(true);
+    // The backend reaches the cluster's PostgreSQL and DragonflyDB in their namespaces, and only Traefik reaches it.
+    const policy = (name: string) => manifests.find((d) => d.kind === "NetworkPolicy" && d.metadata.name === name).spec;
+    const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+    expect(policy("backend-egress").egress).toEqual(
+      expect.arrayContaining([
+        { to: [ns("database")], ports: [{ protocol: "TCP", port: 5432 }] },
+        { to: [ns("cache")], ports: [{ protocol: "TCP", port: 6379 }] },
+      ]),
+    );
+    expect(policy("backend-ingress").ingress).toEqual([{ from: [ns("kube-system")], ports: [{ protocol: "TCP", port: 3000 }] }]);
+    expect(manifests.find((d) => d.kind === "Ingress").spec.rules[0].host).toBe("api.example.com");
     expect(p.estimate.seedMonthlyEur).toBe(270);
   });
 });
