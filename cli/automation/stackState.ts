@@ -172,6 +172,29 @@ export async function readCheckpoint(stack: Stack): Promise<MigrationState | und
   return v && typeof v === "object" ? (v as MigrationState) : undefined;
 }
 
+/**
+ * Writes the checkpoint into the state's stack outputs directly (export, edit the stack resource's `migration`
+ * output, import), without an engine update: for a checkpoint the program would build the same resources for
+ * (see `sameResources`), so the update would change nothing but that output. The config file holds it already.
+ * Returns false (nothing written) when the state has no stack resource to carry it.
+ */
+export async function writeCheckpointOutput(stack: Stack, state: MigrationState): Promise<boolean> {
+  const exported = await stack.exportStack();
+  const root = (exported.deployment?.resources ?? []).find((r: { type: string }) => r.type === "pulumi:pulumi:Stack");
+  if (!root) return false;
+  root.outputs = { ...(root.outputs ?? {}), migration: state };
+  await stack.importStack(exported);
+  return true;
+}
+
+/**
+ * Whether the program builds the same resources for both checkpoints: it reads a migration's roadmap, phases, stage
+ * and DNS switch; the completed steps and timestamps only travel in the output.
+ */
+export function sameResources(a: MigrationState | undefined, b: MigrationState): boolean {
+  return !!a && a.roadmap === b.roadmap && a.from === b.from && a.to === b.to && a.stage === b.stage && a.dns === b.dns;
+}
+
 export async function setMigration(stack: Stack, state: MigrationState | undefined): Promise<void> {
   setPlainConfig(stack, { "probatio:migration": state ? JSON.stringify(state) : undefined });
 }

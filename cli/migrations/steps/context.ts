@@ -3,7 +3,7 @@ import type { Stack } from "../../automation/workspace";
 import { ExitCode, ProbatioError } from "../../../lib/errors";
 import type { MigrationState } from "../../../programs/stackConfig";
 import { ProgressPrinter, runEngine } from "../../automation/operation";
-import { setMigration, snapshotStackFile } from "../../automation/stackState";
+import { readCheckpoint, sameResources, setMigration, snapshotStackFile, writeCheckpointOutput } from "../../automation/stackState";
 import { GuardRules, refuseUnsafeChanges } from "../../automation/guard";
 import type { MigrationPlan, MigrationStep, StepKind } from "../plans";
 import * as traffic from "../traffic";
@@ -90,11 +90,17 @@ export async function engineUp(ctx: RunContext, what: string): Promise<Record<st
   return r.summary.resourceChanges ?? {};
 }
 
-/** Records a completed step in the stack: config for the program, then an update so the state carries it. */
+/**
+ * Records a completed step in the stack: config for the program, then the state's copy (authoritative). Where the
+ * last update built the same resources the new checkpoint asks for, only the state's output is rewritten (an engine
+ * update would change nothing else, and costs seconds on every step); otherwise an update carries it.
+ */
 export async function checkpoint(ctx: RunContext, state: MigrationState, step: string, alreadyUp = false): Promise<MigrationState> {
   const next = { ...state, completed: [...state.completed, step] };
   await setMigration(ctx.stack, next);
-  if (!alreadyUp) await engineUp(ctx, `checkpoint ${step}`);
+  if (alreadyUp) return next;
+  if (sameResources(await readCheckpoint(ctx.stack), next) && (await writeCheckpointOutput(ctx.stack, next))) return next;
+  await engineUp(ctx, `checkpoint ${step}`);
   return next;
 }
 
