@@ -11,8 +11,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 jest=node_modules/.bin/jest
 
+# A test that sets no timeout of its own gets a minute, not jest's 5 s: with two lanes sharing the machine's cores,
+# one that renders a whole phase can take several seconds.
+timeout=(--testTimeout 60000)
+
 if [[ $# -gt 0 || "${PROBATIO_TEST_LANES:-2}" == "1" ]]; then
-  exec "$jest" --runInBand "$@"
+  exec "$jest" --runInBand "${timeout[@]}" "$@"
 fi
 
 lane() {
@@ -20,7 +24,7 @@ lane() {
   shift
   # Every line prefixed with its lane: the two lanes' reports interleave.
   local started=$SECONDS
-  "$jest" --runInBand --selectProjects "$@" 2>&1 | sed -u "s/^/[$name] /"
+  "$jest" --runInBand "${timeout[@]}" --selectProjects "$@" 2>&1 | sed -u "s/^/[$name] /"
   local rc=${PIPESTATUS[0]}
   echo "== lane $name: exit $rc after $((SECONDS - started))s"
   return "$rc"

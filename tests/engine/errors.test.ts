@@ -2,7 +2,7 @@ import { join } from "path";
 import { cloudObjects, configure, makeSandbox, runCli, stateResources, removeSandboxes } from "./harness";
 
 afterAll(() => removeSandboxes());
-jest.setTimeout(120_000);
+jest.setTimeout(600_000);
 
 describe("clear refusals before the engine changes anything (STUB cloud providers)", () => {
   test("missing required config: exit 5, names each missing setting and the command to set it, creates nothing", async () => {

@@ -15,7 +15,7 @@ import {
 } from "./harness";
 
 afterAll(() => removeSandboxes());
-jest.setTimeout(180_000);
+jest.setTimeout(600_000);
 
 const PASSWORD = "Correct-Horse-Battery-42";
 

@@ -3,7 +3,7 @@ import { join } from "path";
 import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateResources, removeSandboxes } from "./harness";
 
 afterAll(() => removeSandboxes());
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const ovhAndOpenstack = (sb: Sandbox) => stateResources(sb, "prod").filter((r) => /^(ovh|openstack):/.test(r.type));
 

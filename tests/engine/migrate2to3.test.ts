@@ -3,7 +3,7 @@ import { join } from "path";
 import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateFile, stateResources, removeSandboxes } from "./harness";
 
 afterAll(() => removeSandboxes());
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 // ProbatioVault 2-to-3 in place through the CLI on the real engine. The STUB OpenStack replaces what the real
 // provider's schemas say it replaces (tests/stub-provider/forceNew.json), so a rebuild here is one in the cloud too.

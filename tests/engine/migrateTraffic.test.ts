@@ -7,7 +7,7 @@ import { passwords, PgNode, startPrimary, stopAll } from "../service/pgCluster";
 import { configure, makeSandbox, runCli, Sandbox, stateResources, removeSandboxes } from "./harness";
 
 afterAll(() => removeSandboxes());
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const ovhAndOpenstack = (sb: Sandbox) => stateResources(sb, "prod").filter((r) => /^(ovh|openstack):/.test(r.type));
 
