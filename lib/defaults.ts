@@ -57,6 +57,8 @@ export const DEFAULT_ACME = {
   challengePort: 8888,
   /** The certificate-expiry alert fires this many days before the end (certbot renews 30 days before). */
   alertDays: 14,
+  /** A failed run is tried again after this long (four tries an hour: under Let's Encrypt's failed-validation limit). */
+  retryMinutes: 15,
   /** Where the node exporter's textfile collector (Debian's default directory) reads the certificate's expiry. */
   metricsFile: "/var/lib/prometheus/node-exporter/probatio_certificate.prom",
 } as const;

@@ -4,6 +4,7 @@
  * issue-or-renew command, and the deploy hook installs the new certificate into HAProxy's bundle and reloads it
  * (HAProxy's master re-executes its workers; the old ones finish the requests in flight).
  */
+import { createHash } from "crypto";
 import { DEFAULT_ACME } from "../../lib/defaults";
 import { ServiceBundle } from "./bundle";
 
@@ -45,6 +46,12 @@ export function renderAcmeCommand(s: AcmeSettings): string {
     "# then exports the expiry of the certificate HAProxy serves (the alert fires if renewals keep failing).",
     "set -u",
     "status=0",
+    "# A new pair's address, or the name's record, may not lead to a HAProxy of ours yet: wait up to a minute for the name's",
+    "# port 80 to answer at all (a validation that fails counts against the CA's limits).",
+    "i=0",
+    `until curl -s -o /dev/null -m 5 http://${s.domain}/.well-known/acme-challenge/probatio-preflight; do`,
+    '  i=$((i + 1)); [ "$i" -ge 30 ] && break; sleep 2',
+    "done",
     "certbot certonly --standalone --non-interactive --agree-tos --no-eff-email \\",
     `  --email ${s.email} --server ${s.directory ?? DEFAULT_ACME.directory} \\`,
     `  --http-01-address ${s.challengeAddress ?? "127.0.0.1"} --http-01-port ${s.challengePort} \\`,
@@ -76,7 +83,21 @@ export function renderAcmeDeployHook(s: AcmeSettings): string {
   ].join("\n");
 }
 
-export function renderAcmeUnits(): { service: string; timer: string } {
+/**
+ * The minute past 00:00 and 12:00 of a node's renewal runs: spread by the node (Let's Encrypt asks clients not to come
+ * on the hour), fixed by its name and address rather than drawn by systemd: a timer's RandomizedDelaySec delays every
+ * one of its triggers, the boot one included (a new machine then waited up to an hour for its first certificate).
+ */
+export function renewalMinute(s: AcmeSettings): number {
+  return (
+    createHash("sha256")
+      .update(`${s.domain} ${s.challengeAddress ?? ""}`)
+      .digest()
+      .readUInt16BE(0) % 60
+  );
+}
+
+export function renderAcmeUnits(s: AcmeSettings): { service: string; timer: string } {
   return {
     service: [
       "# Rendered by probatio.",
@@ -88,9 +109,13 @@ export function renderAcmeUnits(): { service: string; timer: string } {
       "[Service]",
       "Type=oneshot",
       `ExecStart=${ACME_PATHS.command}`,
+      // A failed run (the name not leading here yet, the CA down) is tried again in a quarter of an hour rather than
+      // at the next half-day: four tries an hour stay under Let's Encrypt's five failed validations per name and hour.
+      "Restart=on-failure",
+      `RestartSec=${DEFAULT_ACME.retryMinutes}min`,
       "",
     ].join("\n"),
-    // Twice a day (Let's Encrypt's advice), spread over the hour; soon after boot too, so a new machine gets its
+    // Twice a day (Let's Encrypt's advice) at the node's minute; 2 minutes after boot too, so a new machine gets its
     // certificate once DNS leads to it (until then HAProxy serves the certificate made at first boot).
     timer: [
       "# Rendered by probatio.",
@@ -99,8 +124,7 @@ export function renderAcmeUnits(): { service: string; timer: string } {
       "",
       "[Timer]",
       "OnBootSec=2min",
-      "OnCalendar=*-*-* 00,12:00:00",
-      "RandomizedDelaySec=1h",
+      `OnCalendar=*-*-* 00,12:${String(renewalMinute(s)).padStart(2, "0")}:00`,
       "Persistent=true",
       "",
       "[Install]",
@@ -112,9 +136,9 @@ export function renderAcmeUnits(): { service: string; timer: string } {
 
 /** Everything ACME adds to a HAProxy node. */
 export function acmeBundle(s: AcmeSettings): ServiceBundle {
-  const units = renderAcmeUnits();
+  const units = renderAcmeUnits(s);
   return {
-    packages: ["certbot"],
+    packages: ["certbot", "curl"],
     files: [
       { path: ACME_PATHS.command, content: renderAcmeCommand(s), permissions: "0755" },
       { path: ACME_PATHS.deployHook, content: renderAcmeDeployHook(s), permissions: "0755" },

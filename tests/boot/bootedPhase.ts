@@ -4,7 +4,7 @@
  */
 import { BootNetwork } from "./harness";
 import { bootPlan, BootPlan, phaseGateway } from "./phases";
-import { buildStandins, Standins } from "./standins";
+import { ACME_CA, buildStandins, Standins } from "./standins";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { barePlan, makeOperator, Operator, operatorKey, stubCloudFacts } from "./delivered";
 import { rmSync } from "fs";
@@ -24,7 +24,13 @@ export interface BootedPhase {
   /** Public Cloud phases: the settings the machines' user data was rendered with, and the operator's key in it. */
   readonly settings?: Partial<PhaseSettings>;
   readonly operatorKey?: { readonly path: string; readonly publicKey: string };
+  /** With `setup.acme`: the root certificate (a file) of the test network's ACME CA, that the entry's certificate chains to. */
+  readonly acmeRoot?: string;
 }
+
+/** The public name of the test stacks (the plan's), and the ACME account address of a stack with `setup.acme`. */
+export const TEST_DOMAIN = "api.example.com";
+const ACME_EMAIL = "oncall@example.com";
 
 /** The SHA256 fingerprints of a machine's SSH host keys, one per line, sorted. */
 export async function hostKeys(net: BootNetwork, name: string): Promise<string> {
@@ -41,6 +47,11 @@ export function describeBootedPhase(
     readonly buckets: readonly string[];
     /** Settings the stack has besides the test network's (Public Cloud phases). */
     readonly settings?: Partial<PhaseSettings>;
+    /**
+     * The stack gets its entry's certificate by ACME (`acmeEmail`, `acmeDirectory`) from the test network's CA (Pebble),
+     * its domain leading to `entry` (Public Cloud phases).
+     */
+    readonly acme?: { readonly entry: string };
   },
   more?: (booted: () => BootedPhase) => void,
 ): void {
@@ -51,6 +62,7 @@ export function describeBootedPhase(
     let up: RunResult | undefined;
     let settings: Partial<PhaseSettings> | undefined;
     let key: ReturnType<typeof operatorKey> | undefined;
+    let acmeRoot: string | undefined;
     const hostKeysBefore = new Map<string, string>();
     const standins = buildStandins();
     const t0 = Date.now();
@@ -68,11 +80,16 @@ export function describeBootedPhase(
           ...setup.settings,
           sshPublicKey: key.publicKey,
           releases: { backend: { url: `http://${gateway}:8080/${release.path}`, sha256: release.sha256 } },
+          ...(setup.acme
+            ? { domain: TEST_DOMAIN, acme: { email: ACME_EMAIL, directory: `https://${ACME_CA.name}:${ACME_CA.port}/dir` } }
+            : {}),
         };
       }
       plan = await bootPlan(roadmap, phase, "prod", settings ?? {});
       if (!classicVps) {
-        net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, standins);
+        const names: Record<string, string> = setup.acme ? { [TEST_DOMAIN]: setup.acme.entry } : {};
+        net = await BootNetwork.create(`${roadmap}${phase}`, plan.gateway, plan.prefixLength, plan.machines, standins, undefined, names);
+        if (setup.acme) acmeRoot = await net.startAcmeCa(standins);
         for (const b of setup.buckets) await net.createBucket(b);
         await net.boot(plan.machines);
         return;
@@ -147,7 +164,7 @@ export function describeBootedPhase(
       });
     }
 
-    more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins, settings, operatorKey: key }));
+    more?.(() => ({ net, plan, operator, up, hostKeysBefore, standins, settings, operatorKey: key, acmeRoot }));
 
     test(
       "after a reboot, every declared service is active again",
@@ -200,16 +217,25 @@ export interface ProbeAnswer {
   readonly redisVia?: string;
 }
 
+/** curl's arguments for HTTPS at `entry`: verified for the stack's name against `root` (an ACME stack), else -k. */
+export function entryUrl(entry: string, root?: string): { readonly args: string; readonly base: string } {
+  return root
+    ? { args: `--cacert ${root} --resolve ${TEST_DOMAIN}:443:${entry}`, base: `https://${TEST_DOMAIN}` }
+    : { args: "-k", base: `https://${entry}` };
+}
+
 /**
- * GET /probe at the phase's HTTPS entry until it answers (the backends' first health checks), then its JSON. HAProxy's
- * certificate is self-signed until the edge issue (ACME): -k here, and only here.
+ * GET /probe at the phase's HTTPS entry until it answers (the backends' first health checks), then its JSON. Without
+ * ACME HAProxy serves the certificate made at first boot: -k then.
  */
-export async function probeEntry(net: BootNetwork, entry: string): Promise<ProbeAnswer> {
+export async function probeEntry(net: BootNetwork, entry: string, acmeRoot?: string): Promise<ProbeAnswer> {
   const deadline = Date.now() + 120_000;
-  let answer = await net.probe(`curl -kfsS -m 20 https://${entry}/probe`);
+  const url = entryUrl(entry, acmeRoot);
+  const ask = () => net.probe(`curl -fsS -m 20 ${url.args} ${url.base}/probe`);
+  let answer = await ask();
   while (answer.code !== 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2000));
-    answer = await net.probe(`curl -kfsS -m 20 https://${entry}/probe`);
+    answer = await ask();
   }
   if (answer.code !== 0) {
     // Which hop fails: the first backend asked directly.

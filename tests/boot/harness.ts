@@ -11,7 +11,7 @@ import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { promisify } from "util";
-import { MAIL_RELAY, S3_NAMES, Standins } from "./standins";
+import { ACME_CA, MAIL_RELAY, S3_NAMES, Standins } from "./standins";
 
 const execP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -164,6 +164,8 @@ export class BootNetwork {
     standins: Standins,
     /** The S3 stand-in's credentials (those the machines' configuration carries). */
     s3Credentials: { readonly key: string; readonly secret: string } = S3_STANDIN_CREDENTIALS,
+    /** More names DNS answers (e.g. the stack's public domain at a VRRP address), name → address. */
+    names: Readonly<Record<string, string>> = {},
   ): Promise<BootNetwork> {
     const image = await bootImage();
     const workDir = `${BOOT_WORK_PREFIX}${name}`;
@@ -187,6 +189,8 @@ export class BootNetwork {
       // The S3 stand-in answers under OVH Object Storage's name, on the gateway.
       `--host-record=${S3_NAMES.join(",")},${gateway}`,
       `--host-record=${MAIL_RELAY.name},${gateway}`,
+      `--host-record=${ACME_CA.name},${gateway}`,
+      ...Object.entries(names).map(([name, address]) => `--host-record=${name},${address}`),
     ];
     net.daemons.push(
       spawn(
@@ -257,6 +261,51 @@ export class BootNetwork {
         { stdio: "ignore" },
       ),
     );
+  }
+
+  /**
+   * The ACME CA of the test network: Pebble on the gateway (its directory at `https://${ACME_CA.name}:${ACME_CA.port}/dir`),
+   * validating HTTP-01 on port 80 of the address DNS gives the name, as Let's Encrypt does. Returns the path of its root
+   * certificate (what a browser trusting Pebble would trust), a file on the host.
+   */
+  async startAcmeCa(standins: Standins): Promise<string> {
+    const pebbleDir = execFileSync("bash", [join(__dirname, "..", "..", "..", "scripts", "build-pebble.sh")], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .pop()!;
+    const config = join(this.workDir, "pebble.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pebble: {
+          listenAddress: `${this.gateway}:${ACME_CA.port}`,
+          managementListenAddress: `${this.gateway}:${ACME_CA.managementPort}`,
+          certificate: standins.s3Cert,
+          privateKey: standins.s3Key,
+          httpPort: 80,
+          tlsPort: 443,
+          ocspResponderURL: "",
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
+    this.daemons.push(
+      spawn("ip", ["netns", "exec", this.netns, join(pebbleDir, "bin", "pebble"), "-config", config, "-dnsserver", `${this.gateway}:53`], {
+        stdio: "ignore",
+        // No random sleeps before validations; every nonce accepted (Pebble rejects 5 % by default to test clients).
+        env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" },
+      }),
+    );
+    const root = join(this.workDir, "pebble-root.pem");
+    for (let i = 0; i < 100; i++) {
+      const r = await this.probe(`curl -fsS --cacert ${standins.caCert} https://${ACME_CA.name}:${ACME_CA.managementPort}/roots/0`);
+      if (r.code === 0 && r.stdout.includes("BEGIN CERTIFICATE")) {
+        writeFileSync(root, r.stdout);
+        return root;
+      }
+      await sleep(200);
+    }
+    throw new Error("Pebble (the test network's ACME CA) did not answer");
   }
 
   /** The messages the SMTP relay received, raw (RFC 5322), oldest first. */

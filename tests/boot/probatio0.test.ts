@@ -118,8 +118,8 @@ describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) =>
     expect(rows.stdout.trim()).toBe("prod-backend-1");
     // The phase's entry: HAProxy on the backend's machine terminates TLS (the first-boot certificate: no acmeEmail
     // here) and forwards to the backend; plain HTTP is redirected. Until HAProxy's health checks see the new backend
-    // (two in a row, 2 s apart) it answers 503: curl retries it.
-    const https = await b.net.probe("curl -sS -k -m 20 --retry 20 --retry-delay 1 -w ' %{http_code}' https://prod-backend-1/health");
+    // (two in a row, 2 s apart) it answers 503: curl retries it (-f: the 503 page is not printed).
+    const https = await b.net.probe("curl -fsS -k -m 20 --retry 20 --retry-delay 1 -w ' %{http_code}' https://prod-backend-1/health");
     expect(https.stdout).toBe("ok 1\n 200");
     const plain = await b.net.probe("curl -sS -m 20 -o /dev/null -w '%{http_code} %{redirect_url}' http://prod-backend-1/probe");
     expect(plain.stdout).toBe("301 https://prod-backend-1/probe");

@@ -51,6 +51,12 @@ export const S3_NAMES = ["s3.gra.io.cloud.ovh.net"];
 /** The SMTP relay a test stack sets (alertSmtpRelay): a real SMTP server (aiosmtpd) on the gateway, STARTTLS on 587. */
 export const MAIL_RELAY = { name: "smtp.relay.test", port: 587 } as const;
 
+/**
+ * The ACME certificate authority a test stack sets (acmeDirectory): Pebble (Let's Encrypt's test CA) on the gateway, its
+ * directory served over TLS with the stand-ins' certificate (the machines trust the test CA, as they trust public ones).
+ */
+export const ACME_CA = { name: "acme.ca.test", port: 14000, managementPort: 15000 } as const;
+
 function buildAptRepo(dir: string): void {
   const pool = join(dir, "pool");
   mkdirSync(pool, { recursive: true });
@@ -200,7 +206,7 @@ function buildCa(dir: string): void {
     "-out",
     "s3.csr",
   ]);
-  writeFileSync(join(dir, "s3.ext"), `subjectAltName=${[...S3_NAMES, MAIL_RELAY.name].map((n) => `DNS:${n}`).join(",")}\n`);
+  writeFileSync(join(dir, "s3.ext"), `subjectAltName=${[...S3_NAMES, MAIL_RELAY.name, ACME_CA.name].map((n) => `DNS:${n}`).join(",")}\n`);
   o([
     "x509",
     "-req",
