@@ -265,7 +265,8 @@ export class BootNetwork {
 
   /**
    * The ACME CA of the test network: Pebble on the gateway (its directory at `https://${ACME_CA.name}:${ACME_CA.port}/dir`),
-   * validating HTTP-01 on port 80 of the address DNS gives the name, as Let's Encrypt does. Returns the path of its root
+   * validating HTTP-01 on port 80 of the address DNS gives the name, as Let's Encrypt does; its certificates last 20 days
+   * (inside certbot's renewal window: each run of a node's timer renews). Returns the path of its root
    * certificate (what a browser trusting Pebble would trust), a file on the host.
    */
   async startAcmeCa(standins: Standins): Promise<string> {
@@ -286,6 +287,8 @@ export class BootNetwork {
           tlsPort: 443,
           ocspResponderURL: "",
           externalAccountBindingRequired: false,
+          // 20 days: inside certbot's 30-day renewal window, so every run of the nodes' timers renews.
+          profiles: { default: { description: "20 days", validityPeriod: 20 * 86400 } },
         },
       }),
     );

@@ -30,6 +30,17 @@ import { MAIL_RELAY } from "./standins";
 const VIP = "10.1.0.10";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The serial of the certificate HAProxy at `address` serves for the stack's name (hex), or what went wrong. */
+async function servedSerial(net: BootNetwork, address: string): Promise<string> {
+  const r = await net.probe(
+    `openssl s_client -connect ${address}:443 -servername ${TEST_DOMAIN} </dev/null 2>/dev/null | openssl x509 -noout -serial`,
+  );
+  return r.stdout.trim().replace(/^serial=/, "") || `no certificate (${r.stderr.trim()})`;
+}
+
+/** The first certificate each HAProxy node served for the name, by node. */
+const firstSerials = new Map<string, string>();
+
 /** The machines that hold the VRRP address now (exactly one, unless VRRP is broken). */
 async function vipHolders(net: BootNetwork, nodes: readonly string[]): Promise<string[]> {
   const holders: string[] = [];
@@ -189,16 +200,18 @@ describeBootedPhase(
           lb.name,
           "journalctl -u probatio-certificate.service -o cat --no-pager | grep -c 'Successfully received certificate'",
         );
-        expect({ node: lb.name, code: r.code, stderr: r.stderr, body: r.stdout, issued: runs.stdout.trim() }).toEqual({
+        // Issued at least once (the timer's calendar run may have come too, at the node's minute past 00:00 or 12:00).
+        expect({ node: lb.name, code: r.code, stderr: r.stderr, body: r.stdout, issued: Number(runs.stdout.trim()) >= 1 }).toEqual({
           node: lb.name,
           code: 0,
           stderr: "",
           body: "ok 1\n",
-          issued: "1",
+          issued: true,
         });
         const issuer = await net.exec(lb.name, "openssl x509 -noout -issuer -ext subjectAltName -in /etc/haproxy/certs/site.pem");
         expect(issuer.stdout).toMatch(/issuer=CN ?= ?Pebble Intermediate CA/);
         expect(issuer.stdout).toContain(`DNS:${TEST_DOMAIN}`);
+        firstSerials.set(lb.name, await servedSerial(net, lb.address));
       }
       process.stderr.write(
         `[boot probatio 3] ACME: both nodes served Pebble's certificate ${((Date.now() - started) / 1000).toFixed(0)} s after the test began\n`,
@@ -310,5 +323,26 @@ describeBootedPhase(
       log(`${pgbouncer.name} (etcd member, pgBouncer) killed: ${JSON.stringify(witness)}`);
       expect(witness).toEqual({ leader: witness.leader, leadersSeen: [witness.leader], direct: "ok", through: "ok" });
     }, 1_200_000);
+
+    test("prod-lb-1, crashed and restarted by the VRRP test, renews its certificate by its timer's boot run (Pebble's last 20 days: inside certbot's window), and serves the new one", async () => {
+      const { net, acmeRoot } = booted();
+      const first = firstSerials.get("prod-lb-1");
+      expect(first).toMatch(/^[0-9A-F]+$/);
+      // The timer fires 2 minutes after the restart; the failover test ran in between (minutes). No test starts it.
+      let serial = await servedSerial(net, "10.1.0.11");
+      for (let i = 0; i < 90 && serial === first; i++) {
+        await sleep(2000);
+        serial = await servedSerial(net, "10.1.0.11");
+      }
+      expect(serial).toMatch(/^[0-9A-F]+$/);
+      expect(serial).not.toBe(first);
+      const url = entryUrl("10.1.0.11", acmeRoot);
+      expect((await net.probe(`curl -fsS -m 10 ${url.args} ${url.base}/health`)).stdout).toBe("ok 1\n");
+      const runs = await net.exec(
+        "prod-lb-1",
+        "journalctl -u probatio-certificate.service -o cat --no-pager | grep -c 'Successfully received certificate'",
+      );
+      expect(Number(runs.stdout.trim())).toBeGreaterThanOrEqual(2);
+    }, 240_000);
   },
 );
