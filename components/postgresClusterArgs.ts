@@ -40,7 +40,7 @@ interface PostgresCommonArgs {
   readonly pgbouncer?: { readonly poolSize: number; readonly port: number };
   /** Base backup schedule (5-field cron) and retention in days. */
   readonly backup: { readonly cron: string; readonly retentionDays: number };
-  /** Subnets (or, for classic VPS without a private network, host names) allowed to connect; at least one, never 0.0.0.0/0. */
+  /** Subnets (or, for classic VPS without a private network, their public addresses, /32) allowed to connect; at least one, never 0.0.0.0/0. */
   readonly allowedCidrs: readonly pulumi.Input<string>[];
   /**
    * While a migration moves this database to the next phase: the addresses the target database connects from (its NAT

@@ -4,6 +4,7 @@ import { withAuthorizedKey } from "./config/cloudinit";
 import { MachineConfig } from "./delivery/machineConfig";
 import { machineLabels, machineName } from "./labels";
 import { MachineVariant } from "./machines";
+import { isIpv4Address } from "./cidr";
 import { ArgumentError, requireName, requirePositiveInteger } from "./validation";
 
 export interface VpsFleetArgs {
@@ -110,7 +111,7 @@ export function validateVpsFleetArgs(args: VpsFleetArgs): void {
 export class VpsFleet extends pulumi.ComponentResource {
   /** Machine names, in order. */
   public readonly names: string[];
-  /** Address of each machine: IPv4 (public-cloud) or the VPS service hostname (ovh-vps). */
+  /** IPv4 address of each machine: private (public-cloud on a network), else public (Ext-Net, or a classic VPS's). */
   public readonly addresses: pulumi.Output<string>[];
   /** Address on the public network of each machine (its VPS service name, or its Ext-Net address); none when private only. */
   public readonly publicAddresses: pulumi.Output<string>[];
@@ -180,7 +181,16 @@ export class VpsFleet extends pulumi.ComponentResource {
           { parent: this, ignoreChanges: ["publicSshKey", "plans"] },
         );
         this.names.push(displayName);
-        this.addresses.push(vps.serviceName);
+        // Its public IPv4 as OVH's API lists it: what its peers' allow-lists name (pg_hba, a host firewall). A host
+        // name there would make every new connection depend on reverse DNS (and on the VPS's reverse never changing).
+        const ips = ovh.vps.getVpsOutput({ serviceName: vps.serviceName }, { parent: this }).ips;
+        this.addresses.push(
+          ips.apply((list) => {
+            const ipv4 = list.find(isIpv4Address);
+            if (!ipv4) throw new ArgumentError("VpsFleet", "ips", `OVH lists no IPv4 address for ${displayName} (${list.join(", ")})`);
+            return ipv4;
+          }),
+        );
         this.publicAddresses.push(vps.serviceName);
         // A classic VPS has no user-data API: its configuration goes over SSH once it answers.
         deliver(i, vps.serviceName);

@@ -71,6 +71,12 @@ interface OutputsRequest {
 /** The NAT gateway's public address in a plan (TEST-NET-3: public-looking, nobody's); OVH gives the real one. */
 export const PLAN_NAT_EGRESS = "203.0.113.10";
 
+/** A classic VPS's addresses in a plan (TEST-NET-1 and IPv6's documentation prefix); OVH's API gives the real ones. */
+export function planVpsIps(serviceName: string): string[] {
+  const h = createHash("sha256").update(serviceName).digest();
+  return [`192.0.2.${(h[0] % 250) + 2}`, `2001:db8::${h.readUInt16BE(1).toString(16)}`];
+}
+
 function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   const h = createHash("sha256").update(name).digest();
   switch (type) {
@@ -100,7 +106,8 @@ export async function runUnderMocks(
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } }),
-      call: (args) => args.inputs,
+      call: (args) =>
+        args.token === "ovh:Vps/getVps:getVps" ? { ...args.inputs, ips: planVpsIps(String(args.inputs.serviceName)) } : args.inputs,
     },
     opts.project,
     opts.stack,

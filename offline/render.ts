@@ -6,7 +6,7 @@ import { planPhase, PlanRequest } from "./plan";
 export interface RenderedMachine {
   readonly machine: string;
   readonly role: string;
-  /** The machine's address as the plan knows it: its private address, or a classic VPS's service name. */
+  /** The machine's address as the plan knows it: its private address, or a classic VPS's public IPv4. */
   readonly address?: string;
   readonly cloudInit: string;
   /** Files cloud-init writes, by absolute path. */

@@ -88,8 +88,8 @@ export function renderPgHba(s: HbaSettings): string {
     "local   all             all                                     scram-sha-256",
   ];
   for (const cidr of s.allowedCidrs) {
-    // A host name (classic VPS, no private network) is reached over the internet: TLS only.
-    const type = cidr.includes("/") ? "host   " : "hostssl";
+    // A public address (a classic VPS's, no private network) is reached over the internet: TLS only.
+    const type = cidr.includes("/") && isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
     lines.push(`${type} ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
     lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
     if (s.rewindUser && type === "host   ")

@@ -130,7 +130,8 @@ export function declareSeparatePostgres(
         .map(([, v]) => v)
     : [...apps.entries()]
         .filter(([role]) => ctx.fleet(role)!.services.some((x) => x === "backend" || x === "api"))
-        .flatMap(([, f]) => f.addresses);
+        // Classic VPS: each application machine's public IPv4 (TLS only: pg_hba's hostssl for a public address).
+        .flatMap(([, f]) => f.addresses.map((a) => a.apply((ip) => `${ip}/32`)));
   const common = commonArgs(ctx, pg, allowed, !ctx.fleet("pgbouncer"));
   if (placement.kind === "managed") {
     const cluster = new PostgresCluster(

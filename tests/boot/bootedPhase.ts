@@ -96,7 +96,9 @@ export function describeBootedPhase(
       }
       // Classic VPS: ordered bare, then configured by `probatio up` over SSH (the configuration is not their user data).
       const facts = stubCloudFacts(roadmap, phase);
-      operator = await makeOperator(`pbt-${roadmap}${phase}`, plan.gateway);
+      // The STUB cloud orders each VPS under its own service name and lists the address the plan gave it.
+      const vpsIps = Object.fromEntries(plan.machines.map((m) => [facts.serviceNames.get(m.name) ?? m.name, [m.address]]));
+      operator = await makeOperator(`pbt-${roadmap}${phase}`, plan.gateway, vpsIps);
       plan = barePlan(plan, facts.serviceNames, operator.key.publicKey);
       net = await BootNetwork.create(
         `${roadmap}${phase}`,

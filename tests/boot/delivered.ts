@@ -46,12 +46,22 @@ export interface Operator {
 }
 
 /** The operator: a key pair, a probatio project (STUB cloud, file backend), and probatio run on the test network. */
-export async function makeOperator(netns: string, gateway: string): Promise<Operator> {
+export async function makeOperator(
+  netns: string,
+  gateway: string,
+  /** What the STUB cloud's API lists for each VPS it orders (by service name): the addresses the test boots them at. */
+  vpsIps: Readonly<Record<string, readonly string[]>>,
+): Promise<Operator> {
   const keyDir = mkdtempSync("/var/tmp/probatio-boot-keys-");
   const newKey = (name: string) => keyPair(keyDir, name);
   const key = newKey("operator");
   // Real SSH, not the engine tests' stand-in machines.
-  const sandbox = makeSandbox({ PROBATIO_DELIVERY_STANDIN: "", PROBATIO_SSH_KEY: key.path, PROBATIO_SSH_WAIT_SECONDS: "120" });
+  const sandbox = makeSandbox({
+    PROBATIO_DELIVERY_STANDIN: "",
+    PROBATIO_SSH_KEY: key.path,
+    PROBATIO_SSH_WAIT_SECONDS: "120",
+    PROBATIO_STUB_VPS_IPS: JSON.stringify(vpsIps),
+  });
   await configure(sandbox, "prod");
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(sandbox, args, env, netns);
   for (const [k, v] of [

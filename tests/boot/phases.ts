@@ -1,8 +1,8 @@
 /**
  * A phase's machines for the boot harness: probatio's rendered user data, byte for byte, and the addresses the cloud
- * would give them. Classic VPS phases get public-side addresses of a test network of their own (TEST-NET-1), and
- * DNS that knows each VPS by its host name and its OVH service name (pg_hba names machines by host name there);
- * Public Cloud phases keep the plan's private addresses. The stack's vendor sources point at the test network's
+ * would give them. Classic VPS phases get the public addresses the plan gives them (TEST-NET-1, a test network of
+ * their own), and DNS that knows each VPS by its host name (and by its OVH service name where a test orders them
+ * through `up`); Public Cloud phases keep the plan's private addresses. The stack's vendor sources point at the test network's
  * STAND-IN server, as a stack without the internet would point them at its mirrors.
  */
 import { VendorSources } from "../../components/config/vendor";
@@ -65,15 +65,20 @@ function privateSpecs(machines: readonly RenderedMachine[]): BootPlan["machines"
   return machines.map((m) => ({ name: m.machine, role: m.role, address: m.address!, userData: m.cloudInit }));
 }
 
-/** Classic VPS: 192.0.2.0/24 (TEST-NET-1), one address each from .11, in the plan's order; DNS knows their service names. */
+/**
+ * Classic VPS: the public IPv4 the plan gives each (in TEST-NET-1, 192.0.2.0/24, as OVH's API would list it: its peers'
+ * configuration names it); DNS knows them by their host names.
+ */
 function classicSpecs(machines: readonly RenderedMachine[]): BootPlan["machines"] {
-  return machines.map((m, i) => ({
-    name: m.machine,
-    role: m.role,
-    address: `192.0.2.${11 + i}`,
-    userData: m.cloudInit,
-    aliases: m.address && !isIpv4Address(m.address) ? [m.address] : [],
-  }));
+  const specs = machines.map((m) => {
+    if (!m.address || !isIpv4Address(m.address) || !m.address.startsWith("192.0.2.") || m.address === "192.0.2.1") {
+      throw new Error(`${m.machine}: the plan's address ${m.address} is not a TEST-NET-1 host address`);
+    }
+    return { name: m.machine, role: m.role, address: m.address, userData: m.cloudInit };
+  });
+  const taken = new Set(specs.map((m) => m.address));
+  if (taken.size !== specs.length) throw new Error(`two VPS of the plan share an address: ${specs.map((m) => m.address).join(", ")}`);
+  return specs;
 }
 
 /**

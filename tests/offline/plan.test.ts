@@ -67,9 +67,9 @@ describe("ProbatioVault phase 0 under mocks", () => {
     expect(files["/etc/cron.d/probatio-pg-backup"]).toContain("0 3 * * * postgres pgbackrest --stanza=prod --type=full backup");
     expect(files["/etc/pgbackrest/pgbackrest.conf"]).toContain("repo1-s3-bucket=prod-pg-backups");
     expect(files["/etc/pgbackrest/pgbackrest.conf"]).toContain("repo1-retention-full=30");
-    // Classic VPS have no private network: only the backend and API machines, by host name, over TLS.
+    // Classic VPS have no private network: only the backend and API machines, by their public IPv4 (/32), over TLS.
     const hba = files["/etc/postgresql/15/main/pg_hba.conf"];
-    expect(hba.match(/^hostssl app\s+app\s+vps-[0-9a-f]{8}\.vps\.ovh\.net\s+scram-sha-256$/gm)).toHaveLength(2);
+    expect(hba.match(/^hostssl app\s+app\s+192\.0\.2\.\d+\/32\s+scram-sha-256$/gm)).toHaveLength(2);
     expect(hba).not.toMatch(/^host\s+app/m);
     expect(files["/etc/postgresql/15/main/pg_hba.conf"]).toMatch(/0\.0\.0\.0\/0\s+reject/);
     expect(files["/etc/postgresql/15/main/conf.d/probatio.conf"]).toContain("archive_command = 'pgbackrest --stanza=prod archive-push %p'");

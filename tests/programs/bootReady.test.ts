@@ -88,14 +88,14 @@ test("the application is told where its database and cache are: pgBouncer and Re
     JSON.parse(
       (await phase("probatio", n)).machines.find((m) => m.machine === "prod-backend-1")!.files["/etc/probatio/pm2/backend.config.json"],
     ).apps[0].env;
-  // Classic VPS: by their OVH service names; straight to PostgreSQL over the public network only with TLS.
+  // Classic VPS: by their public IPv4 (OVH's API lists it); straight to PostgreSQL over the public network only with TLS.
   expect(await env(0)).toMatchObject({
-    DATABASE_URL: expect.stringMatching(/^postgres:\/\/app:.+@vps-[0-9a-f]{8}\.vps\.ovh\.net:5432\/app\?sslmode=require$/),
+    DATABASE_URL: expect.stringMatching(/^postgres:\/\/app:.+@192\.0\.2\.\d+:5432\/app\?sslmode=require$/),
     PORT: 3000,
   });
   expect(await env(1)).toMatchObject({
-    DATABASE_URL: expect.stringMatching(/@vps-[0-9a-f]{8}\.vps\.ovh\.net:6432\/app$/),
-    REDIS_URL: expect.stringMatching(/^redis:\/\/vps-[0-9a-f]{8}\.vps\.ovh\.net:6379$/),
+    DATABASE_URL: expect.stringMatching(/@192\.0\.2\.\d+:6432\/app$/),
+    REDIS_URL: expect.stringMatching(/^redis:\/\/192\.0\.2\.\d+:6379$/),
   });
   expect(await env(2)).toMatchObject({
     DATABASE_URL: expect.stringMatching(/@10\.1\.0\.\d+:6432\/app$/),

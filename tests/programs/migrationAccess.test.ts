@@ -63,12 +63,14 @@ test("phase 1 to 2: the source primary lets the migration's role in from the NAT
   }
 });
 
-test("phase 0 to 1: the colocated source lets the migration's role in from the target database VPS itself, by its name (no NAT there)", async () => {
+test("phase 0 to 1: the colocated source lets the migration's role in from the target database VPS itself, by its public IPv4 (no NAT there), over TLS", async () => {
   const r = await renderPhase({ roadmap: "probatio", phase: 0, stack: "prod", overrides: { migration: transitional(0, 1) } });
   const targetDb = r.machines.find((m) => m.machine === "prod-database-1" && m.migrationTarget)!;
   const source = r.machines.find((m) => !m.migrationTarget && m.files[HBA])!;
-  expect(targetDb.address).toMatch(/^vps-[0-9a-f]{8}\.vps\.ovh\.net$/);
-  expect(migrationLines(hbaOf(source.files)!)).toEqual([`hostssl app             probatio_migration ${targetDb.address} scram-sha-256`]);
+  expect(targetDb.address).toMatch(/^192\.0\.2\.\d+$/);
+  expect(migrationLines(hbaOf(source.files)!).map((l) => l.split(/\s+/))).toEqual([
+    ["hostssl", "app", "probatio_migration", `${targetDb.address}/32`, "scram-sha-256"],
+  ]);
 });
 
 test("outside a migration, no primary lets the migration's role in", async () => {
@@ -96,7 +98,7 @@ describe("KoproGo: the Compose PostgreSQL lets the next phase's database in only
     );
   });
 
-  test("1 to 2 side by side: the new VPS only, by its name (matched by reverse DNS); outside a migration the loopback only and no such line", async () => {
+  test("1 to 2 side by side: the new VPS only, by its public IPv4, over TLS; outside a migration the loopback only and no such line", async () => {
     const r = await renderPhase({
       roadmap: "koprogo",
       phase: 1,
@@ -106,7 +108,7 @@ describe("KoproGo: the Compose PostgreSQL lets the next phase's database in only
     const source = r.machines.find((m) => !m.migrationTarget && m.files[COMPOSE_FILE])!;
     const target = r.machines.find((m) => m.migrationTarget && m.files[COMPOSE_FILE])!;
     expect(migrationLines(source.files[COMPOSE_PG_HBA]).map((l) => l.split(/\s+/))).toEqual([
-      ["hostssl", "koprogo_db", "probatio_migration", target.address, "scram-sha-256"],
+      ["hostssl", "koprogo_db", "probatio_migration", `${target.address}/32`, "scram-sha-256"],
     ]);
     for (const n of [1, 2]) {
       for (const m of (await renderPhase({ roadmap: "koprogo", phase: n, stack: "prod" })).machines.filter((x) => x.files[COMPOSE_FILE])) {

@@ -6,7 +6,8 @@
  *
  * Installed on PATH by tests/engine/harness.ts as `pulumi-resource-<package>` wrappers; the engine uses plugins
  * found on PATH before trying any download.
- * Env: PROBATIO_STUB_CLOUD (required), PROBATIO_STUB_DELAY_MS (per create/update/delete, default 0).
+ * Env: PROBATIO_STUB_CLOUD (required), PROBATIO_STUB_DELAY_MS (per create/update/delete, default 0),
+ * PROBATIO_STUB_VPS_IPS (a classic VPS's addresses by service name, JSON: the boot tests' machines).
  */
 // The provider server alone: the whole SDK costs every plugin start (several per engine operation) 0.4 s more.
 import * as provider from "@pulumi/pulumi/provider";
@@ -99,8 +100,22 @@ for (const entry of (process.env.PROBATIO_STUB_FORCE_NEW ?? "").split(";").filte
   forceNewInputs[type] = [...(forceNewInputs[type] ?? []), ...inputs.split(",")];
 }
 
+/** What OVH's API lists for a classic VPS (GET /vps/{serviceName}/ips): the test network's, else one made up. */
+function stubVpsIps(serviceName: string): string[] {
+  const known = JSON.parse(process.env.PROBATIO_STUB_VPS_IPS ?? "{}") as Record<string, string[]>;
+  const h = createHash("sha256").update(serviceName).digest();
+  return known[serviceName] ?? [`192.0.2.${(h[0] % 250) + 2}`, `2001:db8::${h.readUInt16BE(1).toString(16)}`];
+}
+
 const stub: provider.Provider = {
   version: process.env.PROBATIO_STUB_VERSION ?? "0.0.0-stub",
+  async invoke(token, inputs) {
+    if (token === "ovh:Vps/getVps:getVps") {
+      const serviceName = String(inputs.serviceName);
+      return { outputs: { serviceName, ips: stubVpsIps(serviceName) } };
+    }
+    throw new Error(`STUB provider ${pkg}: no function ${token}`);
+  },
   async check(_urn, _olds, news) {
     return { inputs: news };
   },
