@@ -195,7 +195,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
         networkId: network,
         fixedIps: k.serverIps,
         publicNetwork: true,
-        securityGroups: args.securityGroups,
+        securityGroups: args.securityGroups?.servers,
         sshPublicKey: args.sshPublicKey,
         userData: Array.from({ length: k.servers }, (_, i) =>
           pulumi.output(k.token).apply((token) =>
@@ -229,7 +229,7 @@ export class K8sPlatform extends pulumi.ComponentResource {
           networkId: network,
           fixedIps: k.agentIps,
           publicNetwork: true,
-          securityGroups: args.securityGroups,
+          securityGroups: args.securityGroups?.agents,
           sshPublicKey: args.sshPublicKey,
           userData: Array.from({ length: k.agents }, (_, i) =>
             pulumi

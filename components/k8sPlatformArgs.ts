@@ -85,10 +85,10 @@ export interface K3sPlatformArgs extends K8sPlatformCommonArgs {
    */
   readonly sshPublicKey?: pulumi.Input<string>;
   /**
-   * Security group names of the nodes.
+   * Security group names of the servers and of the agents (they differ: only servers serve the API and etcd).
    * @default none
    */
-  readonly securityGroups?: readonly pulumi.Input<string>[];
+  readonly securityGroups?: { readonly servers: readonly pulumi.Input<string>[]; readonly agents: readonly pulumi.Input<string>[] };
 }
 
 export type K8sPlatformArgs = MksPlatformArgs | K3sPlatformArgs;

@@ -130,6 +130,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
               {
                 name: `${args.stack}-lb-vip`,
                 networkId: net.networkId,
+                securityGroupIds: m.securityGroupIds ? [...m.securityGroupIds] : undefined,
                 fixedIps: [{ subnetId: net.subnetId, ipAddress: args.virtualIp! }],
                 region,
                 adminStateUp: true,
@@ -146,7 +147,7 @@ export class LoadBalancerPair extends pulumi.ComponentResource {
               networkId: net.networkId,
               fixedIps: [{ subnetId: net.subnetId, ipAddress: ip }],
               allowedAddressPairs: vip ? [{ ipAddress: args.virtualIp! }] : undefined,
-              securityGroupIds: m.securityGroups ? [...m.securityGroups] : undefined,
+              securityGroupIds: m.securityGroupIds ? [...m.securityGroupIds] : undefined,
               region,
             },
             { parent: this },

@@ -42,4 +42,9 @@ export interface MachineOptions {
    * @default none
    */
   readonly securityGroups?: readonly pulumi.Input<string>[];
+  /**
+   * The same groups by id, for the network ports a component makes for its machines (a port names groups by id).
+   * @default none
+   */
+  readonly securityGroupIds?: readonly pulumi.Input<string>[];
 }

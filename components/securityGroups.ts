@@ -6,10 +6,18 @@ import { ArgumentError } from "./validation";
 export interface RuleSpec {
   readonly group: string;
   readonly direction: "ingress" | "egress";
-  readonly protocol: "tcp" | "udp";
-  readonly port: number;
+  /** "vrrp" is IP protocol 112 (keepalived's adverts), which has no port. */
+  readonly protocol: "tcp" | "udp" | "vrrp";
+  readonly port?: number;
+  /** The remote CIDR; empty when `remoteGroup` names the remote end instead. */
   readonly remote: string;
+  /** The remote end as another group of the same set: its members, whatever their addresses (autoscaled ones too). */
+  readonly remoteGroup?: string;
   readonly description: string;
+}
+
+function fail(message: string): never {
+  throw new ArgumentError("SecurityGroups", "rules", message);
 }
 
 export interface ZeroTrustTiers {
@@ -132,11 +140,11 @@ export function validateRules(rules: readonly RuleSpec[], sshAllowList: readonly
   }
   for (const r of rules) {
     const openToAll = r.direction === "ingress" && r.remote === INTERNET;
-    if (openToAll && !(r.group === "lb" && (r.port === ports.http || r.port === ports.https))) {
+    if (openToAll && !(r.protocol === "tcp" && (r.port === ports.http || r.port === ports.https))) {
       throw new ArgumentError(
         "SecurityGroups",
         "rules",
-        `only the load balancer's 80/443 may be open to 0.0.0.0/0 (got ${r.group} ${r.port})`,
+        `only the entry's 80/443 may be open to 0.0.0.0/0 (got ${r.group} ${r.protocol} ${r.port ?? "every port"})`,
       );
     }
   }
@@ -145,13 +153,33 @@ export function validateRules(rules: readonly RuleSpec[], sshAllowList: readonly
 export interface SecurityGroupsArgs {
   /** Stack name (group names). */
   readonly stack: string;
-  /** Subnet CIDRs of the tiers. */
-  readonly tiers: ZeroTrustTiers;
+  /**
+   * Subnet CIDRs of the tiers: the seed's zero-trust rules of phase 4 ({@link zeroTrustRules}). Ignored when `rules` is given.
+   * @default none
+   */
+  readonly tiers?: ZeroTrustTiers;
+  /**
+   * The rules, one group per distinct `group` (the phases' flows: see `flowRules`).
+   * @default zeroTrustRules(tiers, sshAllowList)
+   */
+  readonly rules?: readonly RuleSpec[];
+  /**
+   * What the group names start with (a side-by-side migration's second generation must not reuse the first's names:
+   * instances name their groups, and OpenStack refuses an ambiguous name).
+   * @default stack
+   */
+  readonly namePrefix?: string;
   /**
    * CIDRs allowed to reach SSH.
    * @default none
    */
   readonly sshAllowList?: readonly string[];
+  /**
+   * While a side-by-side migration replicates this phase's data into the next: the one address (or CIDR) the next
+   * phase's database connects in from, let into `group` on `port` (and removed with the migration's end).
+   * @default none
+   */
+  readonly migrationPeer?: { readonly group: string; readonly port: number; readonly address: pulumi.Input<string> };
   /**
    * OpenStack region.
    * @default "GRA11"
@@ -169,30 +197,37 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:network:SecurityGroups", name, {}, opts);
     const sshAllowList = args.sshAllowList ?? [];
-    const rules = zeroTrustRules(args.tiers, sshAllowList);
+    if (!args.rules && !args.tiers) throw new ArgumentError("SecurityGroups", "rules", "give the rules or the tiers they are made from");
+    const rules = args.rules ?? zeroTrustRules(args.tiers!, sshAllowList);
     validateRules(rules, sshAllowList);
     this.rules = rules;
     const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
     const region = args.region ?? DEFAULT_REGION;
     this.names = {};
     this.ids = {};
+    const prefix = args.namePrefix ?? args.stack;
     for (const group of [...new Set(rules.map((r) => r.group))]) {
       const sg = new openstack.networking.SecGroup(
         `${name}-${group}`,
         {
-          name: `${args.stack}-${group}`,
+          name: `${prefix}-${group}`,
           description: `probatio zero-trust group for ${group}`,
           deleteDefaultRules: true,
           region,
         },
         { parent: this },
       );
-      this.names[group] = `${args.stack}-${group}`;
+      this.names[group] = `${prefix}-${group}`;
       this.ids[group] = sg.id;
     }
     rules.forEach((r) => {
+      const remote = r.remoteGroup ? `from-${r.remoteGroup}` : r.remote.replace(/[./]/g, "-");
+      const port = r.port === undefined ? "" : `-${r.port}`;
+      const remoteGroupId = r.remoteGroup
+        ? (this.ids[r.remoteGroup] ?? fail(`rule of ${r.group} names group '${r.remoteGroup}', which has no rule of its own`))
+        : undefined;
       new openstack.networking.SecGroupRule(
-        `${name}-${r.group}-${r.direction}-${r.protocol}-${r.port}-${r.remote.replace(/[./]/g, "-")}`,
+        `${name}-${r.group}-${r.direction}-${r.protocol}${port}-${remote}`,
         {
           securityGroupId: this.ids[r.group],
           direction: r.direction,
@@ -200,13 +235,32 @@ export class SecurityGroups extends pulumi.ComponentResource {
           protocol: r.protocol,
           portRangeMin: r.port,
           portRangeMax: r.port,
-          remoteIpPrefix: r.remote,
+          remoteIpPrefix: r.remoteGroup ? undefined : r.remote,
+          remoteGroupId,
           description: r.description,
           region,
         },
         { parent: this },
       );
     });
+    const peer = args.migrationPeer;
+    if (peer) {
+      new openstack.networking.SecGroupRule(
+        `${name}-${peer.group}-ingress-tcp-${peer.port}-migration-peer`,
+        {
+          securityGroupId: this.ids[peer.group] ?? fail(`the migration peer's group '${peer.group}' has no rule of its own`),
+          direction: "ingress",
+          ethertype: "IPv4",
+          protocol: "tcp",
+          portRangeMin: peer.port,
+          portRangeMax: peer.port,
+          remoteIpPrefix: pulumi.output(peer.address).apply((a) => (a.includes("/") ? a : `${a}/32`)),
+          description: "the next phase's database replicates the data (side-by-side migration)",
+          region,
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({ names: this.names, ids: this.ids });
   }
 }

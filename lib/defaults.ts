@@ -40,6 +40,10 @@ export const ports = {
   /** etcd, Patroni's coordination store: clients, and its members between themselves. */
   etcdClient: 2379,
   etcdPeer: 2380,
+  /** K3s: the API server (and the agents' supervisor connection), the kubelet, flannel's VXLAN (UDP). */
+  kubernetesApi: 6443,
+  kubelet: 10250,
+  flannelVxlan: 8472,
   /** On the pgBouncer machine's loopback: HAProxy's port that always leads to the current PostgreSQL leader. */
   postgresLeader: 5000,
 } as const;

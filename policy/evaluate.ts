@@ -1,4 +1,5 @@
 /** Runs the rules over a phase's declared resources: what `probatio plan` reports as `policy.violations`. */
+import { ExitCode, ProbatioError } from "../lib/errors";
 import { EnforcementLevel, PolicyResource, Rule, rules } from "./rules";
 
 export interface Violation {
@@ -27,4 +28,17 @@ export function evaluatePolicies(resources: readonly PolicyResource[], use: read
       advisory: violations.filter((v) => v.level === "advisory").length,
     },
   };
+}
+
+/** Refuses a report with a mandatory violation: `probatio plan` exits non-zero on one (after printing the report). */
+export function refuseMandatory(report: PolicyReport, what: string): void {
+  const mandatory = report.violations.filter((v) => v.level === "mandatory");
+  if (mandatory.length === 0) return;
+  throw new ProbatioError(
+    `${what} breaks ${mandatory.length} mandatory polic${mandatory.length === 1 ? "y" : "ies"}: ${mandatory
+      .map((v) => `${v.policy} (${v.resource})`)
+      .join(", ")}`,
+    "each violation's message says the fix",
+    ExitCode.refused,
+  );
 }

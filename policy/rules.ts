@@ -91,12 +91,21 @@ export const rules: readonly Rule[] = [
   },
   {
     name: "instances-fenced",
-    description: "Every Public Cloud instance is in its tier's security group.",
+    description: "Every Public Cloud instance (and every network port a machine uses) is in its tier's security group.",
     level: "mandatory",
     check(r) {
+      if (r.type === "openstack:networking/port:Port") {
+        const ids = r.inputs.securityGroupIds;
+        return Array.isArray(ids) && ids.length > 0
+          ? []
+          : ["is a port in no security group (OpenStack gives it the project's 'default' group): give it its machine's group"];
+      }
       if (r.type !== "openstack:compute/instance:Instance") return [];
       const groups = r.inputs.securityGroups;
       if (Array.isArray(groups) && groups.length > 0) return [];
+      // An instance attached only through ports of its own is fenced by the ports' groups (checked on the ports).
+      const networks = (r.inputs.networks as { port?: unknown }[] | undefined) ?? [];
+      if (networks.length > 0 && networks.every((n) => !!n.port)) return [];
       return ["is in no security group (OpenStack's 'default' group lets its members talk freely): put it in its tier's group"];
     },
   },

@@ -56,9 +56,9 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
   if (opts.json) {
     const { componentOutputs: _omit, componentOutputsByUrn: _omitToo, ...json } = result;
     printJson(json);
-    return;
-  }
-  printHuman(result);
+  } else printHuman(result);
+  const { refuseMandatory } = await import("../../policy/evaluate");
+  refuseMandatory(result.policy, `${phase.roadmap} phase ${phase.phase} on stack '${stack}'`);
 }
 
 function printHuman(r: PlanResult): void {

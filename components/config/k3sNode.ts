@@ -2,6 +2,7 @@
 import { stringify } from "yaml";
 import { ServiceBundle } from "./bundle";
 import { K8sObject } from "./k8sWorkload";
+import { ports } from "../../lib/defaults";
 
 export interface K3sNodeSettings {
   readonly kind: "server" | "agent";
@@ -18,11 +19,11 @@ export function k3sNodeBundle(s: K3sNodeSettings): ServiceBundle {
   const env = [`K3S_TOKEN='${s.token}'`];
   let exec: string;
   if (s.kind === "server") {
-    exec = s.firstServer ? `server --server https://${s.firstServer}:6443` : s.ha ? "server --cluster-init" : "server";
+    exec = s.firstServer ? `server --server https://${s.firstServer}:${ports.kubernetesApi}` : s.ha ? "server --cluster-init" : "server";
     exec += " --secrets-encryption --write-kubeconfig-mode 0600";
   } else {
     exec = "agent";
-    env.push(`K3S_URL='https://${s.firstServer}:6443'`);
+    env.push(`K3S_URL='https://${s.firstServer}:${ports.kubernetesApi}'`);
   }
   const files =
     (s.manifests ?? []).length > 0

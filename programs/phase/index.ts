@@ -135,7 +135,7 @@ function composePhase(
   const appFleets = base.topology.fleets.filter((f) => !claimed.has(f.role));
   const jump = deferred();
   const ctx = appFleets.length > 0 ? base.withSshJump(jump.output) : base;
-  const net = declareNetwork(ctx);
+  const net = declareNetwork(ctx, appFleets[0]?.role);
 
   // PostgreSQL first where it lives on the application's machine (its bundle goes into that machine's user data).
   const placement = postgres.postgresPlacement(ctx);

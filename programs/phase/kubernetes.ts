@@ -7,7 +7,7 @@ import { K3sSpec, MksSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { traefikAcme } from "./entryTls";
-import { NetworkParts } from "./network";
+import { groupsOf, NetworkParts } from "./network";
 
 export interface DeclaredKubernetes extends Declared {
   readonly output?: { apiEndpoint: pulumi.Output<string>; kubeconfig?: pulumi.Output<string> };
@@ -126,6 +126,9 @@ function declareK3s(ctx: PhaseContext, net: NetworkParts, k: K3sSpec): DeclaredK
       helmReleases: k.helmReleases,
       entry: entry(ctx),
       sshPublicKey: ctx.settings.sshPublicKey,
+      securityGroups: net.groups
+        ? { servers: groupsOf(ctx, net, "k3s-server") ?? [], agents: agents ? (groupsOf(ctx, net, "k3s-agent") ?? []) : [] }
+        : undefined,
     },
     ctx.rootOpts,
   );

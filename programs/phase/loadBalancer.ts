@@ -6,7 +6,7 @@ import { roleAddresses } from "../addressPlan";
 import { getRoadmap, HaproxyLoadBalancerSpec, ManagedLoadBalancerSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
-import { NetworkParts } from "./network";
+import { groupIdsOf, groupsOf, NetworkParts } from "./network";
 
 export interface DeclaredLoadBalancer extends Declared {
   /** The address clients reach. */
@@ -63,7 +63,13 @@ function declareHaproxy(
       vrrp: pair
         ? { routerId: lb.vrrpRouterId ?? DEFAULT_VRRP_ROUTER_ID, authPass: deriveSecret(ctx.settings.dbPassword, "vrrp") }
         : undefined,
-      machines: { offer: fleet.offer, sshPublicKey: ctx.settings.sshPublicKey, sshJump: ctx.sshJump },
+      machines: {
+        offer: fleet.offer,
+        sshPublicKey: ctx.settings.sshPublicKey,
+        sshJump: ctx.sshJump,
+        securityGroups: groupsOf(ctx, net, fleet.role),
+        securityGroupIds: groupIdsOf(ctx, net, fleet.role),
+      },
       domain: ctx.settings.domain,
       acme: ctx.settings.acme,
       nodeExporter: !!ctx.topology.monitoring,

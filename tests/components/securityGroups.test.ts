@@ -34,7 +34,7 @@ describe("SecurityGroups (zero trust)", () => {
     );
     expect(() =>
       validateRules([{ group: "database", direction: "ingress", protocol: "tcp", port: 5432, remote: "0.0.0.0/0", description: "" }], []),
-    ).toThrow("only the load balancer's 80/443 may be open to 0.0.0.0/0 (got database 5432)");
+    ).toThrow("only the entry's 80/443 may be open to 0.0.0.0/0 (got database tcp 5432)");
   });
 
   test("every group deletes OpenStack's default rules, so egress deny-all is real", async () => {

@@ -1,6 +1,8 @@
-import { evaluatePolicies } from "../../policy/evaluate";
+import { ProbatioError } from "../../lib/errors";
+import { evaluatePolicies, refuseMandatory } from "../../policy/evaluate";
 import { PolicyResource, rules } from "../../policy/rules";
 import { planPhase } from "../../offline/plan";
+import { snapshotCases } from "../snapshot/declared";
 
 // Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
 jest.setTimeout(60_000);
@@ -53,6 +55,16 @@ describe("the zero-trust and compliance rules", () => {
     expect(rule("instances-fenced").check(instance(["prod-cache"]), [])).toEqual([]);
     expect(rule("instances-fenced").check(instance(), [])).toHaveLength(1);
     expect(rule("instances-fenced").check(instance([]), [])).toHaveLength(1);
+    // An instance on ports of its own (the HAProxy nodes, for the VRRP address) is fenced by its ports' groups.
+    const onPorts = res("openstack:compute/instance:Instance", { networks: [{ port: "port-1-id" }] });
+    expect(rule("instances-fenced").check(onPorts, [])).toEqual([]);
+    const onNetwork = res("openstack:compute/instance:Instance", { networks: [{ port: "port-1-id" }, { name: "Ext-Net" }] });
+    expect(rule("instances-fenced").check(onNetwork, [])).toHaveLength(1);
+    const port = (securityGroupIds?: string[]) => res("openstack:networking/port:Port", { securityGroupIds });
+    expect(rule("instances-fenced").check(port(["sg-lb-id"]), [])).toEqual([]);
+    expect(rule("instances-fenced").check(port(), [])).toEqual([
+      "is a port in no security group (OpenStack gives it the project's 'default' group): give it its machine's group",
+    ]);
   });
 
   test("the managed database never open to the world, and restricted at all", () => {
@@ -134,21 +146,39 @@ describe("probatio plan reports the rules' violations", () => {
       "no-plaintext-secret",
     ]);
     expect(report.counts).toEqual({ mandatory: 3, advisory: 0 });
+    // What `probatio plan` does after printing such a report: exit 6 (refused), naming each policy and resource.
+    let refused: unknown;
+    try {
+      refuseMandatory(report, "probatio phase 4 on stack 'prod'");
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(ProbatioError);
+    expect((refused as ProbatioError).exitCode).toBe(6);
+    expect((refused as ProbatioError).message).toBe(
+      "probatio phase 4 on stack 'prod' breaks 3 mandatory policies: managed-database-not-open (ovh:CloudProject/database:Database x), data-stores-protected (ovh:CloudProject/database:Database x), no-plaintext-secret (ovh:CloudProject/database:Database x)",
+    );
+    const advisoryOnly = evaluatePolicies([res("aws:s3/bucketV2:BucketV2", { region: "eu-west-3" }, true)]);
+    expect(advisoryOnly.counts).toEqual({ mandatory: 0, advisory: 1 });
+    expect(() => refuseMandatory(advisoryOnly, "x")).not.toThrow();
   });
 
-  test("phase 4 of ProbatioVault: no mandatory violation, Cloudflare's proxy (its WAF) advised against; phase 2: its ten instances in no security group yet (the zero-trust issue's)", async () => {
+  test.each(snapshotCases().map((c) => [c.roadmap, c.phase, c.environment, c] as const))(
+    "%s phase %d (%s): no mandatory violation; Cloudflare's proxy advised against where the phase has it",
+    async (_r, _p, _e, c) => {
+      const report = (await planPhase({ roadmap: c.roadmap, phase: c.phase, stack: c.stack, environment: c.environment })).policy;
+      expect(report.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+      const advised = new Set(report.violations.map((v) => v.policy));
+      expect([...advised].every((p) => p === "cloudflare-proxy-sovereignty")).toBe(true);
+    },
+  );
+
+  test("ProbatioVault phase 4 is advised against Cloudflare's proxy by name, once per proxied record", async () => {
     const p4 = (await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" })).policy;
     expect(p4.counts).toEqual({ mandatory: 0, advisory: 2 });
     expect(p4.violations.map((v) => `${v.policy} ${v.resource}`)).toEqual([
       "cloudflare-proxy-sovereignty cloudflare:index/dnsRecord:DnsRecord edge-entry-entry",
       "cloudflare-proxy-sovereignty cloudflare:index/dnsRecord:DnsRecord edge-origin-origin-a-1",
     ]);
-    const p2 = (await planPhase({ roadmap: "probatio", phase: 2, stack: "prod" })).policy;
-    expect(p2.counts).toEqual({ mandatory: 10, advisory: 2 });
-    expect(p2.violations.filter((v) => v.level === "advisory").map((v) => v.resource)).toEqual([
-      "cloudflare:index/dnsRecord:DnsRecord edge-entry-entry",
-      "cloudflare:index/dnsRecord:DnsRecord edge-origin-origin-a-1",
-    ]);
-    expect(new Set(p2.violations.map((v) => v.policy))).toEqual(new Set(["instances-fenced", "cloudflare-proxy-sovereignty"]));
   });
 });
