@@ -17,6 +17,8 @@ export interface Rule {
   readonly name: string;
   readonly description: string;
   readonly level: EnforcementLevel;
+  /** The rule reads the other resources too (the engine runs it on the whole stack, after the resources'). */
+  readonly needsAll?: boolean;
   /** The problems of `r` (an empty list when it complies or the rule does not apply to it). */
   check(r: PolicyResource, all: readonly PolicyResource[]): string[];
 }
@@ -216,6 +218,7 @@ export const rules: readonly Rule[] = [
     name: "kubernetes-default-deny",
     description: "A namespace with workloads has a default-deny NetworkPolicy (ingress and egress).",
     level: "mandatory",
+    needsAll: true,
     check(r, all) {
       if (r.type !== "kubernetes:apps/v1:Deployment") return [];
       const ns = (r.inputs.metadata as { namespace?: string } | undefined)?.namespace ?? "default";

@@ -6,7 +6,7 @@
  */
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { runEngine } from "./operation";
-import type { Stack } from "./workspace";
+import { POLICY_PACKS, type Stack } from "./workspace";
 
 export interface PlannedChange {
   readonly urn: string;
@@ -69,6 +69,7 @@ export async function plannedChanges(stack: Stack): Promise<PlannedChange[]> {
       .preview({
         color: "never",
         signal,
+        policyPacks: POLICY_PACKS,
         onEvent: (e) => {
           const m = e.resourcePreEvent?.metadata;
           if (!m || !["replace", "create-replacement", "delete-replaced", "delete"].includes(m.op)) return;

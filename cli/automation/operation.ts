@@ -12,6 +12,8 @@ export class ProgressPrinter {
   private readonly started = new Map<string, number>();
   readonly errors: string[] = [];
   readonly counts: Record<string, number> = {};
+  /** What probatio's policy pack reported (as `probatio plan` lists its own). */
+  readonly policy: { policy: string; resource: string; level: string; message: string }[] = [];
 
   constructor(private readonly quiet: boolean) {}
 
@@ -31,6 +33,14 @@ export class ProgressPrinter {
       const m = e.resOpFailedEvent.metadata;
       if (!this.quiet)
         process.stderr.write(`  ${chalk.red("✖")} ${m.op.padEnd(8)} ${chalk.dim(m.type)} ${m.urn.split("::").pop()} failed\n`);
+    } else if (e.policyEvent) {
+      // probatio's policy pack, run by the engine: advisories are said, a mandatory violation refuses the operation.
+      const p = e.policyEvent;
+      const message = p.message.trim().split("\n").pop() ?? p.message;
+      const line = `policy ${p.policyName} (${p.enforcementLevel}): ${message}`;
+      this.policy.push({ policy: p.policyName, resource: p.resourceUrn ?? "", level: p.enforcementLevel, message });
+      if (p.enforcementLevel === "mandatory") this.errors.push(line);
+      if (!this.quiet) (p.enforcementLevel === "mandatory" ? ui.info : ui.warn)(p.enforcementLevel === "mandatory" ? `✗ ${line}` : line);
     } else if (e.diagnosticEvent) {
       const d = e.diagnosticEvent;
       if (d.severity === "error") this.errors.push(d.message.trim());
@@ -75,6 +85,15 @@ export function translateEngineError(err: unknown, stack: string, aborted = fals
       `stack '${stack}' is locked by another update in progress`,
       `wait for it to finish. If no probatio or pulumi process is running on this stack any more (it crashed), remove the stale lock with \`probatio cancel --stack ${stack}\` and run the command again`,
       ExitCode.locked,
+    );
+  }
+  const violations = [...text.matchAll(/- \[mandatory\]\s+(\S+)\s+\(([^)]*)\)\n[^\n]*\n\s*([^\n]+)/g)];
+  if (violations.length > 0) {
+    const unique = [...new Set(violations.map((m) => `${m[1]}: ${m[3].trim()}`))];
+    return new ProbatioError(
+      `refused by probatio's policy pack (${unique.length} mandatory violation${unique.length === 1 ? "" : "s"}):\n  ${unique.join("\n  ")}`,
+      "the resources named were neither created nor changed; each message says the fix (the policies: policy/rules.ts)",
+      ExitCode.refused,
     );
   }
   const protectedMatch = text.match(/resource "?([^"\s]+)"? cannot be deleted\s+because it is protected/);

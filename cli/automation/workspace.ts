@@ -16,6 +16,12 @@ export type { Stack };
 /** probatio's engine plugins: Pulumi's Node.js dynamic-provider host. */
 const PLUGINS_DIR = resolve(__dirname, "..", "..", "..", "bin", "plugins");
 
+/**
+ * probatio's policy pack (policy/pack), which every `preview` and `up` the CLI makes hands the engine: an executable
+ * analyzer plugin, so that an engine without the Node.js language host runs it (see the script).
+ */
+export const POLICY_PACKS = [join(PLUGINS_DIR, "probatio-policy-analyzer")];
+
 export interface StackOptions {
   readonly stack: string;
   /** Backend URL; default $PULUMI_BACKEND_URL, else a local file backend in ~/.probatio/state. */

@@ -3,7 +3,7 @@ import { ExitCode, ProbatioError } from "../../lib/errors";
 import { Command } from "commander";
 import { translateEngineError } from "../automation/operation";
 import { checkRequiredConfig, recordedPhase, warnPendingOperations } from "../automation/stackState";
-import { openStack } from "../automation/workspace";
+import { openStack, POLICY_PACKS } from "../automation/workspace";
 import { getPhase, getRoadmap } from "../../programs/roadmaps";
 import { confirm, printJson, ui } from "../ui";
 import { CommonOptions, lazy, withStackOptions } from "./common";
@@ -93,6 +93,7 @@ async function enginePreview(plan: import("../migrations/plans").MigrationPlan, 
     const resources: { op: string; type: string; name: string }[] = [];
     const r = await stack.preview({
       color: "never",
+      policyPacks: POLICY_PACKS,
       onEvent: (e) => {
         const m = e.resourcePreEvent?.metadata;
         if (m && m.type !== "pulumi:pulumi:Stack") resources.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { ProgressPrinter, runEngine } from "../automation/operation";
 import { checkPhaseChange, checkRequiredConfig, setPhaseConfig, snapshotStackFile } from "../automation/stackState";
-import { openStack } from "../automation/workspace";
+import { openStack, POLICY_PACKS } from "../automation/workspace";
 import { printJson, ui } from "../ui";
 import { CommonOptions, describeChanges, lazy, parsePhase, withStackOptions } from "./common";
 
@@ -29,13 +29,23 @@ export async function previewCommand(opts: CommonOptions): Promise<void> {
   await setPhaseConfig(stack, phase, opts.environment);
   const printer = new ProgressPrinter(true);
   try {
-    const result = await runEngine(opts.stack, (signal) => stack.preview({ onEvent: printer.onEvent, color: "never", signal }));
+    const result = await runEngine(opts.stack, (signal) =>
+      stack.preview({ onEvent: printer.onEvent, color: "never", signal, policyPacks: POLICY_PACKS }),
+    );
     if (opts.json) {
-      printJson({ command: "preview", stack: opts.stack, roadmap: phase.roadmap, phase: phase.phase, changes: result.changeSummary });
+      printJson({
+        command: "preview",
+        stack: opts.stack,
+        roadmap: phase.roadmap,
+        phase: phase.phase,
+        changes: result.changeSummary,
+        policy: { violations: printer.policy },
+      });
       return;
     }
     ui.heading(`Preview of ${phase.roadmap} phase ${phase.phase} on stack '${opts.stack}'`);
     ui.info(`  ${describeChanges(result.changeSummary)}`);
+    for (const v of printer.policy) ui.warn(`policy ${v.policy} (${v.level}): ${v.message}`);
   } finally {
     restore();
   }

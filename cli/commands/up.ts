@@ -9,7 +9,7 @@ import {
   snapshotStackFile,
   warnPendingOperations,
 } from "../automation/stackState";
-import { openStack, Stack } from "../automation/workspace";
+import { openStack, POLICY_PACKS, Stack } from "../automation/workspace";
 import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { confirm, printJson, ui } from "../ui";
@@ -77,7 +77,9 @@ export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   const printer = new ProgressPrinter(!!opts.json || !!opts.quiet);
   if (!opts.json && !opts.quiet) ui.heading(`Updating stack '${opts.stack}': ${phase.roadmap} phase ${phase.phase}`);
   const t0 = Date.now();
-  const result = await runEngine(opts.stack, (signal) => stack.up({ onEvent: printer.onEvent, color: "never", signal, replace }));
+  const result = await runEngine(opts.stack, (signal) =>
+    stack.up({ onEvent: printer.onEvent, color: "never", signal, replace, policyPacks: POLICY_PACKS }),
+  );
   const changes = result.summary.resourceChanges ?? {};
   const outputs = plainOutputs(result.outputs);
   const summary = { result: result.summary.result, changes, durationSeconds: (Date.now() - t0) / 1000 };

@@ -1,6 +1,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
-import { configure, makeSandbox, removeSandboxes, runCli, Sandbox, stateFile, stateResources } from "./harness";
+import { derivedSecret, SUPERUSER_PURPOSE } from "../../lib/secrets";
+import { configure, makeSandbox, removeSandboxes, runCli as runCliOnly, Sandbox, stateFile, stateResources } from "./harness";
 
 afterAll(() => removeSandboxes());
 jest.setTimeout(600_000);
@@ -10,6 +11,17 @@ jest.setTimeout(600_000);
 // HAProxy's load balancer, each with the zone's settings and the cache rule. The 1-to-2 switch behind the proxy, with a failure in each step, is
 // migrateRecovery's.
 const TOKEN = "cf-token-4be8d2c0c0ffee";
+/** The harness's dbPassword (configure's default), and what probatio derives from it for the machines. */
+const PASSWORD = "Correct-Horse-Battery-42";
+const DERIVED = ["k3s-token", "patroni-rest-api", "postgres-replication", "postgres-rewind", "redis", "vrrp", SUPERUSER_PURPOSE];
+
+/** Everything the CLI printed in this file (stdout and stderr), searched for secrets at the end. */
+const printed: string[] = [];
+const runCli: typeof runCliOnly = async (sb, args, env, netns) => {
+  const r = await runCliOnly(sb, args, env, netns);
+  printed.push(r.stdout, r.stderr);
+  return r;
+};
 const SETTINGS: readonly [string, string][] = [
   ["alertEmail", "oncall@example.com"],
   ["alertSmtpRelay", "smtp.example.com:587"],
@@ -35,6 +47,7 @@ const record = (sb: Sandbox, name: string) =>
 
 describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
   let sb: Sandbox;
+  let p2: Sandbox;
   beforeAll(async () => {
     sb = makeSandbox();
     await configure(sb, "prod");
@@ -81,7 +94,7 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
   });
 
   test("phase 2: behind the proxy, on HAProxy's address (SSL full: its certificate is self-signed), the 30-day cache rule, no WAF; a second up changes nothing", async () => {
-    const p2 = makeSandbox();
+    p2 = makeSandbox();
     await configure(p2, "prod");
     for (const [k, v] of SETTINGS) expect((await runCli(p2, ["config", "set", "--stack", "prod", k, v])).code).toBe(0);
     expect((await runCli(p2, ["config", "set", "--stack", "prod", "--secret", "cloudflareApiToken", TOKEN])).code).toBe(0);
@@ -112,5 +125,28 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
     const again = await runCli(p2, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
     const changes = JSON.parse(again.stdout).changes;
     expect([changes.create ?? 0, changes.delete ?? 0, changes.replace ?? 0, changes.update ?? 0]).toEqual([0, 0, 0, 0]);
+  });
+
+  test("the engine runs probatio's policy pack on preview: Cloudflare's proxy advised against, by name; no mandatory violation", async () => {
+    const preview = await runCli(sb, ["preview", "--phase", "1", "--stack", "prod"]);
+    expect(preview.code).toBe(0);
+    expect(preview.stderr).toContain(
+      "policy cloudflare-proxy-sovereignty (advisory): cloudflare:index/dnsRecord:DnsRecord edge-entry-entry api.example.com is proxied by Cloudflare",
+    );
+    expect(preview.stderr).not.toContain("(mandatory)");
+  });
+
+  test("no secret in anything probatio printed (up, preview, status, a refusal), in the states or in the stack files", async () => {
+    const status = await runCli(sb, ["status", "--stack", "prod", "--json"]);
+    expect(status.code).toBe(0);
+    const refused = await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"]);
+    expect(refused.code).toBe(6);
+    const secrets = [PASSWORD, TOKEN, ...DERIVED.map((purpose) => derivedSecret(PASSWORD, purpose))];
+    const files = [sb, p2].flatMap((s) => [stateFile(s, "prod"), join(s.project, "Pulumi.prod.yaml")].map((f) => readFileSync(f, "utf8")));
+    expect(printed.length).toBeGreaterThan(20);
+    for (const secret of secrets) {
+      expect(printed.filter((text) => text.includes(secret))).toEqual([]);
+      expect(files.filter((text) => text.includes(secret))).toEqual([]);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { evaluatePolicies, refuseMandatory } from "../../policy/evaluate";
 import { PolicyResource, rules } from "../../policy/rules";
 import { planPhase } from "../../offline/plan";
 import { snapshotCases } from "../snapshot/declared";
+import { mask } from "../../policy/pack/mask";
 
 // Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
 jest.setTimeout(60_000);
@@ -181,4 +182,15 @@ describe("probatio plan reports the rules' violations", () => {
       "cloudflare-proxy-sovereignty cloudflare:index/dnsRecord:DnsRecord edge-origin-origin-a-1",
     ]);
   });
+});
+
+test("the engine's pack sees a secret as [secret] and an unknown as [unknown], as the plan's mocks show them", () => {
+  const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "hunter2" };
+  const inputs = mask({
+    metadata: { dbPassword: secret, note: "kept" },
+    userData: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    list: [secret, 3],
+  }) as Record<string, unknown>;
+  expect(inputs).toEqual({ metadata: { dbPassword: "[secret]", note: "kept" }, userData: "[unknown]", list: ["[secret]", 3] });
+  expect(rule("no-plaintext-secret").check(res("openstack:compute/instance:Instance", inputs), [])).toEqual([]);
 });

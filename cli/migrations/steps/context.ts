@@ -1,5 +1,5 @@
 /** What every migration step reads, and the helpers they share: engine updates and checkpoints. */
-import type { Stack } from "../../automation/workspace";
+import { POLICY_PACKS, type Stack } from "../../automation/workspace";
 import { ExitCode, ProbatioError } from "../../../lib/errors";
 import type { MigrationState } from "../../../programs/stackConfig";
 import { ProgressPrinter, runEngine } from "../../automation/operation";
@@ -84,6 +84,7 @@ export async function engineUp(ctx: RunContext, what: string): Promise<Record<st
       onEvent: printer.onEvent,
       color: "never",
       signal,
+      policyPacks: POLICY_PACKS,
       message: `probatio migrate ${ctx.plan.from}-to-${ctx.plan.to}: ${what}`,
     }),
   );

@@ -1,0 +1,137 @@
+/**
+ * probatio's policy pack run by the real engine (an executable analyzer, bin/plugins/probatio-policy-analyzer) on a
+ * deliberately broken configuration: a managed database open to the world, a WORM bucket locked for one year, a
+ * plaintext password. `preview` and `up` are refused with each rule's message; the broken resources are never created.
+ * (That `probatio up` hands the engine the pack on every phase is shown by every other engine test: a mandatory
+ * violation would fail them; the edge test reads the pack's Cloudflare advisory in `up`'s output.)
+ */
+import { mkdirSync, writeFileSync } from "fs";
+import { join } from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { findPulumiRoot } from "../../cli/engineBinary";
+import { POLICY_PACKS } from "../../cli/automation/workspace";
+import { translateEngineError } from "../../cli/automation/operation";
+import { ProbatioError } from "../../lib/errors";
+import { makeSandbox, removeSandboxes } from "./harness";
+
+afterAll(() => removeSandboxes());
+jest.setTimeout(300_000);
+
+/** The broken program: each resource breaks one rule the issue names; `fine` breaks none. */
+function brokenProgram(): Record<string, unknown> {
+  const ovh = require("@ovhcloud/pulumi-ovh") as typeof import("@ovhcloud/pulumi-ovh");
+  const openstack = require("@pulumi/openstack") as typeof import("@pulumi/openstack");
+  new ovh.cloudproject.Database(
+    "open-db",
+    {
+      serviceName: "project",
+      engine: "postgresql",
+      version: "16",
+      plan: "essential",
+      flavor: "db1-4",
+      nodes: [{ region: "GRA" }],
+      ipRestrictions: [{ ip: "0.0.0.0/0", description: "everyone" }],
+    },
+    { protect: true },
+  );
+  new ovh.cloudproject.Storage(
+    "one-year-worm",
+    {
+      serviceName: "project",
+      regionName: "GRA",
+      name: "archives",
+      objectLock: { status: "enabled", rule: { mode: "compliance", period: "P1Y" } },
+      versioning: { status: "enabled" },
+      encryption: { sseAlgorithm: "AES256" },
+    },
+    { protect: true },
+  );
+  new openstack.compute.Instance("plaintext", {
+    name: "app",
+    flavorName: "d2-2",
+    imageName: "Debian 12",
+    securityGroups: ["prod-g1-backend"],
+    metadata: { dbPassword: "hunter2-plain" },
+  });
+  new openstack.compute.Instance("fine", {
+    name: "app-2",
+    flavorName: "d2-2",
+    imageName: "Debian 12",
+    securityGroups: ["prod-g1-backend"],
+    metadata: { dbPassword: pulumi.secret("kept-secret") as unknown as string },
+  });
+  return {};
+}
+
+describe("the policy pack, run by the real engine, refuses a broken configuration", () => {
+  let run: (
+    op: "preview" | "up",
+  ) => Promise<{ error?: ProbatioError; events: { policyName: string; enforcementLevel: string; message: string }[] }>;
+  let created: () => Promise<string[]>;
+
+  beforeAll(async () => {
+    const sb = makeSandbox();
+    const project = join(sb.root, "broken");
+    mkdirSync(project);
+    writeFileSync(join(project, "Pulumi.yaml"), "name: broken\nruntime: nodejs\n");
+    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const pulumiCommand = await PulumiCommand.get({ root: findPulumiRoot() });
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: "prod", projectName: "broken", program: async () => brokenProgram() },
+      {
+        workDir: project,
+        pulumiCommand,
+        secretsProvider: "passphrase",
+        envVars: { ...(sb.env as Record<string, string>), PULUMI_CONFIG_PASSPHRASE: "broken-stack" },
+      },
+    );
+    run = async (op) => {
+      const events: { policyName: string; enforcementLevel: string; message: string }[] = [];
+      const onEvent = (e: import("@pulumi/pulumi/automation").EngineEvent) => {
+        if (e.policyEvent) events.push(e.policyEvent);
+      };
+      try {
+        if (op === "preview") await stack.preview({ policyPacks: POLICY_PACKS, color: "never", onEvent });
+        else await stack.up({ policyPacks: POLICY_PACKS, color: "never", onEvent });
+        return { events };
+      } catch (err) {
+        return { error: translateEngineError(err, "prod"), events };
+      }
+    };
+    created = async () => ((await stack.exportStack()).deployment?.resources ?? []).map((r: { type: string }) => r.type);
+  });
+
+  const mandatory = (events: { policyName: string; enforcementLevel: string; message: string }[]) =>
+    events
+      .filter((e) => e.enforcementLevel === "mandatory")
+      .map((e) => `${e.policyName}: ${e.message.trim().split("\n").pop()}`)
+      .sort();
+
+  const expected = [
+    "managed-database-not-open: ovh:CloudProject/database:Database open-db is open to 0.0.0.0/0: restrict it to the subnet of its clients",
+    "no-plaintext-secret: openstack:compute/instance:Instance plaintext has metadata.dbPassword in plaintext: pass it as a secret (pulumi.secret, or config set --secret)",
+    "worm-compliance: ovh:CloudProject/storage:Storage one-year-worm retains P1Y: at least P10Y",
+  ];
+
+  test("preview: refused (exit code 6) with each rule's message; the secret password and the fenced instance pass", async () => {
+    const { error, events } = await run("preview");
+    expect(mandatory(events)).toEqual(expected);
+    expect(error).toBeInstanceOf(ProbatioError);
+    expect(error!.exitCode).toBe(6);
+    expect(error!.message).toMatch(/^refused by probatio's policy pack \(3 mandatory violations\):/);
+    for (const line of expected) expect(error!.message).toContain(line);
+    // The policy never sees a secret's value, and never prints it.
+    expect(JSON.stringify(events)).not.toContain("kept-secret");
+    expect(await created()).toEqual([]);
+  });
+
+  test("up: refused; neither the open database, nor the one-year archive, nor the plaintext instance exists", async () => {
+    const { error, events } = await run("up");
+    expect(mandatory(events)).toEqual(expected);
+    expect(error?.exitCode).toBe(6);
+    const types = await created();
+    expect(types).not.toContain("ovh:CloudProject/database:Database");
+    expect(types).not.toContain("ovh:CloudProject/storage:Storage");
+    expect(types.filter((t) => t === "openstack:compute/instance:Instance")).toHaveLength(1);
+  });
+});
