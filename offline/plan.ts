@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { estimatePhase, Estimate } from "./estimate";
 import { DeclaredResource, runUnderMocks } from "./mockRun";
 import { evaluatePolicies, PolicyReport } from "../policy/evaluate";
+import { SeedRuleCoverage, zeroTrustCoverage } from "./zeroTrust";
 import { buildPhase } from "../programs/phase";
 import { environmentFor, getPhase, RoadmapId } from "../programs/roadmaps";
 import { defaultDnsProvider, EdgeSettings, PhaseSettings } from "../programs/settings";
@@ -31,6 +32,8 @@ export interface PlanResult {
   readonly estimate: Estimate;
   /** The zero-trust and compliance rules (policy/rules.ts) over what the phase declares. */
   readonly policy: PolicyReport;
+  /** For each of the seed's zero-trust rules (phase 4's tiers), what enforces it; empty for other phases. */
+  readonly zeroTrust: SeedRuleCoverage[];
   readonly componentOutputs: Record<string, Record<string, unknown>>;
   readonly componentOutputsByUrn: Record<string, Record<string, unknown>>;
 }
@@ -86,6 +89,7 @@ export async function planPhase(req: PlanRequest): Promise<PlanResult> {
     resources: run.resources,
     estimate: estimatePhase(phase, env.name),
     policy: evaluatePolicies(run.resources),
+    zeroTrust: zeroTrustCoverage(run.resources),
     componentOutputs: run.componentOutputs,
     componentOutputsByUrn: run.componentOutputsByUrn,
   };

@@ -70,6 +70,20 @@ export async function checkRequiredConfig(stack: Stack, phase: Phase, environmen
   }
 }
 
+/**
+ * Says, before an update, that a phase fenced by role with no `sshAllowList` closes SSH to the internet (the jump host
+ * included): the operator's in-place deliveries and tunnels would then not reach the machines.
+ */
+export async function warnClosedSsh(stack: Stack, phase: Phase, warn: (line: string) => void, environment?: string): Promise<void> {
+  const config = await stack.getAllConfig();
+  const env = environmentFor(phase, stack.name, environment ?? config["probatio:environment"]?.value);
+  const { fencedByRole } = await import("../../programs/phase/flows");
+  if (!fencedByRole(env.topology) || (config["probatio:sshAllowList"]?.value ?? "").trim()) return;
+  warn(
+    `sshAllowList is not set: ${phase.roadmap} phase ${phase.phase}'s security groups close SSH to the internet, the jump host's included, so in-place deliveries and your tunnels cannot reach the machines; set it to the address you run probatio from: probatio config set --stack ${stack.name} sshAllowList 203.0.113.7/32`,
+  );
+}
+
 export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {
   // The WORM retention the stack already applies is a floor: the program refuses to shorten it.
   const worm = (await stack.outputs()).worm?.value as { retentionYears?: number } | undefined;

@@ -91,5 +91,7 @@ function printHuman(r: PlanResult): void {
   ui.info(`  policy (policy/rules.ts): ${counts.mandatory} mandatory, ${counts.advisory} advisory violations`);
   for (const v of violations)
     ui.info(`    ${v.level === "mandatory" ? chalk.red("✗") : chalk.yellow("!")} ${v.policy}: ${v.resource} ${v.message}`);
+  if (r.zeroTrust.length > 0) ui.info("  zero trust (the seed's rules, and what enforces each):");
+  for (const c of r.zeroTrust) ui.info(`    ${c.rule}: ${c.fences.join("; ") || chalk.red("nothing")}`);
   for (const n of phase.notes) ui.info(chalk.dim(`  note: ${n}`));
 }

@@ -7,6 +7,7 @@ import {
   refuseDeletions,
   setPhaseConfig,
   snapshotStackFile,
+  warnClosedSsh,
   warnPendingOperations,
 } from "../automation/stackState";
 import { openStack, POLICY_PACKS, Stack } from "../automation/workspace";
@@ -62,6 +63,7 @@ export async function upCommand(opts: CommonOptions): Promise<UpSummary> {
   const stack = await openStack(opts);
   await checkPhaseChange(stack, phase);
   await checkRequiredConfig(stack, phase, opts.environment);
+  await warnClosedSsh(stack, phase, ui.warn, opts.environment);
   await confirm(`Deploy ${phase.roadmap} phase ${phase.phase} (${phase.name}) to stack '${opts.stack}'?`, opts.yes);
   const exported = await stack.exportStack();
   warnPendingOperations(exported, ui.warn);

@@ -59,6 +59,7 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
     const up = await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes", "--json"]);
     expect(up.stderr).not.toMatch(/error:/);
     expect(up.code).toBe(0);
+    expect(up.stderr).not.toContain("sshAllowList");
     const out = JSON.parse(up.stdout).outputs;
     expect(out.edge).toEqual({
       name: "api.example.com",
@@ -101,6 +102,8 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
     const up = await runCli(p2, ["up", "--phase", "2", "--stack", "prod", "--yes", "--json"]);
     expect(up.stderr).not.toMatch(/error:/);
     expect(up.code).toBe(0);
+    // Its security groups let SSH in from the allow-list only: none set, the operator is told before the update.
+    expect(up.stderr).toContain("sshAllowList is not set: probatio phase 2's security groups close SSH to the internet");
     const out = JSON.parse(up.stdout).outputs;
     expect(out.edge).toMatchObject({ live: "origin-g1.api.example.com", proxied: true });
     expect(record(p2, "edge-entry-entry")!.outs).toMatchObject({ content: "origin-g1.api.example.com", proxied: true, ttl: 1 });

@@ -194,3 +194,23 @@ test("the engine's pack sees a secret as [secret] and an unknown as [unknown], a
   expect(inputs).toEqual({ metadata: { dbPassword: "[secret]", note: "kept" }, userData: "[unknown]", list: ["[secret]", 3] });
   expect(rule("no-plaintext-secret").check(res("openstack:compute/instance:Instance", inputs), [])).toEqual([]);
 });
+
+test("ProbatioVault 4: each of the seed's ten zero-trust rules with what enforces it (the plan's zeroTrust)", async () => {
+  const p4 = await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" });
+  expect(p4.zeroTrust.map((c) => c.rule)).toHaveLength(10);
+  for (const c of p4.zeroTrust) expect(c.fences.length).toBeGreaterThan(0);
+  const fences = Object.fromEntries(p4.zeroTrust.map((c) => [c.rule, c.fences]));
+  // The backend runs on Kubernetes: its security group is attached to no machine, its pods' policies do the fencing.
+  expect(fences["Backend ingress: port 443 HTTPS from the load balancer only"]).toEqual([
+    "security group prod-backend: ingress tcp 443 10.0.1.0/24 (attached to no machine)",
+    "NetworkPolicy probatio/backend-ingress on the backend's pods",
+  ]);
+  expect(fences["Database ingress: port 5432 PostgreSQL from the backend subnet only"]).toEqual([
+    "security group prod-database: ingress tcp 5432 10.0.10.0/24 (attached to no machine)",
+    "managed database postgres-managed: ipRestrictions 10.0.10.0/24",
+  ]);
+  expect(fences["Database egress: deny all"][0]).toBe(
+    "security group prod-database: no egress rule, OpenStack's defaults deleted (attached to no machine)",
+  );
+  expect((await planPhase({ roadmap: "probatio", phase: 3, stack: "prod" })).zeroTrust).toEqual([]);
+});

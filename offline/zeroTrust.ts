@@ -1,0 +1,96 @@
+/**
+ * For each of the seed's zero-trust rules (ProbatioVault phase 4: "Security Groups OpenStack (Zero Trust)"), which of
+ * what the phase declares enforces it: the security group's rule and the machines it is attached to, and the fence of
+ * the managed service where the tier is one (the backend's pods: their NetworkPolicies; the managed database: its IP
+ * restrictions; the HSM: OVH's KMS and its credentials). Read from the declared resources, so a fence that is declared
+ * but attached to nothing says so instead of counting.
+ */
+import type { DeclaredResource } from "./mockRun";
+
+export interface SeedRuleCoverage {
+  /** The seed's rule, as it says it (its group, direction and port). */
+  readonly rule: string;
+  /** What enforces it; empty when nothing does. */
+  readonly fences: string[];
+}
+
+interface SeedRule {
+  readonly group: "backend" | "database" | "hsm";
+  readonly direction: "ingress" | "egress";
+  readonly port?: number;
+  readonly says: string;
+}
+
+/** The seed's ten rules, in its order. */
+export const SEED_ZERO_TRUST: readonly SeedRule[] = [
+  { group: "backend", direction: "ingress", port: 443, says: "Backend ingress: port 443 HTTPS from the load balancer only" },
+  { group: "backend", direction: "ingress", port: 9100, says: "Backend ingress: port 9100 Prometheus from the monitoring subnet" },
+  { group: "backend", direction: "egress", port: 5432, says: "Backend egress: port 5432 PostgreSQL to the database subnet only" },
+  { group: "backend", direction: "egress", port: 6379, says: "Backend egress: port 6379 Redis to the backend subnet" },
+  { group: "backend", direction: "egress", port: 9000, says: "Backend egress: port 9000 HSM to the HSM subnet (mTLS)" },
+  { group: "backend", direction: "egress", port: 443, says: "Backend egress: port 443 HTTPS to the internet through NAT" },
+  { group: "database", direction: "ingress", port: 5432, says: "Database ingress: port 5432 PostgreSQL from the backend subnet only" },
+  { group: "database", direction: "egress", says: "Database egress: deny all" },
+  { group: "hsm", direction: "ingress", port: 9000, says: "HSM ingress: port 9000 from the backend subnet only (mTLS)" },
+  { group: "hsm", direction: "egress", says: "HSM egress: deny all" },
+];
+
+const of = (resources: readonly DeclaredResource[], type: string) => resources.filter((r) => r.type === type);
+
+/** The coverage of the seed's rules by what a phase declares (an empty list for a phase without the tiers' groups). */
+export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedRuleCoverage[] {
+  const groups = of(resources, "openstack:networking/secGroup:SecGroup");
+  const tierGroup = (tier: string) => groups.find((g) => g.name === `security-groups-${tier}`);
+  if (!tierGroup("backend")) return [];
+  const rules = of(resources, "openstack:networking/secGroupRule:SecGroupRule");
+  const instances = of(resources, "openstack:compute/instance:Instance");
+  const attached = (groupName: string) =>
+    instances
+      .filter((i) => ((i.inputs.securityGroups as string[] | undefined) ?? []).includes(groupName))
+      .map((i) => String(i.inputs.name));
+  const policies = of(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+  const policy = (name: string) => policies.find((p) => (p.inputs.metadata as { name?: string } | undefined)?.name === name);
+  const database = of(resources, "ovh:CloudProject/database:Database")[0];
+  const kms = of(resources, "ovh:Okms/okms:Okms")[0];
+
+  return SEED_ZERO_TRUST.map((seed) => {
+    const fences: string[] = [];
+    const group = tierGroup(seed.group);
+    const name = String(group?.inputs.name ?? "");
+    const rule = rules.find(
+      (r) =>
+        r.inputs.securityGroupId === `${group?.name}-id` && r.inputs.direction === seed.direction && r.inputs.portRangeMin === seed.port,
+    );
+    const machines = attached(name);
+    const on = machines.length > 0 ? `attached to ${machines.join(", ")}` : "attached to no machine";
+    if (seed.port === undefined) {
+      const any = rules.some((r) => r.inputs.securityGroupId === `${group?.name}-id` && r.inputs.direction === "egress");
+      if (group && !any) fences.push(`security group ${name}: no egress rule, OpenStack's defaults deleted (${on})`);
+    } else if (rule) {
+      fences.push(`security group ${name}: ${seed.direction} tcp ${seed.port} ${rule.inputs.remoteIpPrefix} (${on})`);
+    }
+    if (seed.group === "backend") {
+      const p = policy(seed.direction === "ingress" ? "backend-ingress" : "backend-egress");
+      const ns = (p?.inputs.metadata as { namespace?: string } | undefined)?.namespace;
+      if (p && seed.port !== 9100) fences.push(`NetworkPolicy ${ns}/${(p.inputs.metadata as { name: string }).name} on the backend's pods`);
+      if (seed.port === 9100 && policy("default-deny-all"))
+        fences.push(`NetworkPolicy ${ns ?? "probatio"}/default-deny-all (no pod port 9100 is opened)`);
+    }
+    if (seed.group === "database" && database) {
+      const ips = ((database.inputs.ipRestrictions as { ip: string }[] | undefined) ?? []).map((x) => x.ip);
+      fences.push(
+        seed.direction === "ingress"
+          ? `managed database ${database.name}: ipRestrictions ${ips.join(", ")}`
+          : `managed database ${database.name}: OVH operates it; it opens no connection of the application's`,
+      );
+    }
+    if (seed.group === "hsm" && kms) {
+      fences.push(
+        seed.direction === "ingress"
+          ? `OVH KMS ${kms.name}: reached over HTTPS with the backend's mTLS credential only (no port 9000 of ours)`
+          : `OVH KMS ${kms.name}: a service, not a machine of the stack; it opens no connection`,
+      );
+    }
+    return { rule: seed.says, fences };
+  });
+}
