@@ -51,7 +51,25 @@ describe("ProbatioVault 2-to-3 (in place) on the real engine", () => {
       .filter((u) => !before.has(u))
       .map((u) => u.split("::").pop())
       .sort();
-    expect(added).toEqual(["lb-nodes-2", "lb-port-2", "lb-vip", "postgres-standby-2", "redis-nodes-2", "redis-nodes-3"]);
+    expect(added.filter((n) => !n!.startsWith("role-groups-"))).toEqual([
+      "lb-nodes-2",
+      "lb-port-2",
+      "lb-vip",
+      "postgres-standby-2",
+      "redis-nodes-2",
+      "redis-nodes-3",
+    ]);
+    // The fences gain exactly phase 3's new flows: Sentinel (and Redis replication) and VRRP between the pair.
+    expect(added.filter((n) => n!.startsWith("role-groups-"))).toEqual([
+      "role-groups-backend-egress-tcp-26379-from-cache",
+      "role-groups-cache-egress-tcp-26379-from-cache",
+      "role-groups-cache-egress-tcp-6379-from-cache",
+      "role-groups-cache-ingress-tcp-26379-from-backend",
+      "role-groups-cache-ingress-tcp-26379-from-cache",
+      "role-groups-cache-ingress-tcp-6379-from-cache",
+      "role-groups-lb-egress-vrrp-from-lb",
+      "role-groups-lb-ingress-vrrp-from-lb",
+    ]);
     const status = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout);
     expect(status.phase).toBe(3);
     expect(status.outputs.migration).toBeUndefined();
