@@ -221,23 +221,24 @@ export const rules: readonly Rule[] = [
     needsAll: true,
     check(r, all) {
       if (r.type !== "kubernetes:apps/v1:Deployment") return [];
+      // At the end of an update the engine may hand a stack policy a resource without its properties (seen for
+      // Kubernetes objects whose provider's configuration is not known yet): nothing to judge, nothing said.
+      if (r.inputs.metadata === undefined && r.inputs.spec === undefined) return [];
       const ns = (r.inputs.metadata as { namespace?: string } | undefined)?.namespace ?? "default";
       const denies = all.some((p) => {
         if (p.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy") return false;
         const meta = p.inputs.metadata as { namespace?: string } | undefined;
-        const spec = p.inputs.spec as {
-          podSelector?: Record<string, unknown>;
-          policyTypes?: string[];
-          ingress?: unknown;
-          egress?: unknown;
-        };
-        const selectsAll = !spec?.podSelector || Object.keys(spec.podSelector).length === 0;
+        // What the engine hands a stack policy may lack the spec (a provider's outputs): no spec denies nothing.
+        const spec = p.inputs.spec as
+          { podSelector?: Record<string, unknown>; policyTypes?: string[]; ingress?: unknown; egress?: unknown } | undefined;
+        if (!spec || typeof spec !== "object") return false;
+        const selectsAll = !spec.podSelector || Object.keys(spec.podSelector).length === 0;
         return (
           (meta?.namespace ?? "default") === ns &&
           selectsAll &&
           !spec.ingress &&
           !spec.egress &&
-          ["Ingress", "Egress"].every((t) => spec.policyTypes?.includes(t))
+          ["Ingress", "Egress"].every((t) => Array.isArray(spec.policyTypes) && spec.policyTypes.includes(t))
         );
       });
       return denies

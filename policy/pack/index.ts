@@ -20,7 +20,14 @@ const asResource = (r: { type: string; name: string; props: Record<string, unkno
 
 /** How each violation reads in the engine's output: the resource, then the rule's message (which names the fix). */
 const report = (rule: Rule, r: PolicyResource, all: readonly PolicyResource[], violation: ReportViolation, urn?: string) => {
-  for (const message of rule.check(r, all)) violation(`${r.type} ${r.name} ${message}`, urn);
+  let messages: string[];
+  try {
+    messages = rule.check(r, all);
+  } catch (err) {
+    // A rule that cannot read what it was handed fails closed, saying why (the SDK's own report drops the cause).
+    messages = [`could not be checked (${err instanceof Error ? err.message : String(err)}): this is a bug of the rule; report it`];
+  }
+  for (const message of messages) violation(`${r.type} ${r.name} ${message}`, urn);
 };
 
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = rules.map((rule) =>

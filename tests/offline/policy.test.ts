@@ -214,3 +214,11 @@ test("ProbatioVault 4: each of the seed's ten zero-trust rules with what enforce
   );
   expect((await planPhase({ roadmap: "probatio", phase: 3, stack: "prod" })).zeroTrust).toEqual([]);
 });
+
+test("a stack policy handed a Kubernetes object without its properties (as the engine may at the end of an update) judges nothing and does not fail", () => {
+  const empty = (type: string) => res(type, {});
+  const all = [empty("kubernetes:apps/v1:Deployment"), empty("kubernetes:networking.k8s.io/v1:NetworkPolicy")];
+  expect(rule("kubernetes-default-deny").check(all[0], all)).toEqual([]);
+  const known = deployment(hardened);
+  expect(rule("kubernetes-default-deny").check(known, [known, all[1]])).toHaveLength(1);
+});
