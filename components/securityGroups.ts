@@ -197,7 +197,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("probatio:network:SecurityGroups", name, {}, opts);
     const sshAllowList = args.sshAllowList ?? [];
-    if (!args.rules && !args.tiers) throw new ArgumentError("SecurityGroups", "rules", "give the rules or the tiers they are made from");
+    if (!args.rules && !args.tiers) fail("give the rules or the tiers they are made from");
     const rules = args.rules ?? zeroTrustRules(args.tiers!, sshAllowList);
     validateRules(rules, sshAllowList);
     this.rules = rules;

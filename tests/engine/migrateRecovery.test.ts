@@ -386,7 +386,9 @@ describe.each(pairs)("$roadmap $spec: a failure in every step, then --resume to 
       await databases();
       const killed = await killedDuring(sb, checked, env, "provision-target", "create");
       expect(killed.code).toBeNull();
-      expect((await runCli(sb, ["cancel", "--stack", "prod", "--yes"])).code).toBe(0);
+      // Seen once in a full CI run (exit 1, not reproduced since): a failure shows cancel's own words.
+      const cancelled = await runCli(sb, ["cancel", "--stack", "prod", "--yes"]);
+      expect({ code: cancelled.code, stderr: cancelled.stderr }).toMatchObject({ code: 0 });
       const back = await rollBack();
       // The create the kill interrupted is named: the cloud may hold it without the stack knowing it.
       expect(back.stderr).toMatch(/an interrupted update left creating \S+ \S+ unfinished/);
