@@ -20,11 +20,15 @@ export const BASE_EGRESS: readonly Omit<Flow, "from">[] = [
 /** Roles that run the application on machines of their own. */
 const APP_ROLES = ["backend", "api", "app"];
 
+/** Whether the phase has phase 4's tiered VPC (public, backend, database and HSM subnets) and its seed's rules. */
+export function tieredZeroTrust(topology: Topology): boolean {
+  const sub = topology.network?.subnets;
+  return !!(topology.network?.zeroTrust && sub?.public && sub.backend && sub.database && sub.hsm);
+}
+
 /** Whether the phase's machines are fenced by role (Public Cloud instances outside phase 4's tiered VPC). */
 export function fencedByRole(topology: Topology): boolean {
-  const sub = topology.network?.subnets;
-  const tiered = !!(topology.network?.zeroTrust && sub?.public && sub.backend && sub.database && sub.hsm);
-  return !tiered && topology.fleets.some((f) => f.variant === "public-cloud");
+  return !tieredZeroTrust(topology) && topology.fleets.some((f) => f.variant === "public-cloud");
 }
 
 /**

@@ -7,7 +7,7 @@ import { ExitCode, ProbatioError } from "../../lib/errors";
 import { SecurityGroups } from "../../components/securityGroups";
 import { FleetSpec } from "../roadmaps";
 import { PhaseContext } from "./context";
-import { fencedByRole, phaseFlows } from "./flows";
+import { fencedByRole, phaseFlows, tieredZeroTrust } from "./flows";
 
 /** The phase's private network and zero-trust security groups (absent on classic VPS phases). */
 export interface NetworkParts {
@@ -44,7 +44,7 @@ export function declareNetwork(ctx: PhaseContext, jumpRole?: string): NetworkPar
   if (!spec) return {};
   const network = declarePrivateNetwork(ctx);
   const sub = spec.subnets;
-  if (!(spec.zeroTrust && sub.public && sub.backend && sub.database && sub.hsm)) return { network };
+  if (!tieredZeroTrust(ctx.topology)) return { network };
   const groups = new SecurityGroups(
     "security-groups",
     {
@@ -101,7 +101,8 @@ function groupOf(ctx: PhaseContext, net: NetworkParts, role: string): string | u
   if (net.byRole) return net.groups.names[role] ? role : ctx.fail(`role '${role}' has no security group`);
   const tier = ctx.subnetOf(role);
   if (!tier) return undefined;
-  return net.groups.names[role === "cache" ? "cache" : tier] ? (role === "cache" ? "cache" : tier) : "backend";
+  const group = role === "cache" ? "cache" : tier;
+  return net.groups.names[group] ? group : "backend";
 }
 
 /** The security group names of a fleet's machines (instances name their groups), if the phase fences them. */
