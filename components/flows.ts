@@ -58,3 +58,45 @@ export function flowRules(flows: readonly Flow[], sshAllowList: readonly string[
 export function allows(flows: readonly Flow[], from: string, to: string, protocol: FlowProtocol, port?: number): boolean {
   return flows.some((f) => f.from === from && f.to === to && f.protocol === protocol && (f.port ?? undefined) === port);
 }
+
+/** One accept rule of a host firewall: a destination port opened to some sources. */
+export interface HostRule {
+  readonly protocol: FlowProtocol;
+  /** The destination port (none for VRRP). */
+  readonly port?: number;
+  /** Source addresses or CIDRs; undefined: from anywhere. */
+  readonly sources?: readonly string[];
+  readonly why: string;
+}
+
+/**
+ * The input rules of `role`'s host firewall (classic VPS: no security groups, peers named by address): one rule per
+ * flow into `role`. A source role with no address yet lets nothing in. An empty allow-list leaves SSH open to any
+ * address (key-only): closing it would lock the operator and probatio's deliveries out of a VPS for good (`up` warns).
+ */
+export function hostRules(
+  flows: readonly Flow[],
+  role: string,
+  addresses: Readonly<Record<string, readonly string[]>>,
+  sshAllowList: readonly string[],
+): HostRule[] {
+  // One rule per port and reason: the sources of flows that share them (two client roles of one database) merged.
+  const rules = new Map<string, { protocol: FlowProtocol; port?: number; sources?: Set<string>; why: string }>();
+  for (const f of flows.filter((x) => x.to === role)) {
+    let sources: readonly string[] | undefined;
+    let why = f.why;
+    if (f.from === WORLD) sources = undefined;
+    else if (f.from === ALLOW_LIST) {
+      sources = sshAllowList.length > 0 ? sshAllowList : undefined;
+      if (!sources) why = `${why} (none set: from anywhere)`;
+    } else if (isCidr(f.from)) sources = [f.from];
+    else sources = addresses[f.from] ?? [];
+    if (sources && sources.length === 0) continue;
+    const key = `${f.protocol}|${f.port ?? ""}|${why}`;
+    const rule = rules.get(key) ?? { protocol: f.protocol, port: f.port, sources: new Set<string>(), why };
+    if (!sources) rule.sources = undefined;
+    else for (const s of sources) rule.sources?.add(s);
+    rules.set(key, rule);
+  }
+  return [...rules.values()].map((r) => ({ ...r, sources: r.sources && [...r.sources].sort() }));
+}

@@ -47,4 +47,9 @@ export interface MachineOptions {
    * @default none
    */
   readonly securityGroupIds?: readonly pulumi.Input<string>[];
+  /**
+   * The nftables ruleset of the machines' host firewall (classic VPS: they have no security group).
+   * @default none
+   */
+  readonly hostFirewall?: pulumi.Input<string>;
 }

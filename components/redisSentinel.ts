@@ -187,6 +187,7 @@ export class RedisSentinel extends pulumi.ComponentResource {
         securityGroups: args.machines.securityGroups,
         sshPublicKey: args.machines.sshPublicKey,
         sshJump: args.machines.sshJump,
+        hostFirewall: args.machines.hostFirewall,
         userData: Array.from({ length: nodes }, (_, i) =>
           pulumi.output(args.password).apply((password) =>
             bundleToCloudInit(

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGE, DEFAULT_OVH_SUBSIDIARY, DEFAULT_REGION } from "../lib/defaults";
 import { withAuthorizedKey } from "./config/cloudinit";
+import { withHostFirewall } from "./config/hostFirewall";
 import { MachineConfig } from "./delivery/machineConfig";
 import { machineLabels, machineName } from "./labels";
 import { MachineVariant } from "./machines";
@@ -76,6 +77,11 @@ export interface VpsFleetArgs {
    */
   readonly sshJump?: pulumi.Input<string>;
   /**
+   * The nftables ruleset of the machines' host firewall, added to their configuration (ovh-vps).
+   * @default none
+   */
+  readonly hostFirewall?: pulumi.Input<string>;
+  /**
    * OVH subsidiary for VPS orders.
    * @default "FR"
    */
@@ -105,6 +111,13 @@ export function validateVpsFleetArgs(args: VpsFleetArgs): void {
       "is for public-cloud instances; a classic VPS has no OpenStack network or security groups",
     );
   }
+  if (args.hostFirewall && args.variant !== "ovh-vps") {
+    throw new ArgumentError(
+      "VpsFleet",
+      "hostFirewall",
+      "is for classic VPS (ovh-vps); Public Cloud instances are fenced by security groups",
+    );
+  }
 }
 
 /** N machines of one role: OVH Public Cloud instances (with anti-affinity when N > 1) or classic OVH VPS. */
@@ -131,8 +144,12 @@ export class VpsFleet extends pulumi.ComponentResource {
     this.publicAddresses = [];
     this.configs = [];
     // Every machine's configuration lets the operator's key in: the delivery's way in, kept up to date like the rest.
+    // The host firewall (classic VPS) is part of the configuration too, delivered and reloaded like it.
     const userData = args.userData?.map((u) =>
-      args.sshPublicKey ? pulumi.all([u, args.sshPublicKey]).apply(([text, key]) => withAuthorizedKey(text, key)) : pulumi.output(u),
+      pulumi.all([u, args.sshPublicKey, args.hostFirewall]).apply(([text, key, firewall]) => {
+        const keyed = key ? withAuthorizedKey(text, key) : text;
+        return firewall ? withHostFirewall(keyed, firewall) : keyed;
+      }),
     );
     const deliver = (i: number, host: pulumi.Input<string>, jump?: pulumi.Input<string>) => {
       const machineUserData = userData?.[i];

@@ -78,10 +78,17 @@ export async function warnClosedSsh(stack: Stack, phase: Phase, warn: (line: str
   const config = await stack.getAllConfig();
   const env = environmentFor(phase, stack.name, environment ?? config["probatio:environment"]?.value);
   const { fencedByRole } = await import("../../programs/phase/flows");
-  if (!fencedByRole(env.topology) || (config["probatio:sshAllowList"]?.value ?? "").trim()) return;
-  warn(
-    `sshAllowList is not set: ${phase.roadmap} phase ${phase.phase}'s security groups close SSH to the internet, the jump host's included, so in-place deliveries and your tunnels cannot reach the machines; set it to the address you run probatio from: probatio config set --stack ${stack.name} sshAllowList 203.0.113.7/32`,
-  );
+  if ((config["probatio:sshAllowList"]?.value ?? "").trim()) return;
+  const fix = `set it to the address you run probatio from: probatio config set --stack ${stack.name} sshAllowList 203.0.113.7/32`;
+  if (fencedByRole(env.topology)) {
+    warn(
+      `sshAllowList is not set: ${phase.roadmap} phase ${phase.phase}'s security groups close SSH to the internet, the jump host's included, so in-place deliveries and your tunnels cannot reach the machines; ${fix}`,
+    );
+  } else if (env.topology.fleets.some((f) => f.variant === "ovh-vps")) {
+    warn(
+      `sshAllowList is not set: the host firewalls of ${phase.roadmap} phase ${phase.phase}'s VPS leave SSH open to every address (keys only; closing it would lock probatio's deliveries out); ${fix}`,
+    );
+  }
 }
 
 export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: string): Promise<void> {

@@ -35,6 +35,8 @@ const rules: readonly OwnerRule[] = [
   },
   // etcd rereads nothing: a restart (one member at a time keeps the majority). Its membership is set at creation.
   { match: /^\/etc\/default\/etcd$/, action: () => ({ kind: "restart", unit: "etcd" }) },
+  // The host firewall: nftables.service's reload loads the file atomically (a restart would flush every table).
+  { match: /^\/etc\/nftables\.conf$/, action: () => ({ kind: "reload", unit: "nftables" }) },
   { match: /^\/etc\/pgbouncer\//, action: () => ({ kind: "reload", unit: "pgbouncer" }) },
   { match: /^\/etc\/haproxy\//, action: () => ({ kind: "reload", unit: "haproxy" }) },
   { match: /^\/etc\/keepalived\//, action: () => ({ kind: "reload", unit: "keepalived" }) },

@@ -46,6 +46,11 @@ export class PhaseContext {
      * connects from. This phase's primary lets the migration's role in from them (and from nowhere else).
      */
     readonly migrationPeers?: pulumi.Output<string[]>,
+    /**
+     * Every machine's address by role (classic VPS phases): their host firewalls name their peers by address. Known
+     * once every fleet is declared.
+     */
+    readonly peerAddresses?: pulumi.Output<Record<string, string[]>>,
   ) {
     this.fleets = new Map(topology.fleets.map((f) => [f.role, f]));
     this.common = { phase: settings.phase, stack: settings.stack, region: settings.region };
@@ -53,6 +58,15 @@ export class PhaseContext {
 
   /** The same context, with the SSH gateway of the phase's private machines. */
   withSshJump(sshJump: pulumi.Input<string>): PhaseContext {
+    return this.with({ sshJump });
+  }
+
+  /** The same context, with every machine's address by role (what host firewalls name peers by). */
+  withPeerAddresses(peerAddresses: pulumi.Output<Record<string, string[]>>): PhaseContext {
+    return this.with({ peerAddresses });
+  }
+
+  private with(changes: { sshJump?: pulumi.Input<string>; peerAddresses?: pulumi.Output<Record<string, string[]>> }): PhaseContext {
     return new PhaseContext(
       this.settings,
       this.phase,
@@ -60,8 +74,9 @@ export class PhaseContext {
       this.topology,
       this.rootOpts,
       this.generation,
-      sshJump,
+      changes.sshJump ?? this.sshJump,
       this.migrationPeers,
+      changes.peerAddresses ?? this.peerAddresses,
     );
   }
 

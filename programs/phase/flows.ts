@@ -6,6 +6,7 @@
 import { ALLOW_LIST, Flow, WORLD } from "../../components/flows";
 import { DEFAULT_ACME, ports } from "../../lib/defaults";
 import { Topology } from "../roadmaps";
+import { entryTerminatorRole } from "./entryTls";
 import { PhaseSettings } from "../settings";
 
 /** What every fenced machine still opens to the internet itself: name resolution, time, packages, backups, ACME. */
@@ -65,12 +66,22 @@ export function phaseFlows(topology: Topology, settings: Pick<PhaseSettings, "ac
     }
   }
 
+  // A phase with no load balancer: the machine that terminates TLS (HAProxy beside the backend) or runs Compose's Traefik.
+  const entry = entryTerminatorRole(topology) ?? (topology.compose ? topology.postgres?.primaryRole : undefined);
+  if (entry && has(entry)) {
+    add(WORLD, entry, "tcp", ports.http, "HTTP from the internet (ACME's HTTP-01, the redirect)");
+    add(WORLD, entry, "tcp", ports.https, "HTTPS from the internet");
+  }
+
   const pg = topology.postgres;
   if (pg?.mode === "self-managed" && pg.primaryRole && has(pg.primaryRole)) {
     const db = pg.primaryRole;
     const pooler = has("pgbouncer") ? "pgbouncer" : undefined;
-    for (const client of appRoles) {
+    for (const client of appRoles.filter((r) => r !== db)) {
       if (pooler) add(client, pooler, "tcp", pg.pgbouncer?.port ?? ports.pgbouncer, "the application's PostgreSQL, through pgBouncer");
+      // Phase 1: pgBouncer beside PostgreSQL, on the database's machine.
+      else if (pg.pgbouncer)
+        add(client, db, "tcp", pg.pgbouncer.port ?? ports.pgbouncer, "the application's PostgreSQL, through pgBouncer");
       else add(client, db, "tcp", ports.postgres, "the application's PostgreSQL");
     }
     if (pooler) add(pooler, db, "tcp", ports.postgres, "pgBouncer to PostgreSQL");

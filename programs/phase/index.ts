@@ -134,7 +134,10 @@ function composePhase(
   ]);
   const appFleets = base.topology.fleets.filter((f) => !claimed.has(f.role));
   const jump = deferred();
-  const ctx = appFleets.length > 0 ? base.withSshJump(jump.output) : base;
+  // Classic VPS name their peers by address in their host firewalls: every machine's, known once all are declared.
+  const peers = deferred<Record<string, string[]>>();
+  const withJump = appFleets.length > 0 ? base.withSshJump(jump.output) : base;
+  const ctx = withJump.withPeerAddresses(peers.output);
   const net = declareNetwork(ctx, appFleets[0]?.role);
 
   // PostgreSQL first where it lives on the application's machine (its bundle goes into that machine's user data).
@@ -185,6 +188,8 @@ function composePhase(
     ),
   );
 
+  peers.settle(peerAddresses(declared));
+
   const outputs = withoutUndefined({
     roadmap: phase.roadmap,
     phase: phase.phase,
@@ -217,12 +222,22 @@ function sshGateway(apps: ReadonlyMap<string, VpsFleet>): pulumi.Input<string> {
   return "";
 }
 
-/** A string known later in the program (settled once, before the program ends). */
-function deferred(): { output: pulumi.Output<string>; settle: (v: pulumi.Input<string>) => void } {
-  let resolve!: (v: pulumi.Input<string>) => void;
+/** A value known later in the program (settled once, before the program ends). */
+function deferred<T = string>(): { output: pulumi.Output<T>; settle: (v: pulumi.Input<T>) => void } {
+  let resolve!: (v: pulumi.Input<T>) => void;
   // Settled with the Output itself (not its value): an unknown value in a preview stays unknown instead of never coming.
-  const promise = new Promise<pulumi.Input<string>>((res) => (resolve = res));
-  return { output: pulumi.output(promise) as pulumi.Output<string>, settle: (v) => resolve(v) };
+  const promise = new Promise<pulumi.Input<T>>((res) => (resolve = res));
+  return { output: pulumi.output(promise) as pulumi.Output<T>, settle: (v) => resolve(v) };
+}
+
+/** Every declared machine's address, by role (what Prometheus scrapes: every machine of the phase). */
+function peerAddresses(declared: readonly Declared[]): pulumi.Output<Record<string, string[]>> {
+  const byRole = declared.flatMap((d) => d.scrape).map((t) => pulumi.all([...t.addresses]).apply((a) => [t.role, a] as const));
+  return pulumi.all(byRole).apply((entries) => {
+    const out: Record<string, string[]> = {};
+    for (const [role, addresses] of entries) out[role] = [...(out[role] ?? []), ...addresses];
+    return out;
+  });
 }
 
 /** Outputs a phase does not have are absent from the stack, not present and empty. */

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MachineOptions } from "../../components/machines";
 import { PrivateNetwork } from "../../components/privateNetwork";
-import { flowRules } from "../../components/flows";
+import { Flow, flowRules, hostRules } from "../../components/flows";
+import { isIpv4Address } from "../../components/cidr";
+import { renderHostFirewall } from "../../components/config/hostFirewall";
 import { ports } from "../../lib/defaults";
 import { ExitCode, ProbatioError } from "../../lib/errors";
 import { SecurityGroups } from "../../components/securityGroups";
@@ -127,7 +129,31 @@ export function machineOptions(ctx: PhaseContext, net: NetworkParts, fleet: Flee
     networkId: fleet.variant === "public-cloud" && net.network ? net.network.networkId : undefined,
     securityGroups: groupsOf(ctx, net, fleet.role),
     securityGroupIds: groupIdsOf(ctx, net, fleet.role),
+    hostFirewall: hostFirewallOf(ctx, fleet),
   };
+}
+
+/**
+ * The host firewall of a classic VPS fleet (no security groups there): the phase's flows into its role, the peers
+ * named by their machines' addresses; while a migration replicates this phase's database into the next, the next
+ * phase's database addresses on PostgreSQL's port.
+ */
+function hostFirewallOf(ctx: PhaseContext, fleet: FleetSpec): pulumi.Output<string> | undefined {
+  if (fleet.variant !== "ovh-vps" || !ctx.peerAddresses) return undefined;
+  const flows = phaseFlows(ctx.topology, ctx.settings);
+  const primary = ctx.topology.postgres?.primaryRole;
+  return pulumi.all([ctx.peerAddresses, ctx.migrationPeers ?? []]).apply(([addresses, peers]) => {
+    const migration: Flow[] = primary
+      ? peers.map((p) => ({
+          from: p.includes("/") ? p : `${p}/${isIpv4Address(p) ? 32 : 128}`,
+          to: primary,
+          protocol: "tcp",
+          port: ports.postgres,
+          why: "the next phase's database replicates from this one (migration)",
+        }))
+      : [];
+    return renderHostFirewall(fleet.role, hostRules([...flows, ...migration], fleet.role, addresses, ctx.settings.sshAllowList));
+  });
 }
 
 /** The stack output describing the network. */

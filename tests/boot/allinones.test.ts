@@ -81,7 +81,8 @@ describe("probatio phase 0's dev and test all-in-ones, booted from their user da
         ["backend", 3000],
         ["api", 3001],
       ] as const) {
-        const answer = await net.probe(`curl -sS -m 20 http://${machine.address}:${port}/probe`);
+        // The applications' ports are fenced from the network (the host firewall): asked on the machine.
+        const answer = await net.exec(machine.name, `curl -sS -m 20 http://127.0.0.1:${port}/probe`);
         expect({ app, code: answer.code, stderr: answer.stderr }).toEqual({ app, code: 0, stderr: "" });
         const probe = JSON.parse(answer.stdout);
         expect(probe).toMatchObject({ version: "1", host: machine.name });

@@ -159,7 +159,7 @@ export function describeBootedPhase(
     if (environmentFor(getPhase(roadmap, phase), "prod").topology.fleets.some((f) => f.role === "monitoring")) {
       test("Prometheus on the monitoring machine reports every scrape target UP, one node exporter per machine", async () => {
         const monitoring = plan.machines.find((m) => m.role === "monitoring")!;
-        const targets = await prometheusTargets(net, monitoring.address);
+        const targets = await prometheusTargets(net, monitoring.name);
         expect(targets.filter((t) => t.health !== "up")).toEqual([]);
         expect(targets.filter((t) => t.job.startsWith("node-")).length).toBe(plan.machines.length - 1);
         expect(targets.map((t) => t.job)).toContain("prometheus");
@@ -194,10 +194,10 @@ export function describeBootedPhase(
   });
 }
 
-/** Prometheus's view of its scrape targets, from the network (the monitoring machine's port 9090). */
+/** Prometheus's view of its scrape targets, asked on the monitoring machine (its 9090 is fenced from the network). */
 async function prometheusTargets(net: BootNetwork, monitoring: string): Promise<{ job: string; instance: string; health: string }[]> {
   for (let i = 0; i < 60; i++) {
-    const r = await net.probe(`curl -s -m 5 http://${monitoring}:9090/api/v1/targets`);
+    const r = await net.exec(monitoring, "curl -s -m 5 http://127.0.0.1:9090/api/v1/targets");
     if (r.code === 0 && r.stdout) {
       const targets = (JSON.parse(r.stdout).data?.activeTargets ?? []) as { labels: { job: string; instance: string }; health: string }[];
       const list = targets.map((t) => ({ job: t.labels.job, instance: t.labels.instance, health: t.health }));

@@ -124,14 +124,25 @@ describe("probatio 1-to-2: the data step between booted primaries, with the role
     if (sandbox) rmSync(sandbox.root, { recursive: true, force: true });
   }, 5 * 60_000);
 
-  test("the source's pg_hba lets the migration's role in from the NAT gateway's address only: from the operator's address it is refused", async () => {
+  test("the source's host firewall and pg_hba let the migration's role in from the NAT gateway's address only: from the operator's address the connection is dropped", async () => {
     const hba = (await net.exec(source.name, "grep probatio_migration /etc/postgresql/15/main/pg_hba.conf")).stdout.trim().split(/\s+/);
     expect(hba).toEqual(["hostssl", "app", "probatio_migration", `${natEgress}/32`, "scram-sha-256"]);
-    const r = await net.probe(
-      `PGPASSWORD=x PGCONNECT_TIMEOUT=5 psql "host=${source.address} dbname=app user=probatio_migration sslmode=require" -c 'select 1'`,
+    const fence = (await net.exec(source.name, "nft list chain inet probatio input")).stdout;
+    expect(
+      fence
+        .split("\n")
+        .filter((l) => l.includes("dport 5432"))
+        .map((l) => l.trim().replace(/ comment ".*"$/, "")),
+    ).toEqual([`ip saddr ${natEgress} tcp dport 5432 accept`]);
+    const psql = (host: string) =>
+      `PGPASSWORD=x PGCONNECT_TIMEOUT=5 psql "host=${host} dbname=app user=probatio_migration sslmode=require" -c 'select 1'`;
+    // The operator stands at the namespace's address on phase 1's network: the host firewall drops it (no answer).
+    expect((await net.probe(psql(source.address))).stderr).toMatch(/timeout expired/);
+    expect(operatorAddress).not.toBe(natEgress);
+    // Behind the fence, pg_hba refuses any other address too: the machine's own public address, from itself.
+    expect((await net.exec(source.name, psql(source.address))).stderr).toMatch(
+      new RegExp(`pg_hba.conf rejects connection for host "${source.address}", user "probatio_migration"`),
     );
-    // The operator stands at the namespace's address on phase 1's network: the final reject line matches.
-    expect(r.stderr).toMatch(new RegExp(`pg_hba.conf rejects connection for host "${operatorAddress}", user "probatio_migration"`));
   });
 
   test(

@@ -59,7 +59,10 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
     const up = await runCli(sb, ["up", "--phase", "1", "--stack", "prod", "--yes", "--json"]);
     expect(up.stderr).not.toMatch(/error:/);
     expect(up.code).toBe(0);
-    expect(up.stderr).not.toContain("sshAllowList");
+    // Its VPS's host firewalls leave SSH open with no allow-list (a lock-out would be for good): the operator is told.
+    expect(up.stderr).toContain(
+      "sshAllowList is not set: the host firewalls of probatio phase 1's VPS leave SSH open to every address (keys only; closing it would lock probatio's deliveries out)",
+    );
     const out = JSON.parse(up.stdout).outputs;
     expect(out.edge).toEqual({
       name: "api.example.com",

@@ -60,7 +60,7 @@ test("PM2 is pinned, installed from the vendor source setting, started by system
   expect(backend.files["/usr/local/sbin/probatio-release"]).toMatch(
     /if \[ ! -s "\$spec" \]; then\n.*no release of \$app is set.*\n {2}exit 0/,
   );
-  expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\nhaproxy\n");
+  expect(backend.files["/etc/probatio/services"]).toBe("pm2-root\nhaproxy\nnftables\n");
 });
 
 test("phases 0-1: HAProxy on the backend's machine terminates 443 in front of the backend's loopback port; port 80 redirects", async () => {
