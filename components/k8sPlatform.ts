@@ -64,6 +64,13 @@ export class K8sPlatform extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      if (args.apiAllowList) {
+        new ovh.cloudproject.KubeIpRestrictions(
+          `${name}-api-restrictions`,
+          { serviceName: args.cloudProject, kubeId: cluster.id, ips: pulumi.output(args.apiAllowList).apply((ips) => [...ips]) },
+          { parent: this },
+        );
+      }
       // OVH caps anti-affinity pools at 5 nodes: the floor runs in an anti-affinity pool, the growth in an autoscaled one.
       const base = Math.min(pool.minNodes, MAX_ANTI_AFFINITY_NODES);
       new ovh.cloudproject.KubeNodePool(

@@ -59,6 +59,11 @@ export interface MksPlatformArgs extends K8sPlatformCommonArgs {
    * @default "small"
    */
   readonly loadBalancerFlavor?: string;
+  /**
+   * The only addresses (CIDRs) the API server answers (OVH's IP restrictions): the operator's, and the nodes' egress.
+   * @default none (the API server answers any address; its clients still need the cluster's credentials)
+   */
+  readonly apiAllowList?: pulumi.Input<readonly string[]>;
 }
 
 /** K3s on Public Cloud instances: servers (embedded etcd when more than one) and agents. */

@@ -4,6 +4,7 @@ import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
 import { withNodeExporter } from "./config/nodeExporter";
 import { patroniNodeBundle } from "./config/patroniNode";
 import { EtcdMember } from "./config/patroni";
+import { databaseServerCert } from "./config/databaseTls";
 import { postgresNodeBundle, PostgresNodeSettings } from "./config/postgresNode";
 import { machineName } from "./labels";
 import {
@@ -178,10 +179,20 @@ export class PostgresCluster extends pulumi.ComponentResource {
       const failover = { nodes: ha.nodes, etcd: ha.etcd };
       return { backupBucket: bucket.name, addresses: ha.addresses, endpoint: ha.addresses[0], port: pgPort, failover };
     }
-    const primaryBundle = secrets.apply((values) =>
+    // The primary's certificate names its own address, known once its machine is declared (below): settled then.
+    let settleAddress: (address: pulumi.Input<string>) => void = () => undefined;
+    const ownAddress = new Promise<pulumi.Input<string>>((resolve) => (settleAddress = resolve));
+    const tls =
+      args.tlsSecret && args.variant === "self-managed"
+        ? pulumi
+            .all([args.tlsSecret, pulumi.output(ownAddress)])
+            .apply(([secret, address]) => databaseServerCert(secret, args.stack, machineName(args.stack, role, 0), [address]))
+        : pulumi.output(undefined);
+    const primaryBundle = pulumi.all([secrets, tls]).apply(([values, serverTls]) =>
       withNodeExporter(
         postgresNodeBundle({
           ...nodeSettings(values),
+          tls: serverTls,
           pgbouncer: args.pgbouncer,
         }),
         args.nodeExporter,
@@ -205,6 +216,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this, protect },
     );
     const primaryHost = primary.addresses[0];
+    settleAddress(primaryHost);
     return { backupBucket: bucket.name, addresses: [primaryHost], endpoint: primaryHost, port: pgPort };
   }
 

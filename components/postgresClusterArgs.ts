@@ -51,6 +51,13 @@ interface PostgresCommonArgs {
   /** Passwords of the superuser, the application and replication (Pulumi secrets). */
   readonly passwords: PostgresPasswords;
   /**
+   * A lone primary the application reaches across a public network (classic VPS): the secret its server certificate
+   * and the stack's database CA derive from (components/config/databaseTls.ts); PostgreSQL and a pgBouncer beside it
+   * then present that certificate, for the application to verify (self-managed without standbys).
+   * @default none (Debian's self-signed certificate)
+   */
+  readonly tlsSecret?: pulumi.Input<string>;
+  /**
    * Application database.
    * @default "app"
    */

@@ -11,3 +11,6 @@ export function derivedSecret(base: string, purpose: string): string {
 
 /** What the superuser's password is derived for. */
 export const SUPERUSER_PURPOSE = "postgres-superuser";
+
+/** What the stack's database CA and its server certificates derive from (components/config/databaseTls.ts). */
+export const DATABASE_TLS_PURPOSE = "postgres-tls";

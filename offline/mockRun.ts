@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+
 import { createHash } from "crypto";
+
+/** The SDK's own wait for its outstanding RPCs (what it runs before disconnecting): internal, not in its typings. */
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
 /** A resource a program declares, as `probatio plan --json` prints it. */
 export interface DeclaredResource {
@@ -167,9 +171,12 @@ export async function runUnderMocks(
       return v;
     }),
   );
-  // Resources created inside apply callbacks register after the outputs resolve: wait until nothing is in flight.
+  // Resources created inside apply callbacks register after the outputs resolve, and a component's outputs register
+  // once they resolve (an asynchronous apply: a certificate signed): wait for the SDK's RPC queue to drain, then
+  // until nothing is in flight.
   let quiet = 0;
   while (quiet < 5) {
+    await waitForRPCs();
     await new Promise((r) => setTimeout(r, 2));
     quiet = pending === 0 ? quiet + 1 : 0;
   }

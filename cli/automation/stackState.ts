@@ -84,6 +84,10 @@ export async function warnClosedSsh(stack: Stack, phase: Phase, warn: (line: str
     warn(
       `sshAllowList is not set: ${phase.roadmap} phase ${phase.phase}'s security groups close SSH to the internet, the jump host's included, so in-place deliveries and your tunnels cannot reach the machines; ${fix}`,
     );
+  } else if (env.topology.k8s?.kind === "ovh-mks") {
+    warn(
+      `sshAllowList is not set: ${phase.roadmap} phase ${phase.phase}'s managed Kubernetes API server answers every address (its IP restrictions are the allow-list and the nodes' egress); ${fix}`,
+    );
   } else if (env.topology.fleets.some((f) => f.variant === "ovh-vps")) {
     warn(
       `sshAllowList is not set: the host firewalls of ${phase.roadmap} phase ${phase.phase}'s VPS leave SSH open to every address (keys only; closing it would lock probatio's deliveries out); ${fix}`,

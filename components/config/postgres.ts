@@ -15,6 +15,8 @@ export interface PostgresConfSettings {
   readonly sharedBuffers: string;
   /** WAL archiving command; undefined disables archiving. */
   readonly archiveCommand?: string;
+  /** The server certificate's files; undefined keeps Debian's (its self-signed "snakeoil"). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 function q(value: string): string {
@@ -43,6 +45,8 @@ export function renderPostgresConf(s: PostgresConfSettings): string {
   if (s.archiveCommand) {
     lines.push("archive_mode = on", `archive_command = ${q(s.archiveCommand)}`, "archive_timeout = 60");
   }
+  if (s.tls)
+    lines.push("ssl = on", `ssl_cert_file = ${q(s.tls.cert)}`, `ssl_key_file = ${q(s.tls.key)}`, "ssl_min_protocol_version = 'TLSv1.3'");
   return lines.join("\n") + "\n";
 }
 
@@ -116,6 +120,8 @@ export interface PgBouncerSettings {
   readonly authType?: "scram-sha-256" | "md5" | "plain";
   /** @default pgBouncer's (15 s) */
   readonly serverLoginRetrySeconds?: number;
+  /** Clients must use TLS (TLS 1.3), shown this certificate. @default plain */
+  readonly clientTls?: { readonly cert: string; readonly key: string };
 }
 
 export function renderPgBouncerIni(s: PgBouncerSettings): string {
@@ -135,6 +141,14 @@ export function renderPgBouncerIni(s: PgBouncerSettings): string {
     "server_reset_query = DISCARD ALL",
     "ignore_startup_parameters = extra_float_digits",
     ...(s.serverLoginRetrySeconds !== undefined ? [`server_login_retry = ${s.serverLoginRetrySeconds}`] : []),
+    ...(s.clientTls
+      ? [
+          "client_tls_sslmode = require",
+          `client_tls_cert_file = ${s.clientTls.cert}`,
+          `client_tls_key_file = ${s.clientTls.key}`,
+          "client_tls_protocols = tlsv1.3",
+        ]
+      : []),
     "",
   ].join("\n");
 }

@@ -41,6 +41,29 @@ export interface PostgresNodeSettings {
   readonly adminCidrs?: readonly string[];
   /** During a migration away from this primary: where the target's database connects from. Default none. */
   readonly migrationPeers?: readonly string[];
+  /**
+   * The server certificate (signed by the stack's database CA) PostgreSQL and pgBouncer present; without it,
+   * Debian's self-signed one (classic VPS phases have it: the application verifies it).
+   */
+  readonly tls?: ServerTls;
+}
+
+/** A server certificate and its key (PEM). */
+export interface ServerTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Where the primary's and pgBouncer's copies of the server certificate live (each service's own directory). */
+const pgTlsFiles = (confDir: string) => ({ cert: `${confDir}/probatio-server.crt`, key: `${confDir}/probatio-server.key` });
+export const PGBOUNCER_TLS_FILES = { cert: "/etc/pgbouncer/probatio-server.crt", key: "/etc/pgbouncer/probatio-server.key" };
+
+/** The certificate and key as files of `owner`: the key readable by the service only. */
+function tlsFiles(tls: ServerTls, paths: { cert: string; key: string }) {
+  return [
+    { path: paths.cert, content: tls.cert, owner: "postgres:postgres", permissions: "0644" },
+    { path: paths.key, content: tls.key, owner: "postgres:postgres", permissions: "0600" },
+  ];
 }
 
 /** Packages, files and first-boot commands of a lone primary. Pure. */
@@ -52,9 +75,11 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
     maxConnections: s.maxConnections,
     sharedBuffers: s.sharedBuffers,
     archiveCommand: pgBackRestArchiveCommand(s.stanza),
+    tls: s.tls ? pgTlsFiles(s.confDir) : undefined,
   });
   const files = [
     { path: `${s.confDir}/conf.d/probatio.conf`, content: conf, owner: "postgres:postgres" },
+    ...(s.tls ? tlsFiles(s.tls, pgTlsFiles(s.confDir)) : []),
     {
       path: `${s.confDir}/pg_hba.conf`,
       content: renderPgHba({
@@ -129,6 +154,7 @@ export function postgresNodeBundle(s: PostgresNodeSettings): ServiceBundle {
           appPassword: s.passwords.app,
           backendHost: "127.0.0.1",
           maxConnections: s.maxConnections,
+          tls: s.tls,
         }),
       );
     return mergeBundles(bundles);
@@ -147,10 +173,13 @@ export function pgbouncerBundle(s: {
   /** @default pgBouncer's (15 s) */
   serverLoginRetrySeconds?: number;
   maxConnections: number;
+  /** Clients must use TLS, and are shown this certificate. @default none (plain, on a private network) */
+  tls?: ServerTls;
 }): ServiceBundle {
   return {
     packages: ["pgbouncer"],
     files: [
+      ...(s.tls ? tlsFiles(s.tls, PGBOUNCER_TLS_FILES) : []),
       {
         path: "/etc/pgbouncer/pgbouncer.ini",
         owner: "postgres:postgres",
@@ -165,6 +194,7 @@ export function pgbouncerBundle(s: {
           maxClientConnections: s.maxConnections * 5,
           authFile: "/etc/pgbouncer/userlist.txt",
           serverLoginRetrySeconds: s.serverLoginRetrySeconds,
+          clientTls: s.tls ? PGBOUNCER_TLS_FILES : undefined,
         }),
       },
       {

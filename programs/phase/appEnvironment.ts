@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
 import { deriveSecret } from "../settings";
 import { PhaseContext } from "./context";
-import { PostgresPlacement } from "./postgres";
+import { databaseTlsSecret, PostgresPlacement } from "./postgres";
+import { DATABASE_CA_FILE } from "../../components/config/databaseTls";
 
 /** Environment variables of the application's processes (PM2's `env`). */
 export type AppEnvironment = Readonly<Record<string, string>>;
@@ -36,14 +37,11 @@ export function appEnvironment(ctx: PhaseContext, placement: PostgresPlacement, 
     // Through pgBouncer where the phase has one (its own machine, or beside the primary), else the primary itself.
     const pooler = ctx.fleet("pgbouncer");
     const colocatedPooler = !pooler && !!placement.spec.pgbouncer;
-    // A colocated PostgreSQL's endpoint is loopback (the dev/test all-in-ones), the only address its pg_hba lets the
-    // application in from: no TLS there.
-    const loopback = placement.kind === "colocated";
     const host = pooler ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0]) : endpoints.database;
     const port = pooler || colocatedPooler ? (placement.spec.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port) : ports.postgres;
-    // Straight to PostgreSQL over the public network (classic VPS), only TLS is accepted (pg_hba's hostssl). With libpq's
-    // meaning of sslmode=require (encrypted; the server's certificate is its own until the zero-trust CA).
-    const tls = !pooler && !colocatedPooler && !loopback && !topology.network ? "?sslmode=require" : "";
+    // Across the public network (classic VPS: the primary's 5432, or pgBouncer's beside it), TLS only, and the server
+    // verified against the stack's database CA (its certificate names the address the application connects to).
+    const tls = databaseTlsSecret(ctx, placement) ? `?sslmode=verify-full&sslrootcert=${DATABASE_CA_FILE}` : "";
     parts.DATABASE_URL = pulumi.interpolate`postgres://${DEFAULT_DATABASE.user}:${pulumi.output(settings.dbPassword).apply(encodeURIComponent)}@${host}:${port}/${DEFAULT_DATABASE.name}${tls}`;
   }
   const redis = topology.redis;

@@ -147,6 +147,9 @@ function composePhase(
   const compose = postgres.composeBundleFor(ctx, placement);
   if (compose && placement.kind === "compose") extra.set(placement.fleet.role, [compose]);
   if (colocated && placement.kind === "colocated") extra.set(placement.fleet.role, [colocated.colocatedBundle!]);
+  // The application's machines trust the stack's database CA where they reach PostgreSQL across the public network.
+  const databaseCa = postgres.databaseCaBundle(ctx, placement);
+  if (databaseCa) for (const f of appFleets) extra.set(f.role, [...(extra.get(f.role) ?? []), databaseCa]);
   const terminator = entryTerminatorRole(ctx.topology);
   if (terminator) extra.set(terminator, [...(extra.get(terminator) ?? []), pulumi.output(entryTerminatorBundle(ctx))]);
 

@@ -75,6 +75,18 @@ export function declareKubernetes(ctx: PhaseContext, net: NetworkParts): Declare
   }
 }
 
+/**
+ * Who may reach the managed cluster's API server: the stack's allow-list (where the operator runs probatio and
+ * kubectl from) and the nodes' egress (the NAT gateway's addresses). None without an allow-list: closing the API
+ * to every address would lock probatio's own updates of the cluster out (`probatio up` warns about the allow-list).
+ */
+function mksApiAllowList(ctx: PhaseContext, net: NetworkParts): pulumi.Output<string[]> | undefined {
+  const allow = ctx.settings.sshAllowList;
+  if (allow.length === 0) return undefined;
+  const egress = net.network?.egressIps ?? pulumi.output([] as string[]);
+  return egress.apply((ips) => [...new Set([...allow, ...ips.map((ip) => (ip.includes("/") ? ip : `${ip}/32`))])]);
+}
+
 function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredKubernetes {
   const network = net.network;
   const platform = new K8sPlatform(
@@ -91,6 +103,7 @@ function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredK
       helmReleases: k.helmReleases,
       entry: entry(ctx),
       loadBalancerFlavor: ctx.topology.loadBalancer?.kind === "managed" ? ctx.topology.loadBalancer.flavor : undefined,
+      apiAllowList: mksApiAllowList(ctx, net),
     },
     ctx.rootOpts,
   );

@@ -9,7 +9,8 @@ import { VpsFleet } from "../../components/vpsFleet";
 import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
 import { FleetSpec, PostgresSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
-import { SUPERUSER_PURPOSE } from "../../lib/secrets";
+import { DATABASE_TLS_PURPOSE, SUPERUSER_PURPOSE } from "../../lib/secrets";
+import { DATABASE_CA_FILE, databaseCaCert } from "../../components/config/databaseTls";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { declareFleet } from "./fleets";
 import { machineOptions, NetworkParts } from "./network";
@@ -100,6 +101,27 @@ function commonArgs(ctx: PhaseContext, pg: PostgresSpec, allowedCidrs: readonly 
   };
 }
 
+/**
+ * The secret the stack's database CA derives from, where the application reaches a lone primary (or the pgBouncer
+ * beside it) across the public network: classic VPS phases. Elsewhere the connection stays on loopback or a private
+ * network (phases 2-3; phase 4's managed service has OVH's own certificate).
+ */
+export function databaseTlsSecret(ctx: PhaseContext, placement: PostgresPlacement): pulumi.Output<string> | undefined {
+  const classic = placement.kind === "dedicated" && placement.fleet.variant === "ovh-vps" && !ctx.topology.network;
+  return classic && placement.spec.standbys.length === 0 ? deriveSecret(ctx.settings.dbPassword, DATABASE_TLS_PURPOSE) : undefined;
+}
+
+/** The stack's database CA certificate, for the application's machines, where {@link databaseTlsSecret} applies. */
+export function databaseCaBundle(ctx: PhaseContext, placement: PostgresPlacement): pulumi.Output<ServiceBundle> | undefined {
+  const secret = databaseTlsSecret(ctx, placement);
+  if (!secret) return undefined;
+  return secret.apply(async (s) => ({
+    packages: [],
+    files: [{ path: DATABASE_CA_FILE, content: await databaseCaCert(s, ctx.settings.stack) }],
+    commands: [],
+  }));
+}
+
 /** PostgreSQL on the application's own machine (phase 0): the cluster renders a bundle for that machine. */
 export function declareColocatedPostgres(ctx: PhaseContext, placement: PostgresPlacement): PostgresCluster | undefined {
   if (placement.kind !== "colocated") return undefined;
@@ -159,6 +181,7 @@ export function declareSeparatePostgres(
     "postgres",
     {
       ...common,
+      tlsSecret: databaseTlsSecret(ctx, placement),
       variant: "self-managed",
       standbys: pg.standbys,
       witness: pg.standbys.length > 0 ? failoverWitness(ctx) : undefined,

@@ -88,13 +88,14 @@ test("the application is told where its database and cache are: pgBouncer and Re
     JSON.parse(
       (await phase("probatio", n)).machines.find((m) => m.machine === "prod-backend-1")!.files["/etc/probatio/pm2/backend.config.json"],
     ).apps[0].env;
-  // Classic VPS: by their public IPv4 (OVH's API lists it); straight to PostgreSQL over the public network only with TLS.
+  // Classic VPS: by their public IPv4 (OVH's API lists it); over the public network only with TLS, the server verified.
+  const verified = "sslmode=verify-full&sslrootcert=/etc/probatio/postgres-ca.crt";
   expect(await env(0)).toMatchObject({
-    DATABASE_URL: expect.stringMatching(/^postgres:\/\/app:.+@192\.0\.2\.\d+:5432\/app\?sslmode=require$/),
+    DATABASE_URL: expect.stringMatching(new RegExp(`^postgres://app:.+@192\\.0\\.2\\.\\d+:5432/app\\?${verified}$`)),
     PORT: 3000,
   });
   expect(await env(1)).toMatchObject({
-    DATABASE_URL: expect.stringMatching(/@192\.0\.2\.\d+:6432\/app$/),
+    DATABASE_URL: expect.stringMatching(new RegExp(`@192\\.0\\.2\\.\\d+:6432/app\\?${verified}$`)),
     REDIS_URL: expect.stringMatching(/^redis:\/\/192\.0\.2\.\d+:6379$/),
   });
   expect(await env(2)).toMatchObject({

@@ -4,6 +4,7 @@
  */
 import { allows, ALLOW_LIST, flowRules, WORLD } from "../../components/flows";
 import { planPhase } from "../../offline/plan";
+import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
 import { phaseFlows } from "../../programs/phase/flows";
 import { byType } from "../helpers";
@@ -149,5 +150,18 @@ describe("the declared groups", () => {
         remoteIpPrefix: "10.0.20.0/24",
       }),
     ]);
+  });
+});
+
+describe("phase 4's managed Kubernetes API server", () => {
+  const RESTRICTIONS = "ovh:CloudProject/kubeIpRestrictions:KubeIpRestrictions";
+  test("answers the allow-list and the nodes' egress (the NAT gateway) only, once an allow-list is set", async () => {
+    const run = await planPhase({ roadmap: "probatio", phase: 4, stack: "prod", overrides: { sshAllowList: ["203.0.113.7/32"] } });
+    const [restrictions] = byType(run, RESTRICTIONS);
+    expect(restrictions.inputs.ips).toEqual(["203.0.113.7/32", `${PLAN_NAT_EGRESS}/32`]);
+  });
+
+  test("with no allow-list, none: closing it to every address would lock probatio's own updates out", async () => {
+    expect(byType(await planPhase({ roadmap: "probatio", phase: 4, stack: "prod" }), RESTRICTIONS)).toEqual([]);
   });
 });
