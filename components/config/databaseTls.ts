@@ -3,15 +3,18 @@
  * application's connection across a public network (the classic VPS phases): the application verifies the server
  * (libpq's sslmode=verify-full) against this CA, which signs nothing else.
  *
- * How the CA is made, and where its key lives: both keys are Ed25519, derived from the stack's database password
+ * How the CA is made, and where its key lives: both keys are ECDSA P-256, derived from the stack's database password
  * (its `postgres-tls` derivation), which the stack's configuration keeps encrypted. The CA key is never written
  * anywhere: it exists in the memory of the program that signs, on the operator's machine, for the time of a run. The
  * server's key is written on the database machine only (0600, PostgreSQL's and pgBouncer's), and in the stack's state
- * as part of that machine's configuration, a secret. Ed25519 signatures are deterministic and the validity dates
- * fixed, so every run renders the same certificates (no delivery for nothing); changing the database password rotates
- * the CA and every certificate it signed, delivered in place like any other change.
+ * as part of that machine's configuration, a secret. Signatures are RFC 6979's deterministic ECDSA and the validity
+ * dates fixed, so every run renders the same certificates (no delivery for nothing); changing the database password
+ * rotates the CA and every certificate it signed, delivered in place like any other change. Not Ed25519: libpq's SCRAM
+ * channel binding needs the certificate's signature hash, which Ed25519 has none of (pg_dump and a subscription then
+ * fail with "could not find digest for NID UNDEF").
  */
-import { createHash, createPrivateKey, createPublicKey, webcrypto } from "crypto";
+import { createHash, createPrivateKey, webcrypto } from "crypto";
+import { p256 } from "@noble/curves/p256";
 // @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata API loaded first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
@@ -22,22 +25,56 @@ export const DATABASE_CA_FILE = "/etc/probatio/postgres-ca.crt";
 /** Validity of the CA and its certificates: fixed (deterministic rendering), ten years from the first release. */
 export const DATABASE_TLS_VALIDITY = { notBefore: new Date("2026-01-01T00:00:00Z"), notAfter: new Date("2036-01-01T00:00:00Z") };
 
-/** PKCS#8 DER of an Ed25519 private key: this fixed prefix, then the 32-byte seed (RFC 8410). */
-const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+/** ECDSA over P-256 with SHA-256: what every TLS client verifies, libpq's channel binding included. */
+const CURVE = { name: "ECDSA", namedCurve: "P-256" } as const;
+const SIGNATURE = { name: "ECDSA", hash: "SHA-256" } as const;
+const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/** The private scalar of each key this module derived: what its deterministic signatures are made with. */
+const scalars = new WeakMap<CryptoKey, Uint8Array>();
 
-const ED25519 = { name: "Ed25519" } as const;
+/**
+ * WebCrypto for @peculiar/x509, but ECDSA signatures by the keys derived here follow RFC 6979 (deterministic:
+ * the same certificate on every run); WebCrypto's own are randomized.
+ */
+const deterministicCrypto = {
+  getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+  randomUUID: webcrypto.randomUUID.bind(webcrypto),
+  subtle: new Proxy(subtle, {
+    get(target, prop) {
+      if (prop === "sign") {
+        return async (algorithm: AlgorithmIdentifier, key: CryptoKey, data: BufferSource) => {
+          const scalar = scalars.get(key);
+          if (!scalar) return target.sign(algorithm, key, data);
+          const digest = createHash("sha256")
+            .update(Buffer.from(data as ArrayBuffer))
+            .digest();
+          const raw = p256.sign(digest, scalar).toCompactRawBytes();
+          return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }),
+};
+x509.cryptoProvider.set(deterministicCrypto as unknown as Crypto);
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
 
 async function keyPair(seed: Buffer): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; privatePem: string }> {
-  const der = Buffer.concat([ED25519_PKCS8_PREFIX, seed]);
-  const nodeKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const spki = createPublicKey(nodeKey).export({ type: "spki", format: "der" });
-  const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+  // A valid scalar (below the curve's order): the seed, hashed again in the (2^-32) case it is not.
+  let scalar: Uint8Array = seed;
+  while (!p256.utils.isValidPrivateKey(scalar)) scalar = createHash("sha256").update(scalar).digest();
+  const point = p256.getPublicKey(scalar, false);
+  const publicJwk = { kty: "EC", crv: "P-256", x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65)) };
+  const privateJwk = { ...publicJwk, d: b64url(scalar) };
+  const privateKey = await subtle.importKey("jwk", privateJwk, CURVE, true, ["sign"]);
+  scalars.set(privateKey, scalar);
   return {
-    privateKey: await subtle.importKey("pkcs8", der, ED25519, true, ["sign"]),
-    publicKey: await subtle.importKey("spki", spki, ED25519, true, ["verify"]),
-    privatePem: nodeKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    privateKey,
+    publicKey: await subtle.importKey("jwk", publicJwk, CURVE, true, ["verify"]),
+    privatePem: createPrivateKey({ key: privateJwk, format: "jwk" }).export({ type: "pkcs8", format: "pem" }).toString(),
   };
 }
 
@@ -51,7 +88,7 @@ async function ca(secret: string, stack: string) {
     serialNumber: serialOf(`ca|${stack}`),
     name: `CN=probatio ${stack} PostgreSQL CA`,
     ...DATABASE_TLS_VALIDITY,
-    signingAlgorithm: ED25519,
+    signingAlgorithm: SIGNATURE,
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
@@ -85,7 +122,7 @@ export async function databaseServerCert(
     subject: `CN=${name}`,
     issuer: authority.cert.subject,
     ...DATABASE_TLS_VALIDITY,
-    signingAlgorithm: ED25519,
+    signingAlgorithm: SIGNATURE,
     publicKey: keys.publicKey,
     signingKey: authority.keys.privateKey,
     extensions: [

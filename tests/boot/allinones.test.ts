@@ -65,11 +65,11 @@ describe("probatio phase 0's dev and test all-in-ones, booted from their user da
     expect({ status: r.status.split("\n")[0], errors: r.errors }).toEqual({ status: "status: done", errors: [] });
     expect(Object.entries(states).filter(([, s]) => !/^active enabled(-runtime)?$/.test(s))).toEqual([]);
     // The seed's all-in-one: the applications under PM2, PostgreSQL and its backups, HAProxy terminating TLS in front
-    // of the backend; the CI runner in dev only.
+    // of the backend, the host firewall; the CI runner in dev only.
     expect(units.sort()).toEqual(
       stack === "dev"
-        ? ["cron", "gitlab-runner", "haproxy", "pm2-root", "postgresql@15-main"]
-        : ["cron", "haproxy", "pm2-root", "postgresql@15-main"],
+        ? ["cron", "gitlab-runner", "haproxy", "nftables", "pm2-root", "postgresql@15-main"]
+        : ["cron", "haproxy", "nftables", "pm2-root", "postgresql@15-main"],
     );
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
-import { derivedSecret, SUPERUSER_PURPOSE } from "../../lib/secrets";
+import { DATABASE_TLS_PURPOSE, derivedSecret, SUPERUSER_PURPOSE } from "../../lib/secrets";
+import { databaseServerCert } from "../../components/config/databaseTls";
 import { configure, makeSandbox, removeSandboxes, runCli as runCliOnly, Sandbox, stateFile, stateResources } from "./harness";
 
 afterAll(() => removeSandboxes());
@@ -13,7 +14,16 @@ jest.setTimeout(600_000);
 const TOKEN = "cf-token-4be8d2c0c0ffee";
 /** The harness's dbPassword (configure's default), and what probatio derives from it for the machines. */
 const PASSWORD = "Correct-Horse-Battery-42";
-const DERIVED = ["k3s-token", "patroni-rest-api", "postgres-replication", "postgres-rewind", "redis", "vrrp", SUPERUSER_PURPOSE];
+const DERIVED = [
+  "k3s-token",
+  "patroni-rest-api",
+  "postgres-replication",
+  "postgres-rewind",
+  "redis",
+  "vrrp",
+  SUPERUSER_PURPOSE,
+  DATABASE_TLS_PURPOSE,
+];
 
 /** Everything the CLI printed in this file (stdout and stderr), searched for secrets at the end. */
 const printed: string[] = [];
@@ -147,7 +157,13 @@ describe("ProbatioVault on Cloudflare: phases 1 and 2 behind the proxy", () => {
     expect(status.code).toBe(0);
     const refused = await runCli(sb, ["up", "--phase", "3", "--stack", "prod", "--yes"]);
     expect(refused.code).toBe(6);
-    const secrets = [PASSWORD, TOKEN, ...DERIVED.map((purpose) => derivedSecret(PASSWORD, purpose))];
+    // Phase 1's database server key (its PEM's base64 body: the key does not depend on the address the certificate names).
+    const serverKey = (await databaseServerCert(derivedSecret(PASSWORD, DATABASE_TLS_PURPOSE), "prod", "prod-database-1", [])).key;
+    const keyBody = serverKey
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"))
+      .join("");
+    const secrets = [PASSWORD, TOKEN, keyBody, ...DERIVED.map((purpose) => derivedSecret(PASSWORD, purpose))];
     const files = [sb, p2].flatMap((s) => [stateFile(s, "prod"), join(s.project, "Pulumi.prod.yaml")].map((f) => readFileSync(f, "utf8")));
     expect(printed.length).toBeGreaterThan(20);
     for (const secret of secrets) {
