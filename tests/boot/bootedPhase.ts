@@ -151,7 +151,9 @@ export function describeBootedPhase(
         log(`${plan.machines.length} machines booted in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${await net.memoryMiB()} MiB resident`);
         expect(failures).toEqual({});
       },
-      15 * 60_000,
+      // A wait, not a measure: phase 3's 14 first boots took 1,049 s on 2 cores with a package cache still filling
+      // (a fresh CI machine starts with none), past the 15 minutes this once allowed.
+      30 * 60_000,
     );
 
     // Phases with a monitoring machine: Prometheus scrapes every machine of the phase (the monitoring machine's own
