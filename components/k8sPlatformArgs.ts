@@ -128,6 +128,11 @@ export function validateK8sPlatformArgs(args: K8sPlatformArgs): void {
     if (k.servers > 1 && k.serverIps?.length !== k.servers)
       throw new ArgumentError("K8sPlatform", "k3s.serverIps", "must give each server's private address for an HA cluster");
   }
+  if (args.variant === "k3s") {
+    // K3s's manifests are files in the server's user data: every value must be known when they are rendered.
+    const unknown = (args.workload?.allow.egress ?? []).find((e) => typeof e.port !== "number");
+    if (unknown) throw new ArgumentError("K8sPlatform", "workload.allow.egress", `'${unknown.description}' needs a port number on K3s`);
+  }
   const h = args.workload?.hpa;
   if (h && (h.minPods < 1 || h.maxPods < h.minPods))
     throw new ArgumentError("K8sPlatform", "workload.hpa", `needs 1 <= minPods <= maxPods (got ${h.minPods}-${h.maxPods})`);

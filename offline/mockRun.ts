@@ -74,6 +74,8 @@ interface OutputsRequest {
 /** Deterministic stand-ins for values only the cloud knows, so that dependent inputs can be shown. */
 /** The NAT gateway's public address in a plan (TEST-NET-3: public-looking, nobody's); OVH gives the real one. */
 export const PLAN_NAT_EGRESS = "203.0.113.10";
+/** The plan's stand-in for the port OVH's managed PostgreSQL gives a service (the one its documentation shows). */
+export const PLAN_MANAGED_DATABASE_PORT = 20184;
 
 /** A classic VPS's addresses in a plan (TEST-NET-1 and IPv6's documentation prefix); OVH's API gives the real ones. */
 export function planVpsIps(serviceName: string): string[] {
@@ -92,6 +94,17 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { accessKeyId: "plan-access-key", secretAccessKey: pulumi.secret("plan-secret-key") };
     case "openstack:networking/port:Port":
       return { allFixedIps: [`10.0.${h[0] % 250}.${(h[1] % 250) + 2}`] };
+    case "ovh:CloudProject/database:Database":
+      // OVH's managed database answers on a port of its own (not the engine's default): the plan shows one like it.
+      return {
+        endpoints: [
+          {
+            component: "postgresql",
+            domain: `postgresql-${h.toString("hex").slice(0, 8)}.database.cloud.ovh.net`,
+            port: PLAN_MANAGED_DATABASE_PORT,
+          },
+        ],
+      };
     case "ovh:CloudProject/gateway:Gateway":
       return { externalInformations: [{ networkId: inputs.networkId, ips: [{ ip: PLAN_NAT_EGRESS, subnetId: "external" }] }] };
     default:

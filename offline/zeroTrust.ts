@@ -38,6 +38,18 @@ export const SEED_ZERO_TRUST: readonly SeedRule[] = [
 const of = (resources: readonly DeclaredResource[], type: string) => resources.filter((r) => r.type === type);
 
 /** The coverage of the seed's rules by what a phase declares (an empty list for a phase without the tiers' groups). */
+/**
+ * Where the seed says 5432 and the database is OVH's managed service: the port the pods' policy opens instead (the
+ * service answers on a port of its own), or nothing to add.
+ */
+function managedPort(policy: DeclaredResource, seed: SeedRule, databaseSubnet?: string): string {
+  if (seed.port !== 5432 || seed.direction !== "egress" || !databaseSubnet) return "";
+  type Egress = { to?: { ipBlock?: { cidr?: string } }[]; ports?: { port?: number }[] };
+  const egress = ((policy.inputs.spec as { egress?: Egress[] } | undefined)?.egress ?? []).filter((e) => e.to?.some((t) => t.ipBlock));
+  const port = egress.find((e) => e.to?.some((t) => t.ipBlock?.cidr === databaseSubnet))?.ports?.[0]?.port;
+  return port !== undefined && port !== 5432 ? ` (tcp ${port}: the managed PostgreSQL's own port)` : "";
+}
+
 export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedRuleCoverage[] {
   const groups = of(resources, "openstack:networking/secGroup:SecGroup");
   const tierGroup = (tier: string) => groups.find((g) => g.name === `security-groups-${tier}`);
@@ -52,6 +64,8 @@ export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedR
   const policy = (name: string) => policies.find((p) => (p.inputs.metadata as { name?: string } | undefined)?.name === name);
   const database = of(resources, "ovh:CloudProject/database:Database")[0];
   const kms = of(resources, "ovh:Okms/okms:Okms")[0];
+  const databaseSubnet = of(resources, "openstack:networking/subnet:Subnet").find((x) => String(x.inputs.name).endsWith("-database"))
+    ?.inputs.cidr as string | undefined;
 
   return SEED_ZERO_TRUST.map((seed) => {
     const fences: string[] = [];
@@ -72,7 +86,10 @@ export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedR
     if (seed.group === "backend") {
       const p = policy(seed.direction === "ingress" ? "backend-ingress" : "backend-egress");
       const ns = (p?.inputs.metadata as { namespace?: string } | undefined)?.namespace;
-      if (p && seed.port !== 9100) fences.push(`NetworkPolicy ${ns}/${(p.inputs.metadata as { name: string }).name} on the backend's pods`);
+      if (p && seed.port !== 9100)
+        fences.push(
+          `NetworkPolicy ${ns}/${(p.inputs.metadata as { name: string }).name} on the backend's pods${managedPort(p, seed, databaseSubnet)}`,
+        );
       if (seed.port === 9100 && policy("default-deny-all"))
         fences.push(`NetworkPolicy ${ns ?? "probatio"}/default-deny-all (no pod port 9100 is opened)`);
     }

@@ -4,6 +4,7 @@
  * allows. Plain objects: created through the Kubernetes provider on OVH Managed Kubernetes, or written as
  * auto-deployed manifests on K3s. Pure.
  */
+import type { Input } from "@pulumi/pulumi";
 import type { ChartRelease } from "./k8sEntry";
 
 /** The backend Service's port (plain HTTP inside the cluster; TLS ends at the ingress controller). */
@@ -39,7 +40,11 @@ export interface WorkloadSettings {
 }
 
 export type EgressAllow = ({ readonly cidr: string } | { readonly namespace: string }) & {
-  readonly port: number;
+  /**
+   * The destination port: an output where the cloud chooses it (OVH's managed PostgreSQL listens on a port of its
+   * own, known once the service exists); a number where the objects are written out as files (K3s's manifests).
+   */
+  readonly port: Input<number>;
   readonly description: string;
 };
 

@@ -100,14 +100,25 @@ const pm2Ecosystem = (ctx: AppServiceContext, app: string, port: number) =>
   ) + "\n";
 
 /**
+ * Debian's npm without what it only recommends (git, node-tap and their dependencies): 360 packages instead of 624 on
+ * a fresh Debian 12, no version control or test framework on a production server, and a backend that boots sooner
+ * (an autoscaled one included). cloud-init's package list has no such option: installed as a command, before PM2.
+ */
+export const NPM_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm";
+
+/**
  * PM2 from the npm registry (pinned), started by systemd at boot (`pm2 startup`: the pm2-root unit resurrects the
  * saved process list). Once for a machine, before its applications.
  */
 export function pm2Runtime(ctx: AppServiceContext): ServiceBundle {
   return {
-    packages: ["nodejs", "npm", "curl"],
+    packages: ["nodejs", "curl"],
     files: [{ path: RELEASE_SCRIPT, content: releaseScript, permissions: "0755" }],
-    commands: [`npm install -g --registry=${ctx.vendors.npmRegistry} pm2@${PM2_VERSION}`, "pm2 startup systemd -u root --hp /root"],
+    commands: [
+      NPM_INSTALL,
+      `npm install -g --registry=${ctx.vendors.npmRegistry} pm2@${PM2_VERSION}`,
+      "pm2 startup systemd -u root --hp /root",
+    ],
     services: ["pm2-root"],
   };
 }

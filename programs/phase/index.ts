@@ -175,7 +175,8 @@ function composePhase(
   const redis = declareRedis(ctx, net);
   redisHost.settle(redis.redis ? redis.redis.endpoints[0].apply((e) => e.split(":")[0]) : "");
   const lb = declareLoadBalancer(ctx, net, apps);
-  const k8s = declareKubernetes(ctx, net);
+  // OVH's managed PostgreSQL listens on a port of its own: the pods' NetworkPolicy opens that one.
+  const k8s = declareKubernetes(ctx, net, placement.kind === "managed" ? cluster?.port : undefined);
   declared.push(separate, postgres.declarePgBouncer(ctx, net, placement, cluster), redis, lb, k8s);
   const edge: EdgeFacts = { cdn: ctx.topology.cdn, originTls: originTls(ctx.topology, !!ctx.settings.acme) };
   const origin = declareOrigin(ctx, entryPoint(ctx, lb.address ?? k8s.entry, k8s.egress, apps), edge);

@@ -22,13 +22,16 @@ export function kubernetesClaims(ctx: PhaseContext): string[] {
   return ctx.topology.k8s?.kind === "k3s" ? ["k3s-server", "k3s-agent"] : [];
 }
 
-/** The application's workload: image, resources, autoscaling, and the flows its NetworkPolicies allow. */
-function workload(ctx: PhaseContext) {
+/**
+ * The application's workload: image, resources, autoscaling, and the flows its NetworkPolicies allow.
+ * `databasePort`: the port OVH's managed PostgreSQL listens on (its own, not 5432), once the service exists.
+ */
+function workload(ctx: PhaseContext, databasePort?: pulumi.Input<number>) {
   const { topology, settings } = ctx;
   const k = topology.k8s!;
   const sub = topology.network?.subnets ?? {};
   const egress = [
-    ...(sub.database ? [{ cidr: sub.database, port: ports.postgres, description: "PostgreSQL" }] : []),
+    ...(sub.database ? [{ cidr: sub.database, port: databasePort ?? ports.postgres, description: "PostgreSQL" }] : []),
     ...(sub.backend ? [{ cidr: sub.backend, port: ports.redis, description: "Redis" }] : []),
     ...(sub.hsm ? [{ cidr: sub.hsm, port: ports.hsm, description: "HSM" }] : []),
     // The data services the roadmap runs inside the cluster (KoproGo's K3s phases), reached in their namespaces.
@@ -60,12 +63,12 @@ function entry(ctx: PhaseContext) {
   return { domain: ctx.settings.domain, acme: traefikAcme(ctx.settings) };
 }
 
-export function declareKubernetes(ctx: PhaseContext, net: NetworkParts): DeclaredKubernetes {
+export function declareKubernetes(ctx: PhaseContext, net: NetworkParts, databasePort?: pulumi.Input<number>): DeclaredKubernetes {
   const k = ctx.topology.k8s;
   if (!k) return nothingDeclared;
   switch (k.kind) {
     case "ovh-mks":
-      return declareMks(ctx, net, k);
+      return declareMks(ctx, net, k, databasePort);
     case "k3s":
       return declareK3s(ctx, net, k);
     default: {
@@ -87,7 +90,7 @@ function mksApiAllowList(ctx: PhaseContext, net: NetworkParts): pulumi.Output<st
   return egress.apply((ips) => [...new Set([...allow, ...ips.map((ip) => (ip.includes("/") ? ip : `${ip}/32`))])]);
 }
 
-function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredKubernetes {
+function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec, databasePort?: pulumi.Input<number>): DeclaredKubernetes {
   const network = net.network;
   const platform = new K8sPlatform(
     "k8s",
@@ -99,7 +102,7 @@ function declareMks(ctx: PhaseContext, net: NetworkParts, k: MksSpec): DeclaredK
         ? { networkId: network.networkId, nodesSubnetId: network.subnetIds.backend, loadBalancersSubnetId: network.subnetIds.public }
         : undefined,
       nodePool: { flavor: k.nodeFlavor ?? "b3-16", minNodes: k.autoscale?.minNodes ?? 3, maxNodes: k.autoscale?.maxNodes ?? 3 },
-      workload: workload(ctx),
+      workload: workload(ctx, databasePort),
       helmReleases: k.helmReleases,
       entry: entry(ctx),
       loadBalancerFlavor: ctx.topology.loadBalancer?.kind === "managed" ? ctx.topology.loadBalancer.flavor : undefined,

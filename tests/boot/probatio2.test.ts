@@ -1,5 +1,12 @@
 /** ProbatioVault phase 2 (Public Cloud instances on 10.1.0.0/24): every machine booted from its exact user data. */
 import { describeBootedPhase, probeEntry, probeRowOn } from "./bootedPhase";
+import { probeFences } from "./fences";
+import { phaseGateway } from "./phases";
+import { applyGroupStandin, declaredGroups, groupRoleOf, renderGroupStandin } from "./securityGroupStandin";
+import { planPhase } from "../../offline/plan";
+import { phaseFlows } from "../../programs/phase/flows";
+import { environmentFor, getPhase } from "../../programs/roadmaps";
+import { PhaseSettings } from "../../programs/settings";
 import {
   clusterOf,
   createWriteTable,
@@ -13,7 +20,10 @@ import {
 } from "./failover";
 import { DEFAULT_PATRONI_TIMINGS } from "../../lib/defaults";
 
-describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) => {
+// The operator's address (the test network's gateway) is the stack's SSH allow-list, as a user sets it.
+const OPERATOR = `${phaseGateway("probatio", 2)}/32`;
+
+describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"], settings: { sshAllowList: [OPERATOR] } }, (booted) => {
   test("Patroni runs the first database machine as the leader; the standby streams from it at the plan's address, asynchronously", async () => {
     const { net, plan } = booted();
     expect(await leaderOf(net, clusterOf(plan.machines).nodes)).toBe("prod-database-1");
@@ -113,4 +123,49 @@ describeBootedPhase("probatio", 2, { buckets: ["prod-pg-backups"] }, (booted) =>
     log(`${pgbouncer.name} (etcd member, pgBouncer) killed: ${JSON.stringify(witness)}`);
     expect(witness).toEqual({ leader: witness.leader, leadersSeen: [witness.leader], direct: "ok", through: "ok" });
   }, 900_000);
+
+  // Last: from here on, the test network stands in for the cloud's security groups (and the namespace's own probes of
+  // data ports are fenced like anyone's).
+  test("the security groups (a STAND-IN: nftables on the test network from the same rules), probed cell by cell from every machine, the operator and the internet: exactly the phase's flows get through, and the phase still answers", async () => {
+    const { net, plan, settings } = booted();
+    // The groups as the plan declares them, with the settings the machines were booted with.
+    const declared = declaredGroups((await planPhase({ roadmap: "probatio", phase: 2, stack: "prod", overrides: settings })).resources);
+    await applyGroupStandin(net, renderGroupStandin(declared));
+    const machines = plan.machines.map((m) => ({ ...m, role: groupRoleOf(declared, m.address) }));
+    // The table expected, from the flows (the data the rules are generated from; the first backend relays SSH).
+    const flows = phaseFlows(environmentFor(getPhase("probatio", 2), "prod").topology, settings as PhaseSettings, "backend");
+    // An address of the internet (TEST-NET-1), on the namespace: the machines answer it through their gateway.
+    const outside = "192.0.2.200";
+    expect((await net.probe(`ip addr add ${outside}/24 dev br0`)).code).toBe(0);
+    const table = await probeFences(
+      net,
+      flows,
+      [
+        ...machines.map((m) => ({ kind: "machine" as const, name: m.name, role: m.role })),
+        { kind: "namespace", name: "operator", address: plan.gateway, allowListed: true },
+        { kind: "namespace", name: "internet", address: outside, allowListed: false },
+      ],
+      machines,
+    );
+    process.stderr.write(`[boot probatio 2] fences: ${table.cells} cells probed, ${table.reached} reached, ${table.fenced} fenced\n`);
+    expect(table.mismatches).toEqual([]);
+    // What the user relies on, stated apart from the flows: from the internet only HAProxy's 80 and 443 answer; the
+    // operator also has SSH, and no data port (5432, 6432, 6379, 9100, 8008) answers either of them.
+    const lb = plan.machines.find((m) => m.role === "lb")!;
+    expect(table.reachedFrom.internet.sort()).toEqual([`${lb.name}:443`, `${lb.name}:80`]);
+    expect(table.reachedFrom.operator.filter((c) => !c.endsWith(":22")).sort()).toEqual([`${lb.name}:443`, `${lb.name}:80`]);
+    expect(table.reachedFrom.operator.filter((c) => c.endsWith(":22"))).toHaveLength(plan.machines.length);
+    // The data tier takes PostgreSQL only from pgBouncer's machine and its peers.
+    expect(
+      Object.entries(table.reachedFrom)
+        .filter(([, cells]) => cells.some((c) => /^prod-database-1:5432$/.test(c)))
+        .map(([from]) => from)
+        .sort(),
+    ).toEqual(["prod-database-standby-1", "prod-pgbouncer-1"]);
+
+    // The phase still answers end to end through the fences: HTTPS to HAProxy, a backend, pgBouncer, PostgreSQL, Redis.
+    const probe = await probeEntry(net, lb.address);
+    expect(probe).toMatchObject({ version: "1", host: expect.stringMatching(/^prod-backend-[123]$/), redis: probe.host });
+    expect(await probeRowOn(net, "prod-database-1", probe.row, probe.host)).toBe(probe.host);
+  }, 600_000);
 });

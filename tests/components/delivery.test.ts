@@ -10,7 +10,7 @@ import { describePlan, planDelivery } from "../../components/delivery/plan";
 import { deliveryScript } from "../../components/delivery/script";
 
 // Each case renders whole phases (two for a change between phases): a few seconds each on a loaded machine.
-jest.setTimeout(30_000);
+jest.setTimeout(120_000);
 
 const machine = async (phase: number, name: string) =>
   (await renderPhase({ roadmap: "probatio", phase, stack: "prod" })).machines.find((m) => m.machine === name)!.cloudInit;

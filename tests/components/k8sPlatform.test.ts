@@ -170,15 +170,28 @@ describe("K8sPlatform", () => {
     });
   });
 
-  test.each([
+  test.each(
     [
-      { variant: "k3s", k3s: { servers: 2, agents: 1, serverFlavor: "x", agentFlavor: "x", token: "t" } },
-      "argument 'k3s.servers' must be 1, or an odd number",
-    ],
-    [{ variant: "k3s" }, "argument 'k3s' is required"],
-    [{ nodePool: { flavor: "b3-16", minNodes: 5, maxNodes: 3 } }, "argument 'nodePool.maxNodes' must be >= minNodes (5), got 3"],
-    [{ cloudProject: undefined }, "argument 'cloudProject' is required for OVH Managed Kubernetes"],
-  ])("validation refuses %j", (bad, message) => {
+      [
+        { variant: "k3s", k3s: { servers: 2, agents: 1, serverFlavor: "x", agentFlavor: "x", token: "t" } },
+        "argument 'k3s.servers' must be 1, or an odd number",
+      ],
+      [{ variant: "k3s" }, "argument 'k3s' is required"],
+      [{ nodePool: { flavor: "b3-16", minNodes: 5, maxNodes: 3 } }, "argument 'nodePool.maxNodes' must be >= minNodes (5), got 3"],
+      [{ cloudProject: undefined }, "argument 'cloudProject' is required for OVH Managed Kubernetes"],
+      [
+        {
+          variant: "k3s",
+          k3s: { servers: 1, agents: 1, serverFlavor: "x", agentFlavor: "x", token: "t" },
+          workload: {
+            ...workload,
+            allow: { ...workload.allow, egress: [{ cidr: "10.0.20.0/24", port: pulumi.output(20184), description: "PostgreSQL" }] },
+          },
+        },
+        "argument 'workload.allow.egress' 'PostgreSQL' needs a port number on K3s",
+      ],
+    ].map(([bad, message]) => [message as string, bad as object]),
+  )("validation refuses with %s", (message, bad) => {
     expect(() =>
       validateK8sPlatformArgs({ stack: "s", phase: 4, variant: "ovh-mks", cloudProject: "p", ...(bad as object) } as never),
     ).toThrow(message);

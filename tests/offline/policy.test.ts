@@ -205,6 +205,11 @@ test("ProbatioVault 4: each of the seed's ten zero-trust rules with what enforce
     "security group prod-backend: ingress tcp 443 10.0.1.0/24 (attached to no machine)",
     "NetworkPolicy probatio/backend-ingress on the backend's pods",
   ]);
+  // OVH's managed PostgreSQL answers on a port of its own: the pods' policy opens that one, and the table says so.
+  expect(fences["Backend egress: port 5432 PostgreSQL to the database subnet only"]).toEqual([
+    "security group prod-backend: egress tcp 5432 10.0.20.0/24 (attached to no machine)",
+    "NetworkPolicy probatio/backend-egress on the backend's pods (tcp 20184: the managed PostgreSQL's own port)",
+  ]);
   expect(fences["Database ingress: port 5432 PostgreSQL from the backend subnet only"]).toEqual([
     "security group prod-database: ingress tcp 5432 10.0.10.0/24 (attached to no machine)",
     "managed database postgres-managed: ipRestrictions 10.0.10.0/24",

@@ -12,7 +12,7 @@ import { DATABASE_CA_FILE } from "../../components/config/databaseTls";
 import { renderPhase, Rendered, RenderedMachine } from "../../offline/render";
 
 // Each render runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const CONF = "/etc/postgresql/15/main/conf.d/probatio.conf";
 const SERVER_CERT = "/etc/postgresql/15/main/probatio-server.crt";

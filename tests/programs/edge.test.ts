@@ -11,7 +11,7 @@ import { byType, cloudInitFiles, named, plan } from "../helpers";
 import type { DeclaredResource } from "../../offline/mockRun";
 
 // Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const records = (resources: DeclaredResource[]) =>
   [...byType({ resources }, "cloudflare:index/dnsRecord:DnsRecord"), ...byType({ resources }, "ovh:Domain/zoneRecord:ZoneRecord")].map(

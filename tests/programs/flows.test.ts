@@ -10,7 +10,7 @@ import { phaseFlows } from "../../programs/phase/flows";
 import { byType } from "../helpers";
 
 // Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const topology = (roadmap: RoadmapId, phase: number, env = "prod") => environmentFor(getPhase(roadmap, phase), env).topology;
 const pv3 = phaseFlows(topology("probatio", 3), { acme: { email: "ops@example.com" } as never }, "backend");

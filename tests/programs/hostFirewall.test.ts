@@ -16,7 +16,7 @@ import { PLAN_NAT_EGRESS } from "../../offline/mockRun";
 import { renderPhase, Rendered } from "../../offline/render";
 
 // Each render runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 /** The accept rules of a ruleset, without the base rules every machine has (loopback, ICMP, DHCP, replies). */
 const accepts = (ruleset: string) =>

@@ -12,7 +12,7 @@ import { renderPhase } from "../../offline/render";
 import { MigrationState } from "../../programs/settings";
 
 // Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const HBA = "/etc/postgresql/15/main/pg_hba.conf";
 /** A primary's pg_hba: its file, or (Patroni's nodes, phases 2-3) the lines Patroni writes into it. */

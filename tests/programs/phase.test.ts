@@ -1,13 +1,13 @@
 import { parse } from "yaml";
 import { planPhase, planSettings } from "../../offline/plan";
 import { diffPlans } from "../../offline/planDiff";
-import { runUnderMocks } from "../../offline/mockRun";
+import { PLAN_MANAGED_DATABASE_PORT, runUnderMocks } from "../../offline/mockRun";
 import { buildPhase } from "../../programs/phase";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
 import { cloudInitFiles, named, byType, plan } from "../helpers";
 
-// Each plan runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
-jest.setTimeout(60_000);
+// Each plan runs the whole phase program under Pulumi's mocks: a second or two alone, up to a minute beside the boot lane (a wait).
+jest.setTimeout(180_000);
 
 async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, stack = "prod"): Promise<Record<string, string>> {
   const run = await runUnderMocks(() => buildPhase(planSettings({ roadmap, phase, stack })) as never, {
@@ -119,7 +119,7 @@ describe("ProbatioVault against the seed", () => {
       scaleDownCpuPercent: 30,
       scaleDownForMinutes: 10,
     });
-  }, 30_000);
+  }, 180_000);
 
   test("phase 4: the VPC, zero-trust groups, managed PostgreSQL (3 nodes), Kubernetes HPA 3-50, Redis 3 nodes, HSM, WORM 10 years; ~595 EUR itemised", async () => {
     const p = await plan("probatio", 4);
@@ -141,6 +141,19 @@ describe("ProbatioVault against the seed", () => {
     expect(p.estimate.seedMonthlyEur).toBe(595);
     expect(p.estimate.monthlyEur).toBe(595);
     expect(p.estimate.seedAsWritten).toContain("300-500");
+  });
+
+  test("phase 4: the pods reach OVH's managed PostgreSQL on the port the service answers on (not 5432), in the database subnet only", async () => {
+    const p = await plan("probatio", 4);
+    // PLAN_MANAGED_DATABASE_PORT: the plan's stand-in for the port OVH gives the service (its endpoints' first).
+    const egress = byType(p, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find(
+      (r) => (r.inputs as any).metadata.name === "backend-egress",
+    )!;
+    const toDatabase = (egress.inputs as any).spec.egress.filter((e: any) => e.to.some((t: any) => t.ipBlock?.cidr === "10.0.20.0/24"));
+    expect(toDatabase).toEqual([
+      { to: [{ ipBlock: { cidr: "10.0.20.0/24" } }], ports: [{ protocol: "TCP", port: PLAN_MANAGED_DATABASE_PORT }] },
+    ]);
+    expect(JSON.stringify((egress.inputs as any).spec)).not.toContain('"port":5432');
   });
 });
 
