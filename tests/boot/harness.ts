@@ -536,7 +536,7 @@ export class BootNetwork {
     const warnings = log.split("\n").filter((l) => /\[WARNING\].*(failed|Failed)|Failed to|E: /.test(l));
     if (!/status: (done|error|disabled)/.test(status)) {
       // Still running when the wait ended: what it is doing says why (a download, a lock, a health check).
-      const ps = await this.exec(name, "ps -eo pid,etimes,stat,args --forest | grep -v ' \\[' | tail -25");
+      const ps = await this.exec(name, "ps -eo pid,etimes,stat,args | tail -40");
       status += `\nstill running after ${timeoutMs / 1000} s; its processes:\n${ps.stdout}\nthe end of its output:\n${log.split("\n").slice(-15).join("\n")}`;
     }
     return { status: status.trim(), errors: [...(parsed.v1?.errors ?? []), ...warnings], log };
