@@ -1,6 +1,6 @@
-import { DEFAULT_REGION } from "../lib/defaults";
+import { DEFAULT_REGION, ROUTER_INTERFACE_TAG } from "../lib/defaults";
 import * as pulumi from "@pulumi/pulumi";
-import { cidrContains, cidrsOverlap, parseCidr } from "./cidr";
+import { cidrContains, cidrsOverlap, hostAddress, parseCidr } from "./cidr";
 import { ArgumentError } from "./validation";
 
 export interface PrivateNetworkArgs {
@@ -26,6 +26,14 @@ export interface PrivateNetworkArgs {
    * @default "s"
    */
   readonly gatewayModel?: string;
+  /**
+   * Tiers with no route to the internet (the seed's phase 4: the database and HSM subnets). Their subnet hands out no
+   * default gateway; the gateway joins it on a port of the subnet's first address, which is the next hop of one route
+   * per other tier (DHCP host routes): replies to the application find their way, nothing is routed to the internet.
+   * Routes are not the fence (a machine could set its own): the tier's security group, with no egress rule, is.
+   * @default none
+   */
+  readonly isolatedTiers?: readonly string[];
   /** OVH Public Cloud project id (gateway). when natGateway. */
   readonly cloudProject?: pulumi.Input<string>;
   /**
@@ -56,6 +64,17 @@ export function validatePrivateNetworkArgs(args: PrivateNetworkArgs): void {
         );
       }
     }
+  }
+  const tiers = subnets.map(([tier]) => tier);
+  for (const tier of args.isolatedTiers ?? []) {
+    if (!tiers.includes(tier))
+      throw new ArgumentError("PrivateNetwork", "isolatedTiers", `names '${tier}', which is not a subnet (${tiers.join(", ")})`);
+    if (tier === tiers[0])
+      throw new ArgumentError(
+        "PrivateNetwork",
+        "isolatedTiers",
+        `cannot hold '${tier}': the gateway's own subnet (the first) routes to the internet`,
+      );
   }
   if ((args.natGateway ?? true) && !args.cloudProject)
     throw new ArgumentError("PrivateNetwork", "cloudProject", "is required for the NAT gateway");
@@ -92,6 +111,7 @@ export class PrivateNetwork extends pulumi.ComponentResource {
     this.subnetIds = {};
     this.egressIps = pulumi.output([]);
     const tiers = Object.entries(subnets);
+    const isolated = new Set(args.isolatedTiers ?? []);
     for (const [tier, cidr] of tiers) {
       const subnet = new openstack.networking.Subnet(
         `${name}-${tier}`,
@@ -103,6 +123,8 @@ export class PrivateNetwork extends pulumi.ComponentResource {
           enableDhcp: true,
           region,
           dnsNameservers: ["213.186.33.99"],
+          // An isolated tier: no default route handed out (its routes to the other tiers are below).
+          ...(isolated.has(tier) ? { noGateway: true } : {}),
         },
         { parent: this },
       );
@@ -126,16 +148,45 @@ export class PrivateNetwork extends pulumi.ComponentResource {
       this.egressIps = gateway.externalInformations.apply((infos) => (infos ?? []).flatMap((x) => (x.ips ?? []).map((i) => i.ip)));
       // The OVH gateway is an OpenStack router: the other subnets join it as router interfaces, so tiers can
       // reach each other (security groups decide who may) and the backend reaches the internet through NAT.
-      for (const [tier] of tiers.slice(1)) {
-        new openstack.networking.RouterInterface(
-          `${name}-gateway-${tier}`,
+      for (const [tier, cidr] of tiers.slice(1)) {
+        if (!isolated.has(tier)) {
+          new openstack.networking.RouterInterface(
+            `${name}-gateway-${tier}`,
+            { routerId: gateway.id, subnetId: this.subnetIds[tier], region },
+            { parent: this },
+          );
+          continue;
+        }
+        // No gateway on the subnet: the router joins it on a port of the subnet's first address, the next hop of
+        // a route to each tier that is not isolated (and to no other destination).
+        const nextHop = hostAddress(cidr, 1);
+        const port = new openstack.networking.Port(
+          `${name}-gateway-${tier}-port`,
           {
-            routerId: gateway.id,
-            subnetId: this.subnetIds[tier],
+            name: `${args.stack}-gateway-${tier}`,
+            networkId: network.id,
+            fixedIps: [{ subnetId: this.subnetIds[tier], ipAddress: nextHop }],
+            adminStateUp: true,
+            // A router's interface: OpenStack applies no security group to it, so it is declared with none.
+            portSecurityEnabled: false,
+            noSecurityGroups: true,
+            tags: [ROUTER_INTERFACE_TAG],
             region,
           },
           { parent: this },
         );
+        new openstack.networking.RouterInterface(
+          `${name}-gateway-${tier}`,
+          { routerId: gateway.id, portId: port.id, region },
+          { parent: this },
+        );
+        for (const [other, otherCidr] of tiers.filter(([t]) => !isolated.has(t))) {
+          new openstack.networking.SubnetRoute(
+            `${name}-${tier}-to-${other}`,
+            { subnetId: this.subnetIds[tier], destinationCidr: otherCidr, nextHop, region },
+            { parent: this },
+          );
+        }
       }
     }
     this.registerOutputs({ networkId: this.networkId, subnetIds: this.subnetIds, subnetCidrs: this.subnetCidrs });

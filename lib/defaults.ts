@@ -14,6 +14,9 @@ export const DEFAULT_IMAGE = "Debian 12";
 export const DEFAULT_OVH_SUBSIDIARY = "FR";
 
 /** Well-known ports of what probatio runs or reaches. */
+/** The tag of the ports probatio declares for a router's interface: OpenStack applies no security group to them. */
+export const ROUTER_INTERFACE_TAG = "probatio:router-interface";
+
 export const ports = {
   ssh: 22,
   http: 80,

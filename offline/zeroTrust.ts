@@ -64,8 +64,8 @@ export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedR
   const policy = (name: string) => policies.find((p) => (p.inputs.metadata as { name?: string } | undefined)?.name === name);
   const database = of(resources, "ovh:CloudProject/database:Database")[0];
   const kms = of(resources, "ovh:Okms/okms:Okms")[0];
-  const databaseSubnet = of(resources, "openstack:networking/subnet:Subnet").find((x) => String(x.inputs.name).endsWith("-database"))
-    ?.inputs.cidr as string | undefined;
+  const subnets = of(resources, "openstack:networking/subnet:Subnet");
+  const databaseSubnet = subnets.find((x) => String(x.inputs.name).endsWith("-database"))?.inputs.cidr as string | undefined;
 
   return SEED_ZERO_TRUST.map((seed) => {
     const fences: string[] = [];
@@ -80,6 +80,18 @@ export function zeroTrustCoverage(resources: readonly DeclaredResource[]): SeedR
     if (seed.port === undefined) {
       const any = rules.some((r) => r.inputs.securityGroupId === `${group?.name}-id` && r.inputs.direction === "egress");
       if (group && !any) fences.push(`security group ${name}: no egress rule, OpenStack's defaults deleted (${on})`);
+      const subnet = subnets.find((x) => String(x.inputs.name).endsWith(`-${seed.group}`));
+      if (subnet?.inputs.noGateway) {
+        const routes = of(resources, "openstack:networking/subnetRoute:SubnetRoute").filter(
+          (r) => r.inputs.subnetId === `${subnet.name}-id`,
+        );
+        fences.push(
+          `subnet ${String(subnet.inputs.name)}: no default gateway, routes to ${routes
+            .map((r) => String(r.inputs.destinationCidr))
+            .sort()
+            .join(", ")} only (no route to the internet)`,
+        );
+      }
     } else if (rule) {
       fences.push(`security group ${name}: ${seed.direction} tcp ${seed.port} ${rule.inputs.remoteIpPrefix} (${on})`);
     }

@@ -3,6 +3,7 @@
  * offline plan and the engine's policy pack apply the same ones. Pure: a rule reads one resource (and, where it
  * needs it, the others) and returns what is wrong with it, each message naming the fix.
  */
+import { ROUTER_INTERFACE_TAG } from "../lib/defaults";
 
 export type EnforcementLevel = "mandatory" | "advisory";
 
@@ -97,6 +98,9 @@ export const rules: readonly Rule[] = [
     level: "mandatory",
     check(r) {
       if (r.type === "openstack:networking/port:Port") {
+        // A router's interface (an isolated tier's gateway): OpenStack applies no group to it; it carries no machine.
+        const tags = (r.inputs.tags as unknown[] | undefined) ?? [];
+        if (tags.includes(ROUTER_INTERFACE_TAG) && r.inputs.portSecurityEnabled === false) return [];
         const ids = r.inputs.securityGroupIds;
         return Array.isArray(ids) && ids.length > 0
           ? []

@@ -90,6 +90,7 @@ function declarePrivateNetwork(ctx: PhaseContext): PrivateNetwork {
       vpcCidr: spec.vpcCidr,
       subnets: spec.subnets,
       natGateway: spec.natGateway,
+      isolatedTiers: spec.isolatedTiers,
       cloudProject: ctx.settings.cloudProject,
       region,
     },

@@ -129,6 +129,7 @@ const phase4Prod: Topology = {
     subnets: { public: "10.0.1.0/24", backend: "10.0.10.0/24", database: "10.0.20.0/24", hsm: "10.0.30.0/24" },
     natGateway: true,
     zeroTrust: true,
+    isolatedTiers: ["database", "hsm"],
   },
   loadBalancer: { kind: "managed", backendRole: "backend", backendPort: 443, flavor: "small" },
   k8s: {

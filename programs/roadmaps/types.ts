@@ -107,6 +107,8 @@ export interface NetworkSpec {
   readonly subnets: Readonly<Record<string, string>>;
   readonly natGateway: boolean;
   readonly zeroTrust: boolean;
+  /** Tiers with no route to the internet (the seed's phase 4: the database and HSM subnets). */
+  readonly isolatedTiers?: readonly string[];
 }
 
 export interface WormSpec {

@@ -66,6 +66,11 @@ describe("the zero-trust and compliance rules", () => {
     expect(rule("instances-fenced").check(port(), [])).toEqual([
       "is a port in no security group (OpenStack gives it the project's 'default' group): give it its machine's group",
     ]);
+    // A router's interface (an isolated tier's gateway), declared as one with port security off: no group applies.
+    const routerPort = (portSecurityEnabled: boolean) =>
+      res("openstack:networking/port:Port", { tags: ["probatio:router-interface"], portSecurityEnabled, noSecurityGroups: true });
+    expect(rule("instances-fenced").check(routerPort(false), [])).toEqual([]);
+    expect(rule("instances-fenced").check(routerPort(true), [])).toHaveLength(1);
   });
 
   test("the managed database never open to the world, and restricted at all", () => {
@@ -214,8 +219,13 @@ test("ProbatioVault 4: each of the seed's ten zero-trust rules with what enforce
     "security group prod-database: ingress tcp 5432 10.0.10.0/24 (attached to no machine)",
     "managed database postgres-managed: ipRestrictions 10.0.10.0/24",
   ]);
-  expect(fences["Database egress: deny all"][0]).toBe(
+  expect(fences["Database egress: deny all"]).toEqual([
     "security group prod-database: no egress rule, OpenStack's defaults deleted (attached to no machine)",
+    "subnet prod-database: no default gateway, routes to 10.0.1.0/24, 10.0.10.0/24 only (no route to the internet)",
+    "managed database postgres-managed: OVH operates it; it opens no connection of the application's",
+  ]);
+  expect(fences["HSM egress: deny all"]).toContain(
+    "subnet prod-hsm: no default gateway, routes to 10.0.1.0/24, 10.0.10.0/24 only (no route to the internet)",
   );
   expect((await planPhase({ roadmap: "probatio", phase: 3, stack: "prod" })).zeroTrust).toEqual([]);
 });
