@@ -62,13 +62,22 @@ async function probeFrom(net: BootNetwork, source: FenceSource, cells: readonly 
   return out;
 }
 
-/** The table probed: every mismatch with the flows' table as a line, and the counts. */
+/** A probed table: every mismatch with the flows' table as a line, the counts, and what each source reached. */
+export interface FenceTable {
+  readonly mismatches: string[];
+  readonly reached: number;
+  readonly fenced: number;
+  readonly cells: number;
+  readonly reachedFrom: Record<string, string[]>;
+}
+
+/** Probes the table (every source to every other target, on every port of the flows and the data ports). */
 export async function probeFences(
   net: BootNetwork,
   flows: readonly Flow[],
   sources: readonly FenceSource[],
   targets: readonly FenceTarget[],
-): Promise<{ mismatches: string[]; reached: number; fenced: number; cells: number; reachedFrom: Record<string, string[]> }> {
+): Promise<FenceTable> {
   const portList = probedPorts(flows);
   const mismatches: string[] = [];
   const reachedFrom: Record<string, string[]> = {};

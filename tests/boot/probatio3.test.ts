@@ -10,6 +10,7 @@
  * stack sets `lbMaxConnections` to 9 000, as an operator of a smaller node would. Everything else is the rendered user data.
  */
 import { describeBootedPhase, entryUrl, hostKeys, probeEntry, probeRowOn, TEST_DOMAIN } from "./bootedPhase";
+import { probeGroupStandin, reachedBy } from "./securityGroupStandin";
 import {
   clusterOf,
   createWriteTable,
@@ -54,7 +55,8 @@ async function vipHolders(net: BootNetwork, nodes: readonly string[]): Promise<s
 describeBootedPhase(
   "probatio",
   3,
-  { buckets: ["prod-pg-backups"], settings: { lbMaxConnections: 9000 }, acme: { entry: VIP } },
+  // The operator's address (the test network's gateway) is the stack's SSH allow-list, as a user sets it.
+  { buckets: ["prod-pg-backups"], settings: { lbMaxConnections: 9000, sshAllowList: ["10.1.0.1/32"] }, acme: { entry: VIP } },
   (booted) => {
     test("Patroni runs the first database machine as the leader with one synchronous and one asynchronous standby, both streaming from 10.1.0.30", async () => {
       const { net, plan } = booted();
@@ -345,5 +347,26 @@ describeBootedPhase(
       );
       expect(Number(runs.stdout.trim())).toBeGreaterThanOrEqual(2);
     }, 240_000);
+
+    // Last of the phase's own tests: from here on, the test network stands in for the cloud's security groups.
+    test("the security groups (a STAND-IN: nftables on the test network from the plan's groups), probed cell by cell from every machine, the operator and the internet: exactly the phase's flows get through, and the phase still answers through the VRRP address", async () => {
+      const { net, plan, settings, acmeRoot } = booted();
+      const table = await probeGroupStandin(net, "probatio", 3, plan, settings!);
+      expect(table.mismatches).toEqual([]);
+      // From the internet only the pair's 80 and 443; the operator also SSH, to each of the 14 machines.
+      const entry = ["prod-lb-1:443", "prod-lb-1:80", "prod-lb-2:443", "prod-lb-2:80"];
+      expect(table.reachedFrom.internet.sort()).toEqual(entry);
+      expect(table.reachedFrom.operator.filter((c) => !c.endsWith(":22")).sort()).toEqual(entry);
+      expect(table.reachedFrom.operator.filter((c) => c.endsWith(":22"))).toHaveLength(plan.machines.length);
+      // The data tiers: PostgreSQL from pgBouncer's machine and the other members; pgBouncer and Redis from the backends.
+      expect(reachedBy(table, "prod-database-1:5432")).toEqual(["prod-database-standby-1", "prod-database-standby-2", "prod-pgbouncer-1"]);
+      const backends = ["prod-backend-1", "prod-backend-2", "prod-backend-3"];
+      expect(reachedBy(table, "prod-pgbouncer-1:6432")).toEqual(backends);
+      expect(reachedBy(table, "prod-cache-1:6379")).toEqual([...backends, "prod-cache-2", "prod-cache-3"]);
+      // The phase still answers end to end through the fences, at the VRRP address.
+      const probe = await probeEntry(net, VIP, acmeRoot);
+      expect(probe).toMatchObject({ version: "1", host: expect.stringMatching(/^prod-backend-[123]$/) });
+      expect(await probeRowOn(net, "prod-database-1", probe.row, probe.host)).toBe(probe.host);
+    }, 600_000);
   },
 );

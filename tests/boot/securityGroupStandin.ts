@@ -15,7 +15,13 @@
  * harness serves on ports of its own; the egress rules are judged between machines.
  */
 import type { DeclaredResource } from "../../offline/mockRun";
+import { planPhase } from "../../offline/plan";
+import { phaseFlows } from "../../programs/phase/flows";
+import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
+import { PhaseSettings } from "../../programs/settings";
+import { FenceTable, probeFences } from "./fences";
 import { BootNetwork } from "./harness";
+import { BootPlan } from "./phases";
 
 export const STANDIN_TABLE = "probatio_security_groups_standin";
 
@@ -159,4 +165,49 @@ export function renderGroupStandin(declared: DeclaredGroups): string {
 export async function applyGroupStandin(net: BootNetwork, ruleset: string): Promise<void> {
   const r = await net.probe(`nft delete table bridge ${STANDIN_TABLE} 2>/dev/null; nft -f - <<'EOF'\n${ruleset}EOF`);
   if (r.code !== 0) throw new Error(`the security groups' stand-in was refused: ${r.stderr}`);
+}
+
+/**
+ * Applies the stand-in of a booted Public Cloud phase's groups (read from its plan with the settings its machines were
+ * booted with) and probes the fence table from every machine, the operator's allow-listed address and an address of the
+ * internet (TEST-NET-1, added to the namespace: the machines answer it through their gateway). Every machine is named by
+ * its group's role, as the flows name them.
+ */
+export async function probeGroupStandin(
+  net: BootNetwork,
+  roadmap: RoadmapId,
+  phase: number,
+  plan: BootPlan,
+  settings: Partial<PhaseSettings>,
+): Promise<FenceTable> {
+  const declared = declaredGroups((await planPhase({ roadmap, phase, stack: "prod", overrides: settings })).resources);
+  await applyGroupStandin(net, renderGroupStandin(declared));
+  const machines = plan.machines.map((m) => ({ ...m, role: groupRoleOf(declared, m.address) }));
+  // The table expected, from the flows (the data the rules are generated from; the first backend relays SSH).
+  const flows = phaseFlows(environmentFor(getPhase(roadmap, phase), "prod").topology, settings as PhaseSettings, "backend");
+  const outside = "192.0.2.200";
+  const added = await net.probe(`ip addr add ${outside}/24 dev br0`);
+  if (added.code !== 0) throw new Error(`the internet's address was not added: ${added.stderr}`);
+  const table = await probeFences(
+    net,
+    flows,
+    [
+      ...machines.map((m) => ({ kind: "machine" as const, name: m.name, role: m.role })),
+      { kind: "namespace", name: "operator", address: plan.gateway, allowListed: true },
+      { kind: "namespace", name: "internet", address: outside, allowListed: false },
+    ],
+    machines,
+  );
+  process.stderr.write(
+    `[boot ${roadmap} ${phase}] fences: ${table.cells} cells probed, ${table.reached} reached, ${table.fenced} fenced\n`,
+  );
+  return table;
+}
+
+/** The sources that reached `cell` ("machine:port"), sorted. */
+export function reachedBy(table: FenceTable, cell: string): string[] {
+  return Object.entries(table.reachedFrom)
+    .filter(([, cells]) => cells.includes(cell))
+    .map(([from]) => from)
+    .sort();
 }
