@@ -80,6 +80,9 @@ export async function bootImage(): Promise<string> {
   return out.trim().split("\n").pop()!;
 }
 
+/** The socket of an apt cache another process runs for every test process (scripts/test.sh's), if any. */
+export const SHARED_APT_CACHE_ENV = "PROBATIO_APT_CACHE_SOCKET";
+
 /** apt-cacher-ng on this host's loopback, shared by every network of the process, its cache outside the repository. */
 class AptCache {
   /** The one cache of the process (networks booted in parallel share it), and how many networks use it. */
@@ -90,6 +93,12 @@ class AptCache {
 
   static start(): Promise<AptCache> {
     AptCache.users++;
+    // A cache shared by several test processes (scripts/test.sh starts one for both lanes): used, never stopped here.
+    const shared = process.env[SHARED_APT_CACHE_ENV];
+    if (shared && !AptCache.instance) {
+      if (!existsSync(shared)) return Promise.reject(new Error(`${SHARED_APT_CACHE_ENV}=${shared}: no such socket`));
+      AptCache.instance = Promise.resolve(new AptCache(shared));
+    }
     AptCache.instance ??= AptCache.launch();
     return AptCache.instance;
   }
@@ -128,6 +137,7 @@ class AptCache {
     if (!AptCache.instance || --AptCache.users > 0) return;
     const instance = await AptCache.instance;
     AptCache.instance = undefined;
+    if (instance.procs.length === 0) return;
     for (const p of instance.procs) p.kill("SIGTERM");
     rmSync(`${BOOT_WORK_PREFIX}apt-cache`, { recursive: true, force: true });
   }
