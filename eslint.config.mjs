@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "pdist/", "udist/", ".bench-dist/", "node_modules/", "tools/"] },
+  { ignores: ["dist/", "pdist/", ".bench-dist/", "node_modules/", "tools/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

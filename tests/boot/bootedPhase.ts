@@ -31,7 +31,7 @@ export interface BootedPhase {
 /**
  * How long every machine of a phase has to finish its first boot. A wait, not a measure: on 2 cores with the package
  * cache still filling (a fresh CI machine starts with none), phase 3's 14 first boots took 1,049 s in one run, and its
- * backends were still unpacking Node.js and npm after 11 minutes in another, beside the other test lane.
+ * backends were still unpacking Node.js and npm after 11 minutes in another (on a loaded machine).
  */
 const FIRST_BOOTS_WAIT_MS = 30 * 60_000;
 

@@ -104,9 +104,6 @@ class Limiter {
 
 const caRehash = new Limiter(2);
 
-/** The socket of an apt cache another process runs for every test process (scripts/test.sh's), if any. */
-export const SHARED_APT_CACHE_ENV = "PROBATIO_APT_CACHE_SOCKET";
-
 /** apt-cacher-ng on this host's loopback, shared by every network of the process, its cache outside the repository. */
 class AptCache {
   /** The one cache of the process (networks booted in parallel share it), and how many networks use it. */
@@ -117,12 +114,6 @@ class AptCache {
 
   static start(): Promise<AptCache> {
     AptCache.users++;
-    // A cache shared by several test processes (scripts/test.sh starts one for both lanes): used, never stopped here.
-    const shared = process.env[SHARED_APT_CACHE_ENV];
-    if (shared && !AptCache.instance) {
-      if (!existsSync(shared)) return Promise.reject(new Error(`${SHARED_APT_CACHE_ENV}=${shared}: no such socket`));
-      AptCache.instance = Promise.resolve(new AptCache(shared));
-    }
     AptCache.instance ??= AptCache.launch();
     return AptCache.instance;
   }
@@ -161,7 +152,6 @@ class AptCache {
     if (!AptCache.instance || --AptCache.users > 0) return;
     const instance = await AptCache.instance;
     AptCache.instance = undefined;
-    if (instance.procs.length === 0) return;
     for (const p of instance.procs) p.kill("SIGTERM");
     rmSync(`${BOOT_WORK_PREFIX}apt-cache`, { recursive: true, force: true });
   }
@@ -462,8 +452,8 @@ export class BootNetwork {
     // The internet's public CAs are in a cloud image; the test network's CA (for the S3 stand-in) stands in for them.
     mkdirSync(join(root, "usr/local/share/ca-certificates"), { recursive: true });
     writeFileSync(join(root, "usr/local/share/ca-certificates/probatio-boot-tests.crt"), readFileSync(this.trustedCa));
-    // Rehashing every CA is CPU work: two machines at a time (fourteen at once, beside the other test lane, once
-    // overran two minutes).
+    // Rehashing every CA is CPU work: two machines at a time (fourteen at once on a loaded machine once overran
+    // the two minutes a command had).
     await caRehash.run(() => must("chroot", [root, "update-ca-certificates"], 600_000));
     // The image's own mirror setting, as a cloud image carries its provider's mirror.
     // Only Debian's archive goes through the cache: the vendors' (stand-in) sources are reached directly.

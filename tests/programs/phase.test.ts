@@ -6,7 +6,7 @@ import { buildPhase } from "../../programs/phase";
 import { roadmaps, RoadmapId } from "../../programs/roadmaps";
 import { cloudInitFiles, named, byType, plan } from "../helpers";
 
-// Each plan runs the whole phase program under Pulumi's mocks: a second or two alone, up to a minute beside the boot lane (a wait).
+// Each plan runs the whole phase program under Pulumi's mocks: a second or two alone, over a minute on a loaded machine (a wait).
 jest.setTimeout(180_000);
 
 async function files(roadmap: RoadmapId, phase: number, fleet: string, i = 0, stack = "prod"): Promise<Record<string, string>> {
