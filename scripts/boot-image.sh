@@ -3,6 +3,9 @@
 # Debian's packages that a cloud image carries (systemd, cloud-init, openssh-server, iproute2, ...), from Debian's
 # mirror, with mmdebstrap. It stands in for OVH's Debian 12 image: the same cloud-init (22.4.2), configured for the
 # NoCloud datasource the tests seed and for systemd-networkd to apply the network configuration they give.
+# One difference, for speed only: dpkg unpacks without syncing every file (force-unsafe-io, as Debian's own container
+# images do): a test machine's disk never has to survive a power cut, and 14 machines installing their packages at once
+# spent much of their first boot waiting on fsync (a backend's install measured 88 s synced, 54 s without).
 #
 # Usage: scripts/boot-image.sh      # prints the image directory on the last line
 # Env:   PROBATIO_CACHE (default ~/.cache/probatio)
@@ -29,6 +32,7 @@ mmdebstrap --variant=apt \
   --customize-hook='sed -i "s/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/" "$1/etc/locale.gen" && chroot "$1" locale-gen >/dev/null' \
   --customize-hook='printf "datasource_list: [ NoCloud, None ]\nsystem_info:\n  network:\n    renderers: [networkd]\n" > "$1/etc/cloud/cloud.cfg.d/90-probatio-boot-image.cfg"' \
   --customize-hook='rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
+  --customize-hook='echo force-unsafe-io > "$1/etc/dpkg/dpkg.cfg.d/probatio-boot-tests-unsafe-io"' \
   bookworm "$image.tmp" http://deb.debian.org/debian >&2
 touch "$image.tmp/.complete"
 mv "$image.tmp" "$image"

@@ -87,7 +87,7 @@ export async function openStack(opts: StackOptions, create = true, override?: Pa
   };
   const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
   try {
-    return create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts);
+    return rememberReads(create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts));
   } catch (err) {
     if (err instanceof StackNotFoundError) {
       throw new ProbatioError(
@@ -98,4 +98,48 @@ export async function openStack(opts: StackOptions, create = true, override?: Pa
     }
     throw translateEngineError(err, opts.stack);
   }
+}
+
+/** What changes a stack's state (or may have, when it fails): every read remembered before it is forgotten. */
+const STACK_CHANGES = ["up", "refresh", "destroy", "import", "importStack", "cancel", "rename"] as const;
+/** Reads of a stack's state, each a `pulumi` process of its own. */
+const STACK_READS = ["outputs", "exportStack", "history"] as const;
+
+/**
+ * One command reads its stack's outputs, state and last update many times (a migration step: before it, in it, and
+ * for its checkpoint), each read a `pulumi` process of its own (about 0.5 s): measured in one migration's run, 32
+ * `stack output` calls. Within the command a read is remembered until the command itself changes the stack (the
+ * update's lock keeps other writers out while it runs; what another operator does meanwhile is what the next command
+ * reads). Each caller gets its own copy (some edit the state they import back).
+ */
+export function rememberReads(stack: Stack): Stack {
+  const remembered = new Map<string, Promise<unknown>>();
+  const target = stack as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of STACK_READS) {
+    const read = target[name].bind(stack);
+    target[name] = async (...a: unknown[]) => {
+      const key = `${name}${JSON.stringify(a)}`;
+      if (!remembered.has(key)) remembered.set(key, read(...a));
+      try {
+        return structuredClone(await remembered.get(key));
+      } catch (err) {
+        remembered.delete(key);
+        throw err;
+      }
+    };
+  }
+  for (const name of STACK_CHANGES) {
+    const change = target[name].bind(stack);
+    target[name] = async (...a: unknown[]) => {
+      // Forgotten before the change; the engine's own reads after it (an update's outputs) are of the new state.
+      remembered.clear();
+      try {
+        return await change(...a);
+      } catch (err) {
+        remembered.clear();
+        throw err;
+      }
+    };
+  }
+  return stack;
 }

@@ -1,6 +1,6 @@
 import { ServiceBundle } from "./bundle";
 import { DEFAULT_HEALTH_PATH } from "../../lib/defaults";
-import { APT_REPOSITORY_PACKAGES, aptRepositoryCommands, PM2_VERSION, VendorSources } from "./vendor";
+import { APT_REPOSITORY_PACKAGES, aptRepositoryCommands, NPM_RELEASE, PM2_VERSION, VendorSources } from "./vendor";
 
 /**
  * Bundles of the application-side services that have no component of their own. Services that belong to a
@@ -99,12 +99,22 @@ const pm2Ecosystem = (ctx: AppServiceContext, app: string, port: number) =>
     2,
   ) + "\n";
 
+/** Where npm is unpacked (outside Debian's directories: no package owns it). */
+export const NPM_DIR = "/opt/npm";
+
 /**
- * Debian's npm without what it only recommends (git, node-tap and their dependencies): 360 packages instead of 624 on
- * a fresh Debian 12, no version control or test framework on a production server, and a backend that boots sooner
- * (an autoscaled one included). cloud-init's package list has no such option: installed as a command, before PM2.
+ * npm from the registry's tarball (`NPM_RELEASE`), its sha512 checked before anything is unpacked; then PM2 installed
+ * with it under /usr/local, where no Debian package writes.
  */
-export const NPM_INSTALL = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm";
+export function pm2InstallCommands(registry: string): string[] {
+  const tarball = "/var/tmp/npm.tgz";
+  return [
+    `curl -fsSL -o ${tarball} ${registry}npm/-/npm-${NPM_RELEASE.version}.tgz`,
+    `echo '${NPM_RELEASE.sha512}  ${tarball}' | sha512sum -c --quiet -`,
+    `install -d ${NPM_DIR} && tar -xzf ${tarball} -C ${NPM_DIR} --strip-components=1 --no-same-owner && rm -f ${tarball}`,
+    `node ${NPM_DIR}/bin/npm-cli.js install -g --prefix /usr/local --no-audit --no-fund --registry=${registry} pm2@${PM2_VERSION}`,
+  ];
+}
 
 /**
  * PM2 from the npm registry (pinned), started by systemd at boot (`pm2 startup`: the pm2-root unit resurrects the
@@ -114,11 +124,7 @@ export function pm2Runtime(ctx: AppServiceContext): ServiceBundle {
   return {
     packages: ["nodejs", "curl"],
     files: [{ path: RELEASE_SCRIPT, content: releaseScript, permissions: "0755" }],
-    commands: [
-      NPM_INSTALL,
-      `npm install -g --registry=${ctx.vendors.npmRegistry} pm2@${PM2_VERSION}`,
-      "pm2 startup systemd -u root --hp /root",
-    ],
+    commands: [...pm2InstallCommands(ctx.vendors.npmRegistry), "pm2 startup systemd -u root --hp /root"],
     services: ["pm2-root"],
   };
 }

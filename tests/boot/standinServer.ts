@@ -1,6 +1,7 @@
 /**
  * The STAND-IN vendors' server in a boot test's network: `node standinServer.js <webRoot> <address> <port>`.
- * /apt/... is the stand-in apt repository; /npm/<name> the stand-in registry's documents, /npm/-/<file> its tarballs.
+ * /apt/... is the stand-in apt repository; /npm/<name> the stand-in registry's documents, /npm/-/<file> its tarballs
+ * (also at the registry's own path of an unscoped package's tarball, /npm/<name>/-/<file>, where npm's is fetched).
  */
 import { createReadStream, existsSync, readFileSync, statSync } from "fs";
 import { createServer } from "http";
@@ -21,6 +22,8 @@ createServer((req, res) => {
   };
   if (url.startsWith("/npm/-/"))
     return send(join(webRoot, "npm", "tarballs", normalize(url.slice("/npm/-/".length))), "application/octet-stream");
+  const tarball = /^\/npm\/[^/@]+\/-\/([^/]+\.tgz)$/.exec(url);
+  if (tarball) return send(join(webRoot, "npm", "tarballs", normalize(tarball[1])), "application/octet-stream");
   if (url.startsWith("/npm/")) {
     const name = url.slice("/npm/".length).replace("/", "%2f");
     const path = join(webRoot, "npm", "packuments", `${normalize(name)}.json`);

@@ -4,8 +4,8 @@
  * - a STAND-IN apt repository (signed with a key made here) holding packages named gitlab-runner and grafana, whose
  *   only content is a systemd service of that name that stays up: GitLab's and Grafana's repositories are not
  *   reachable, and their real packages cannot be fetched;
- * - a STAND-IN npm registry serving PM2 (the pinned version) and its dependencies, fetched once from the real registry
- *   by this host's npm;
+ * - a STAND-IN npm registry serving npm's tarball, PM2 (the pinned versions) and PM2's dependencies, fetched once from
+ *   the real registry by this host's npm;
  * - a test CA, trusted by the machines, and MinIO (built from the Go module proxy) serving S3 over TLS under OVH Object
  *   Storage's name, with the rendered configuration's (placeholder) credentials.
  * Built once into a cache outside the repository; served in the test network by `serveStandins`.
@@ -14,7 +14,7 @@ import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
-import { PM2_VERSION } from "../../components/config/vendor";
+import { NPM_RELEASE, PM2_VERSION } from "../../components/config/vendor";
 import { buildStandinReleases, StandinRelease } from "./standinApp";
 
 const cache = process.env.PROBATIO_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "probatio");
@@ -143,6 +143,9 @@ function buildNpmRegistry(dir: string): void {
   const registry = run("npm", ["config", "get", "registry"]).trim().replace(/\/?$/, "/");
   const packuments = new Map<string, { versions: Record<string, unknown>; latest: string }>();
   mkdirSync(join(dir, "tarballs"), { recursive: true });
+  // npm's own tarball, which the machines fetch by the registry's path and check against its pinned sha512.
+  const npm = join(dir, "tarballs", `npm-${NPM_RELEASE.version}.tgz`);
+  if (!existsSync(npm)) run("curl", ["-fsSL", "-o", npm, `${registry}npm/-/npm-${NPM_RELEASE.version}.tgz`]);
   for (const [path, entry] of Object.entries(lock.packages)) {
     if (!path) continue;
     const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);

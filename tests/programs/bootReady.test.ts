@@ -52,11 +52,18 @@ test("HAProxy accepts the seed's top request rate for the roadmap's 1 s latency 
 test("PM2 is pinned, installed from the vendor source setting, started by systemd, and starts no application before a release", async () => {
   const backend = (await phase("probatio", 0)).machines.find((m) => m.machine === "prod-backend-1")!;
   const runcmd: string[] = doc(backend.cloudInit).runcmd;
-  // npm without its recommendations (git, node-tap), then PM2 with it.
-  const npm = runcmd.indexOf("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm");
+  // npm's tarball from the registry, checked against its pinned sha512 before it is unpacked, then PM2 with it.
+  const npm = runcmd.indexOf("curl -fsSL -o /var/tmp/npm.tgz https://registry.npmjs.org/npm/-/npm-10.9.9.tgz");
   expect(npm).toBeGreaterThan(-1);
-  expect(runcmd.indexOf("npm install -g --registry=https://registry.npmjs.org/ pm2@5.4.3")).toBe(npm + 1);
+  expect(runcmd[npm + 1]).toMatch(/^echo '[0-9a-f]{128} {2}\/var\/tmp\/npm.tgz' \| sha512sum -c --quiet -$/);
+  expect(runcmd[npm + 2]).toMatch(/^install -d \/opt\/npm && tar -xzf \/var\/tmp\/npm.tgz -C \/opt\/npm /);
+  expect(runcmd[npm + 3]).toBe(
+    "node /opt/npm/bin/npm-cli.js install -g --prefix /usr/local --no-audit --no-fund --registry=https://registry.npmjs.org/ pm2@5.4.3",
+  );
+  expect(runcmd[0]).toBe("set -eu");
+  // Not Debian's npm (360 packages).
   expect(doc(backend.cloudInit).packages).not.toContain("npm");
+  expect(runcmd.join("\n")).not.toMatch(/apt-get install .*\bnpm\b/);
   expect(runcmd).toContain("pm2 startup systemd -u root --hp /root");
   expect(runcmd).toContain("/usr/local/sbin/probatio-release backend");
   // No release set: the script says so and starts nothing (PM2 would restart a missing script in a loop).
