@@ -68,7 +68,10 @@ export function psqlScript(url: string, script: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       "psql",
-      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"],
+      // One transaction: a schema lands whole or not at all. Statement by statement, a copy killed or failing midway
+      // left some tables and not others, and the next run (which copies only into an empty target) met
+      // "relation ... does not exist" when subscribing (found by the recovery suite's KoproGo 1-to-2).
+      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", url, "-f", "-"],
       { maxBuffer: 64 * 1024 * 1024 },
       (err, _out, stderr) =>
         err

@@ -62,6 +62,15 @@ export async function startReplication(o: PgMoveOptions): Promise<void> {
     const targetTables = await tables(dst);
     const sub = await dst.query("SELECT 1 FROM pg_subscription WHERE subname = $1", [NAME]);
     if (sub.rowCount === 0 && targetTables.length > 0) {
+      // A schema of its own, or part of the source's: the subscription would fail on the first table it lacks.
+      const missing = (await tables(src)).map((t) => t.name).filter((n) => !targetTables.some((t) => t.name === n));
+      if (missing.length > 0) {
+        throw new ProbatioError(
+          `the target has tables but not the source's ${missing.join(", ")}: its schema is not the source's`,
+          "replicate into an empty database (a freshly provisioned target), or create the missing tables as the source has them",
+          ExitCode.refused,
+        );
+      }
       // A new subscription copies every row: rows already there (an earlier, rolled-back attempt) would collide
       // with the copy and stall it. probatio never empties a database on its own.
       const filled: string[] = [];
