@@ -1,5 +1,5 @@
 import { describeRecovery, RECOVERY_PAIRS } from "./recovery";
 
-// In `npm test` (CI): the two pairs whose every step fails in turn, one in place (ProbatioVault 0-to-1) and one side
-// by side with the read shift (ProbatioVault 3-to-4). The other five pairs: `migrateRecoveryPairs.full.test.ts`.
-describeRecovery(RECOVERY_PAIRS.filter((p) => p.killAtEveryStep));
+// In `npm test` (CI): ProbatioVault 0-to-1, every step failing in turn, and killed mid-create then rolled back.
+// The six other pairs (3-to-4's every step among them): `migrateRecoveryPairs.full.test.ts`, `npm run test:full`.
+describeRecovery(RECOVERY_PAIRS.filter((p) => p.roadmap === "probatio" && p.spec === "0-to-1"));
