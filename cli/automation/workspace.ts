@@ -87,7 +87,8 @@ export async function openStack(opts: StackOptions, create = true, override?: Pa
   };
   const args = { stackName: opts.stack, projectName: "probatio", program: inlineProgram(override) };
   try {
-    return rememberReads(create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts));
+    const stack = create ? await LocalWorkspace.createOrSelectStack(args, wsOpts) : await LocalWorkspace.selectStack(args, wsOpts);
+    return rememberReads(stack, `${wsOpts.envVars.PULUMI_BACKEND_URL}|${wsOpts.workDir}|${opts.stack}`);
   } catch (err) {
     if (err instanceof StackNotFoundError) {
       throw new ProbatioError(
@@ -110,20 +111,25 @@ const STACK_READS = ["outputs", "exportStack", "history"] as const;
  * for its checkpoint), each read a `pulumi` process of its own (about 0.5 s): measured in one migration's run, 32
  * `stack output` calls. Within the command a read is remembered until the command itself changes the stack (the
  * update's lock keeps other writers out while it runs; what another operator does meanwhile is what the next command
- * reads). Each caller gets its own copy (some edit the state they import back).
+ * reads). Each caller gets its own copy (some edit the state they import back). Every object of one stack in the
+ * process shares what is remembered (`key`: backend, project and stack), so a change made through one (a migration
+ * step's update) is never hidden from another (the checkpoint's reader).
  */
-export function rememberReads(stack: Stack): Stack {
-  const remembered = new Map<string, Promise<unknown>>();
+const rememberedReads = new Map<string, Map<string, Promise<unknown>>>();
+
+export function rememberReads(stack: Stack, key: string): Stack {
+  if (!rememberedReads.has(key)) rememberedReads.set(key, new Map());
+  const remembered = rememberedReads.get(key)!;
   const target = stack as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   for (const name of STACK_READS) {
     const read = target[name].bind(stack);
     target[name] = async (...a: unknown[]) => {
-      const key = `${name}${JSON.stringify(a)}`;
-      if (!remembered.has(key)) remembered.set(key, read(...a));
+      const call = `${name}${JSON.stringify(a)}`;
+      if (!remembered.has(call)) remembered.set(call, read(...a));
       try {
-        return structuredClone(await remembered.get(key));
+        return structuredClone(await remembered.get(call));
       } catch (err) {
-        remembered.delete(key);
+        remembered.delete(call);
         throw err;
       }
     };
