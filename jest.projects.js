@@ -10,6 +10,7 @@ const FULL_ONLY = [
   "engine/edge", // Cloudflare's proxy on the engine (its resources: the unit tests)
   "engine/autoscale", // the autoscaler's rule through the engine from a real Prometheus (its decision: unit tests)
   "engine/migrateTraffic", // 3-to-4's staged read shift through a real HAProxy
+  "engine/migrateKoprogo", // KoproGo 1-to-2's resize on the engine (its plan: the unit tests)
   "engine/migrateRecoveryPairs", // the recovery of six more migration pairs (CI: ProbatioVault 0-to-1)
 ];
 
