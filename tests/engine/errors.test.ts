@@ -1,6 +1,5 @@
 import { join } from "path";
-import { existsSync, readdirSync } from "fs";
-import { cloudObjects, configure, makeSandbox, runCli, startCli, stateResources, removeSandboxes } from "./harness";
+import { cloudObjects, configure, makeSandbox, runCli, stackLocks, startCli, stateResources, removeSandboxes } from "./harness";
 
 afterAll(() => removeSandboxes());
 jest.setTimeout(600_000);
@@ -105,12 +104,7 @@ describe("clear refusals before the engine changes anything (STUB cloud provider
     // Once seen: the errors were swallowed and kept by the engine's runtime, the CLI writing them at 40 % CPU for
     // twenty minutes, 5.9 GB resident, its update never finished.
     expect(code).toBe(0);
-    const locks = join(sb.state, ".pulumi", "locks");
-    const lockFiles = (d: string): string[] =>
-      existsSync(d)
-        ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? lockFiles(join(d, e.name)) : [e.name]))
-        : [];
-    expect(lockFiles(locks)).toEqual([]);
+    expect(stackLocks(sb)).toEqual([]);
     expect(stateResources(sb, "prod").some((r) => r.type.startsWith("ovh:"))).toBe(true);
     expect(cloudObjects(sb).length).toBeGreaterThan(0);
   }, 240_000);

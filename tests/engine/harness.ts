@@ -141,6 +141,13 @@ export function stateResources(sb: Sandbox, stack: string): StateResource[] {
   return (doc.checkpoint?.latest?.resources ?? []) as StateResource[];
 }
 
+/** The update locks the sandbox's file backend holds (one JSON file per lock, under .pulumi/locks). */
+export function stackLocks(sb: Sandbox): string[] {
+  const files = (d: string): string[] =>
+    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [e.name])) : [];
+  return files(join(sb.state, ".pulumi", "locks")).filter((f) => f.endsWith(".json"));
+}
+
 export function cloudObjects(sb: Sandbox): string[] {
   return readdirSync(sb.cloud).filter((f) => f.endsWith(".json"));
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "fs";
+import { readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { Client } from "pg";
 import { migrationPlan } from "../../cli/migrations/plans";
@@ -17,6 +17,7 @@ import {
   RunResult,
   Sandbox,
   snapshotSandbox,
+  stackLocks,
   startCli,
   stateResources,
 } from "./harness";
@@ -164,12 +165,7 @@ async function killedDuring(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv,
 }
 
 /** An update's lock in the sandbox's state backend (the file backend keeps one file per lock). */
-function locked(sb: Sandbox): boolean {
-  const dir = join(sb.state, ".pulumi", "locks");
-  const files = (d: string): string[] =>
-    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [e.name])) : [];
-  return files(dir).some((f) => f.endsWith(".json"));
-}
+const locked = (sb: Sandbox): boolean => stackLocks(sb).length > 0;
 
 const cloudIds = (sb: Sandbox) =>
   stateResources(sb, "prod")
