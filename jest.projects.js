@@ -4,6 +4,7 @@
 // prove what CI's files prove too (the same components booted in phase 3, the same migration code in other pairs)
 // on other phases, pairs and providers. The README lists them and what each adds.
 const FULL_ONLY = [
+  "boot/probatio1", // phase 1 booted (phase 0 boots classic VPS delivered by `up` and probes their firewalls in CI)
   "boot/probatio2", // phase 2 booted (phase 3 boots the same Patroni, pgBouncer, HAProxy and VRRP in CI)
   "boot/allinones", // ProbatioVault 0's dev and test all-in-ones booted
   "boot/migration1to2", // the 1-to-2 data step between booted machines (the data step itself: tests/migration)

@@ -5,7 +5,12 @@
  * the host firewalls are rendered from; the probes are real connections on the test network.
  */
 import { ALLOW_LIST, allows, Flow, WORLD } from "../../components/flows";
+import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 import { ports } from "../../lib/defaults";
+import { phaseFlows } from "../../programs/phase/flows";
+import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
+import { stateResources } from "../engine/harness";
+import type { BootedPhase } from "./bootedPhase";
 import { BootNetwork } from "./harness";
 
 export type Reach = "reached" | "fenced";
@@ -99,4 +104,62 @@ export async function probeFences(
     }
   }
   return { mismatches, reached, fenced, cells: reached + fenced, reachedFrom };
+}
+
+/** What the phase's entry answered from the internet, once the firewalls were delivered. */
+export interface FencedPhase {
+  readonly table: FenceTable;
+  /** The internet's address on the test network (not in the allow-list). */
+  readonly outside: string;
+  /** GET /probe at the entry (HTTPS, `-k`: the first-boot certificate), from the internet. */
+  readonly probe: { readonly code: number; readonly stderr: string; readonly stdout: string };
+}
+
+/**
+ * A classic VPS phase's host firewalls (nftables, rendered by probatio), from no allow-list to the operator's: SSH
+ * answers the internet until `sshAllowList` is set, then `up` delivers each machine's firewall in place, and the
+ * table is probed from every machine, the operator and the internet. `env` is the operator's (its current key).
+ */
+export async function probeHostFirewalls(
+  b: BootedPhase,
+  roadmap: RoadmapId,
+  phase: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<FencedPhase> {
+  const { net, plan, operator } = b;
+  const taken = new Set(plan.machines.map((m) => m.address));
+  const outside = Array.from({ length: 50 }, (_, i) => `192.0.2.${200 + i}`).find((a) => !taken.has(a))!;
+  expect((await net.probe(`ip addr add ${outside}/24 dev br0`)).code).toBe(0);
+  const database = plan.machines.find((m) => m.role === "database")!.name;
+  const ssh = (from: string) =>
+    net.probe(`curl -s -o /dev/null --interface ${from} --connect-timeout 3 -m 5 -w '%{time_connect}' http://${database}:22/`);
+  // No allow-list yet: SSH answers from anywhere (keys only).
+  expect(Number((await ssh(outside)).stdout)).toBeGreaterThan(0);
+
+  // The operator's address becomes the allow-list: each machine's firewall is delivered in place and reloaded.
+  expect((await operator!.run(["config", "set", "--stack", "prod", "sshAllowList", `${plan.gateway}/32`], env)).code).toBe(0);
+  const up = await operator!.run(["up", "--phase", String(phase), "--stack", "prod", "--yes", "--json"], env);
+  expect({ code: up.code, stderr: up.code === 0 ? "" : up.stderr.slice(-3000) }).toEqual({ code: 0, stderr: "" });
+  expect(JSON.parse(up.stdout).changes.update).toBe(plan.machines.length);
+  const configs = stateResources(operator!.sandbox, "prod").filter((r) => r.type === MACHINE_CONFIG_TYPE);
+  for (const c of configs) expect((c.outputs as { lastDelivery: string }).lastDelivery).toContain("/etc/nftables.conf");
+
+  const flows = phaseFlows(environmentFor(getPhase(roadmap, phase), "prod").topology, {});
+  const table = await probeFences(
+    net,
+    flows,
+    [
+      ...plan.machines.map((m) => ({ kind: "machine" as const, name: m.name, role: m.role })),
+      { kind: "namespace", name: "operator", address: plan.gateway, allowListed: true },
+      { kind: "namespace", name: "internet", address: outside, allowListed: false },
+    ],
+    plan.machines,
+  );
+  process.stderr.write(
+    `[boot ${roadmap} ${phase}] fences: ${table.cells} cells probed, ${table.reached} reached, ${table.fenced} fenced\n`,
+  );
+  // The phase still answers end to end from the internet: HTTPS at its entry (the backend's machine).
+  const entry = plan.machines.find((m) => m.role === "backend")!.name;
+  const probe = await net.probe(`curl -fsS -k -m 20 --retry 5 --retry-delay 1 --interface ${outside} https://${entry}/probe`);
+  return { table, outside, probe };
 }

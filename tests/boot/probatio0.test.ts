@@ -1,9 +1,11 @@
 /**
  * ProbatioVault phase 0 (classic VPS): four bare VPS configured by `probatio up` over SSH, then the delivery's
  * promises on the same machines: host keys pinned and kept, an unchanged configuration is a no-op, a change rewrites
- * only its files and restarts nothing else, `refresh` reads back what the machines run and `status` names the older.
+ * only its files and restarts nothing else, `refresh` reads back what the machines run and `status` names the older;
+ * then the host firewalls, probed cell by cell (phase 1's suite, in `npm run test:full`, probes its six machines too).
  */
-import { BootedPhase, describeBootedPhase, hostKeys } from "./bootedPhase";
+import { BootedPhase, describeBootedPhase, hostKeys, probeRowOn } from "./bootedPhase";
+import { probeHostFirewalls } from "./fences";
 import { stateResources } from "../engine/harness";
 import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 
@@ -146,4 +148,23 @@ describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) =>
     const status = JSON.parse((await b.operator!.run(["status", "--stack", "prod", "--json"], key)).stdout);
     expect(status.releases.backend).toEqual({ url: url(v1), sha256: v1.sha256 });
   }, 900_000);
+
+  test("the host firewalls, probed cell by cell from every machine, the operator and the internet: exactly the phase's flows get through, and the phase still answers", async () => {
+    const b = booted();
+    const key = { PROBATIO_SSH_KEY: `${b.operator!.keyDir}/rotated` };
+    const { table, probe: entry } = await probeHostFirewalls(b, "probatio", 0, key);
+    expect(table.mismatches).toEqual([]);
+    // What the user relies on, stated apart from the flows: from the internet only the entry's 80 and 443 answer;
+    // PostgreSQL only from the backend and the API, SSH only from the allow-list.
+    expect(table.reachedFrom.internet.sort()).toEqual(["prod-backend-1:443", "prod-backend-1:80"]);
+    expect(table.reachedFrom.operator.filter((c) => !c.endsWith(":22")).sort()).toEqual(["prod-backend-1:443", "prod-backend-1:80"]);
+    const postgres = Object.entries(table.reachedFrom).filter(([, cells]) => cells.includes("prod-database-1:5432"));
+    expect(postgres.map(([source]) => source).sort()).toEqual(["prod-api-1", "prod-backend-1"]);
+
+    // The phase still answers end to end from the internet: HTTPS at its entry, the backend, PostgreSQL.
+    expect({ code: entry.code, stderr: entry.stderr }).toEqual({ code: 0, stderr: "" });
+    const probe = JSON.parse(entry.stdout);
+    expect(probe).toMatchObject({ version: "1", host: "prod-backend-1" });
+    expect(await probeRowOn(b.net, "prod-database-1", probe.row, "prod-backend-1", 1)).toBe("prod-backend-1");
+  }, 600_000);
 });
