@@ -4,7 +4,7 @@ import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
 import { withNodeExporter } from "./config/nodeExporter";
 import { patroniNodeBundle } from "./config/patroniNode";
 import { EtcdMember } from "./config/patroni";
-import { databaseServerCert } from "./config/databaseTls";
+import { databaseCaCert, databaseServerCert } from "./config/databaseTls";
 import { postgresNodeBundle, PostgresNodeSettings } from "./config/postgresNode";
 import { machineName } from "./labels";
 import {
@@ -239,20 +239,31 @@ export class PostgresCluster extends pulumi.ComponentResource {
       ...standbys.map((_, i) => ({ name: machineName(args.stack, `${role}-standby`, i), address: fixedIps![i + 1] })),
     ];
     const etcd = [nodes[0], nodes[1], args.witness!];
+    // Each node's certificate names its own address (the standbys and pgBouncer reach it there).
+    const tlsOf = (node: EtcdMember): pulumi.Output<{ cert: string; key: string; ca: string } | undefined> =>
+      args.tlsSecret
+        ? pulumi.output(args.tlsSecret).apply(async (secret) => ({
+            ...(await databaseServerCert(secret, args.stack, node.name, [node.address])),
+            ca: await databaseCaCert(secret, args.stack),
+          }))
+        : pulumi.output(undefined);
     const userData = (node: EtcdMember) =>
-      render((s) =>
-        bundleToCloudInit(
-          node.name,
-          withNodeExporter(
-            patroniNodeBundle({
-              ...s,
-              self: node,
-              nodes,
-              etcd,
-              bootstrapper: nodes[0],
-              synchronousNodeCount: standbys.filter((m) => m === "sync").length,
-            }),
-            args.nodeExporter,
+      tlsOf(node).apply((tls) =>
+        render((s) =>
+          bundleToCloudInit(
+            node.name,
+            withNodeExporter(
+              patroniNodeBundle({
+                ...s,
+                self: node,
+                nodes,
+                etcd,
+                bootstrapper: nodes[0],
+                synchronousNodeCount: standbys.filter((m) => m === "sync").length,
+                tls,
+              }),
+              args.nodeExporter,
+            ),
           ),
         ),
       );

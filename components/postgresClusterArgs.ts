@@ -51,10 +51,11 @@ interface PostgresCommonArgs {
   /** Passwords of the superuser, the application and replication (Pulumi secrets). */
   readonly passwords: PostgresPasswords;
   /**
-   * A lone primary the application reaches across a public network (classic VPS): the secret its server certificate
-   * and the stack's database CA derive from (components/config/databaseTls.ts); PostgreSQL and a pgBouncer beside it
-   * then present that certificate, for the application to verify (self-managed without standbys).
-   * @default none (Debian's self-signed certificate)
+   * The secret the servers' certificates and the stack's database CA derive from (components/config/databaseTls.ts),
+   * for a self-managed cluster: a lone primary (and a pgBouncer beside it) presents its certificate to the
+   * application, which verifies it; in a cluster with standbys every node has its own and takes TLS only, replication
+   * included.
+   * @default none (Debian's self-signed certificate, plain connections allowed from private subnets)
    */
   readonly tlsSecret?: pulumi.Input<string>;
   /**

@@ -1,12 +1,14 @@
 /**
- * The stack's PostgreSQL CA and the database's server certificate, where probatio holds both ends of the
- * application's connection across a public network (the classic VPS phases): the application verifies the server
- * (libpq's sslmode=verify-full) against this CA, which signs nothing else.
+ * The stack's PostgreSQL CA and the database's server certificates, where probatio holds both ends of the
+ * application's connection: across a public network (the classic VPS phases) the application verifies the primary,
+ * or the pgBouncer beside it (libpq's sslmode=verify-full); on the private network of phases 2-3 it verifies the
+ * pgBouncer machine, pgBouncer verifies the leader and the standbys the leader they replicate from (verify-ca). This
+ * CA signs nothing else.
  *
  * How the CA is made, and where its key lives: both keys are ECDSA P-256, derived from the stack's database password
  * (its `postgres-tls` derivation), which the stack's configuration keeps encrypted. The CA key is never written
  * anywhere: it exists in the memory of the program that signs, on the operator's machine, for the time of a run. The
- * server's key is written on the database machine only (0600, PostgreSQL's and pgBouncer's), and in the stack's state
+ * server's keys are written on the database and pgBouncer machines only (0600, PostgreSQL's and pgBouncer's), and in the stack's state
  * as part of that machine's configuration, a secret. Signatures are RFC 6979's deterministic ECDSA and the validity
  * dates fixed, so every run renders the same certificates (no delivery for nothing); changing the database password
  * rotates the CA and every certificate it signed, delivered in place like any other change. Not Ed25519: libpq's SCRAM

@@ -46,6 +46,11 @@ export interface PatroniSettings {
   readonly postBootstrap: string;
   /** @default DEFAULT_PATRONI_TIMINGS */
   readonly timings?: { readonly ttl: number; readonly loopWait: number; readonly retryTimeout: number };
+  /**
+   * The node's certificate files and the stack's database CA: PostgreSQL takes TLS, and the standbys' replication
+   * and pg_rewind connections to the leader use it, verifying the leader against the CA. @default plain
+   */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly caFile: string };
 }
 
 export const PATRONI_CONFIG = "/etc/patroni/config.yml";
@@ -98,6 +103,9 @@ export function sharedConfig(s: PatroniSettings) {
 
 /** /etc/patroni/config.yml of one node. */
 export function renderPatroniConfig(s: PatroniSettings): string {
+  // verify-ca, not verify-full: Patroni also replicates from its own server over loopback, which no certificate names.
+  const clientTls = s.tls ? { sslmode: "verify-ca", sslrootcert: s.tls.caFile } : {};
+  const serverTls = s.tls ? { ssl: "on", ssl_cert_file: s.tls.cert, ssl_key_file: s.tls.key, ssl_min_protocol_version: "TLSv1.3" } : {};
   const doc = {
     scope: s.scope,
     namespace: "/probatio/",
@@ -122,10 +130,10 @@ export function renderPatroniConfig(s: PatroniSettings): string {
       use_unix_socket: true,
       authentication: {
         superuser: { username: "postgres", password: s.passwords.superuser },
-        replication: { username: REPLICATION_USER, password: s.passwords.replication },
-        rewind: { username: REWIND_USER, password: s.passwords.rewind },
+        replication: { username: REPLICATION_USER, password: s.passwords.replication, ...clientTls },
+        rewind: { username: REWIND_USER, password: s.passwords.rewind, ...clientTls },
       },
-      parameters: { shared_buffers: s.sharedBuffers, unix_socket_directories: "/var/run/postgresql" },
+      parameters: { shared_buffers: s.sharedBuffers, unix_socket_directories: "/var/run/postgresql", ...serverTls },
       pg_hba: [...s.pgHba],
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },

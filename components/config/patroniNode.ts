@@ -20,7 +20,8 @@ import {
   REWIND_USER,
 } from "./patroni";
 import { pgBackRestArchiveCommand, renderPgBackRestConf, renderPgHba } from "./postgres";
-import { pgbouncerBundle, PostgresNodeSettings } from "./postgresNode";
+import { DATABASE_CA_FILE } from "./databaseTls";
+import { pgbouncerBundle, PostgresNodeSettings, ServerTls } from "./postgresNode";
 
 /** A node of a Patroni cluster: the common PostgreSQL settings, and its place in the cluster. */
 export interface PatroniNodeSettings extends PostgresNodeSettings {
@@ -34,7 +35,15 @@ export interface PatroniNodeSettings extends PostgresNodeSettings {
   readonly bootstrapper: EtcdMember;
   /** Standbys that confirm each commit (0: asynchronous). */
   readonly synchronousNodeCount: number;
+  /**
+   * This node's certificate (naming its address) and the stack's database CA (PEM): every connection from the
+   * network uses TLS (pg_hba's hostssl), replication included. @default plain on the private network
+   */
+  readonly tls?: ServerTls & { readonly ca: string };
 }
+
+/** Where a node keeps its certificate (PostgreSQL reads it; Patroni names it in the server's parameters). */
+export const PATRONI_TLS_FILES = { cert: "/etc/patroni/probatio-server.crt", key: "/etc/patroni/probatio-server.key" };
 
 const LOOPBACK = "127.0.0.1/32";
 const POST_BOOTSTRAP = "/etc/patroni/post-bootstrap.sh";
@@ -81,6 +90,7 @@ export function patroniNodeBundle(s: PatroniNodeSettings): ServiceBundle {
     adminCidrs: [LOOPBACK, ...(s.adminCidrs ?? []).filter((c) => c !== LOOPBACK)],
     migrationPeers: s.migrationPeers,
     rewindUser: REWIND_USER,
+    tlsOnly: !!s.tls,
   })
     .split("\n")
     .filter((l) => l.trim() !== "" && !l.startsWith("#"));
@@ -98,6 +108,7 @@ export function patroniNodeBundle(s: PatroniNodeSettings): ServiceBundle {
     archiveCommand: pgBackRestArchiveCommand(s.stanza),
     pgHba: hba,
     postBootstrap: POST_BOOTSTRAP,
+    tls: s.tls ? { ...PATRONI_TLS_FILES, caFile: DATABASE_CA_FILE } : undefined,
   });
   const bootstraps = s.self.name === s.bootstrapper.name;
   // Silent: a first boot's log lists only what failed (a wait that is not over yet has not failed).
@@ -123,6 +134,13 @@ export function patroniNodeBundle(s: PatroniNodeSettings): ServiceBundle {
             `CREATE DATABASE ${s.database} OWNER ${s.appUser};`,
           ].join("\n") + "\n",
       },
+      ...(s.tls
+        ? [
+            { path: PATRONI_TLS_FILES.cert, content: s.tls.cert, owner: "postgres:postgres", permissions: "0644" },
+            { path: PATRONI_TLS_FILES.key, content: s.tls.key, owner: "postgres:postgres", permissions: "0600" },
+            { path: DATABASE_CA_FILE, content: s.tls.ca, permissions: "0644" },
+          ]
+        : []),
       { path: PATRONI_APPLY_SCRIPT, permissions: "0700", content: renderPatroniApplyScript() },
       { path: BACKUP_SCRIPT, permissions: "0755", content: renderLeaderBackupScript(s.stanza) },
       {

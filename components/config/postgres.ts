@@ -69,6 +69,11 @@ export interface HbaSettings {
    * through it), from the private subnets. Default none.
    */
   readonly rewindUser?: string;
+  /**
+   * Every connection from the network must use TLS, private subnets included (the server holds a certificate of
+   * the stack's database CA: phases 2-3). Loopback stays as it is. @default TLS only from public addresses
+   */
+  readonly tlsOnly?: boolean;
 }
 
 /**
@@ -92,12 +97,15 @@ export function renderPgHba(s: HbaSettings): string {
     "local   all             all                                     scram-sha-256",
   ];
   for (const cidr of s.allowedCidrs) {
-    // A public address (a classic VPS's, no private network) is reached over the internet: TLS only.
-    const type = cidr.includes("/") && isPrivateOrLoopback(cidr) ? "host   " : "hostssl";
+    // A public address (a classic VPS's, no private network) is reached over the internet: TLS only; a private one
+    // too where the server has the stack's certificate (tlsOnly); loopback never leaves the machine.
+    const loopback = cidr.startsWith("127.");
+    const plain = cidr.includes("/") && isPrivateOrLoopback(cidr) && (loopback || !s.tlsOnly);
+    const type = plain ? "host   " : "hostssl";
     lines.push(`${type} ${s.database.padEnd(15)} ${s.appUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
     lines.push(`${type} replication     ${s.replicationUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
-    if (s.rewindUser && type === "host   ")
-      lines.push(`host    postgres        ${s.rewindUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
+    if (s.rewindUser && (plain || s.tlsOnly))
+      lines.push(`${type} postgres        ${s.rewindUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
   for (const peer of s.migrationPeers ?? []) lines.push(migrationHbaLine(s.database, peer));
@@ -122,6 +130,11 @@ export interface PgBouncerSettings {
   readonly serverLoginRetrySeconds?: number;
   /** Clients must use TLS (TLS 1.3), shown this certificate. @default plain */
   readonly clientTls?: { readonly cert: string; readonly key: string };
+  /**
+   * pgBouncer's connections to PostgreSQL use TLS, the server's certificate verified against this CA file
+   * (verify-ca: the leader is reached through a local proxy, whose address no certificate names). @default plain
+   */
+  readonly serverTlsCaFile?: string;
 }
 
 export function renderPgBouncerIni(s: PgBouncerSettings): string {
@@ -148,6 +161,9 @@ export function renderPgBouncerIni(s: PgBouncerSettings): string {
           `client_tls_key_file = ${s.clientTls.key}`,
           "client_tls_protocols = tlsv1.3",
         ]
+      : []),
+    ...(s.serverTlsCaFile
+      ? ["server_tls_sslmode = verify-ca", `server_tls_ca_file = ${s.serverTlsCaFile}`, "server_tls_protocols = tlsv1.3"]
       : []),
     "",
   ].join("\n");

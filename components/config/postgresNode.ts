@@ -4,6 +4,7 @@
  */
 import { ports } from "../../lib/defaults";
 import { mergeBundles, ServiceBundle } from "./bundle";
+import { DATABASE_CA_FILE } from "./databaseTls";
 import { REPLICATION_USER } from "./patroni";
 import {
   pgBackRestArchiveCommand,
@@ -173,13 +174,19 @@ export function pgbouncerBundle(s: {
   /** @default pgBouncer's (15 s) */
   serverLoginRetrySeconds?: number;
   maxConnections: number;
-  /** Clients must use TLS, and are shown this certificate. @default none (plain, on a private network) */
+  /** Clients must use TLS, and are shown this certificate. @default none (plain) */
   tls?: ServerTls;
+  /**
+   * The stack's database CA (PEM): pgBouncer's connections to PostgreSQL use TLS and verify the server against it.
+   * @default none (plain: PostgreSQL on the same machine)
+   */
+  serverCa?: string;
 }): ServiceBundle {
   return {
     packages: ["pgbouncer"],
     files: [
       ...(s.tls ? tlsFiles(s.tls, PGBOUNCER_TLS_FILES) : []),
+      ...(s.serverCa ? [{ path: DATABASE_CA_FILE, content: s.serverCa, permissions: "0644" }] : []),
       {
         path: "/etc/pgbouncer/pgbouncer.ini",
         owner: "postgres:postgres",
@@ -195,6 +202,7 @@ export function pgbouncerBundle(s: {
           authFile: "/etc/pgbouncer/userlist.txt",
           serverLoginRetrySeconds: s.serverLoginRetrySeconds,
           clientTls: s.tls ? PGBOUNCER_TLS_FILES : undefined,
+          serverTlsCaFile: s.serverCa ? DATABASE_CA_FILE : undefined,
         }),
       },
       {

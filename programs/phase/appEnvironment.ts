@@ -39,8 +39,9 @@ export function appEnvironment(ctx: PhaseContext, placement: PostgresPlacement, 
     const colocatedPooler = !pooler && !!placement.spec.pgbouncer;
     const host = pooler ? (ctx.fixedIps(pooler.role, 1)?.[0] ?? ctx.machineNames(pooler.role, 1)[0]) : endpoints.database;
     const port = pooler || colocatedPooler ? (placement.spec.pgbouncer?.port ?? DEFAULT_PGBOUNCER.port) : ports.postgres;
-    // Across the public network (classic VPS: the primary's 5432, or pgBouncer's beside it), TLS only, and the server
-    // verified against the stack's database CA (its certificate names the address the application connects to).
+    // TLS only, the server verified against the stack's database CA (its certificate names the address the application
+    // connects to): across the public network (classic VPS: the primary's 5432, or pgBouncer's beside it) and on the
+    // private network (phases 2-3: pgBouncer's machine).
     const tls = databaseTlsSecret(ctx, placement) ? `?sslmode=verify-full&sslrootcert=${DATABASE_CA_FILE}` : "";
     parts.DATABASE_URL = pulumi.interpolate`postgres://${DEFAULT_DATABASE.user}:${pulumi.output(settings.dbPassword).apply(encodeURIComponent)}@${host}:${port}/${DEFAULT_DATABASE.name}${tls}`;
   }

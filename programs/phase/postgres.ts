@@ -10,7 +10,7 @@ import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
 import { FleetSpec, PostgresSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { DATABASE_TLS_PURPOSE, SUPERUSER_PURPOSE } from "../../lib/secrets";
-import { DATABASE_CA_FILE, databaseCaCert } from "../../components/config/databaseTls";
+import { DATABASE_CA_FILE, databaseCaCert, databaseServerCert } from "../../components/config/databaseTls";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { declareFleet } from "./fleets";
 import { machineOptions, NetworkParts } from "./network";
@@ -102,13 +102,14 @@ function commonArgs(ctx: PhaseContext, pg: PostgresSpec, allowedCidrs: readonly 
 }
 
 /**
- * The secret the stack's database CA derives from, where the application reaches a lone primary (or the pgBouncer
- * beside it) across the public network: classic VPS phases. Elsewhere the connection stays on loopback or a private
- * network (phases 2-3; phase 4's managed service has OVH's own certificate).
+ * The secret the stack's database CA derives from, wherever probatio holds both ends of the application's connection
+ * to PostgreSQL on machines of its own: across the public network (classic VPS phases: the primary, or the pgBouncer
+ * beside it) and on the private network (phases 2-3: the application to pgBouncer, pgBouncer to the leader, the
+ * standbys to the leader). Not on loopback (phase 0's all-in-ones), nor for phase 4's managed service (OVH's own
+ * certificate) or a database in Docker Compose or Kubernetes.
  */
 export function databaseTlsSecret(ctx: PhaseContext, placement: PostgresPlacement): pulumi.Output<string> | undefined {
-  const classic = placement.kind === "dedicated" && placement.fleet.variant === "ovh-vps" && !ctx.topology.network;
-  return classic && placement.spec.standbys.length === 0 ? deriveSecret(ctx.settings.dbPassword, DATABASE_TLS_PURPOSE) : undefined;
+  return placement.kind === "dedicated" ? deriveSecret(ctx.settings.dbPassword, DATABASE_TLS_PURPOSE) : undefined;
 }
 
 /** The stack's database CA certificate, for the application's machines, where {@link databaseTlsSecret} applies. */
@@ -195,14 +196,17 @@ export function declareSeparatePostgres(
 }
 
 /**
- * A cluster with standbys fails over by itself: the pgBouncer machine holds the coordination store's third member
- * (the database machines are two in phase 2), and follows the leader for the application.
+ * The pgBouncer machine, on a fixed private address: in a cluster with standbys it holds the coordination store's
+ * third member (the database machines are two in phase 2) and follows the leader for the application; its
+ * certificate names that address, which the application connects to.
  */
 function failoverWitness(ctx: PhaseContext): { name: string; address: string } {
   const fleet = ctx.fleet("pgbouncer");
   const address = fleet ? ctx.fixedIps(fleet.role, 1)?.[0] : undefined;
   if (!fleet || !address) {
-    return ctx.fail("PostgreSQL with standbys needs a 'pgbouncer' machine on the private network (its failover's third etcd member)");
+    return ctx.fail(
+      "PostgreSQL with standbys, or a pgBouncer on a machine of its own, needs a 'pgbouncer' machine on the private network (its failover's third etcd member; the address its certificate names)",
+    );
   }
   return { name: ctx.machineNames(fleet.role, 1)[0], address };
 }
@@ -221,15 +225,27 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
     maxConnections: pg.maxConnections,
   });
   const failover = placement.kind === "dedicated" && pg.standbys.length > 0 ? cluster.failover : undefined;
+  const tlsSecret = databaseTlsSecret(ctx, placement);
+  // TLS both ways: the application verifies pgBouncer's certificate (its fixed address), pgBouncer the leader's.
+  const tls = (self: { name: string; address: string }) =>
+    tlsSecret
+      ? tlsSecret.apply(async (secret) => ({
+          tls: await databaseServerCert(secret, ctx.settings.stack, self.name, [self.address]),
+          serverCa: await databaseCaCert(secret, ctx.settings.stack),
+        }))
+      : pulumi.output({});
   const bundle = failover
-    ? pulumi
-        .output(ctx.settings.dbPassword)
-        .apply((password) =>
-          pgbouncerLeaderBundle({ self: failoverWitness(ctx), ...failover, scope: ctx.settings.stack, pgbouncer: pooler(password) }),
-        )
+    ? pulumi.all([ctx.settings.dbPassword, tls(failoverWitness(ctx))]).apply(([password, serverTls]) =>
+        pgbouncerLeaderBundle({
+          self: failoverWitness(ctx),
+          ...failover,
+          scope: ctx.settings.stack,
+          pgbouncer: { ...pooler(password), ...serverTls },
+        }),
+      )
     : pulumi
-        .all([ctx.settings.dbPassword, cluster.endpoint])
-        .apply(([password, host]) => pgbouncerBundle({ ...pooler(password), backendHost: host }));
+        .all([ctx.settings.dbPassword, cluster.endpoint, tls(failoverWitness(ctx))])
+        .apply(([password, host, serverTls]) => pgbouncerBundle({ ...pooler(password), ...serverTls, backendHost: host }));
   return declareFleet(ctx, net, fleet, [bundle]);
 }
 

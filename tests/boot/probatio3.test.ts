@@ -88,7 +88,7 @@ describeBootedPhase(
       }
     });
 
-    test("the phase answers end to end through the VRRP address: a backend, pgBouncer, the primary, Redis found through Sentinel; the row on both standbys", async () => {
+    test("the phase answers end to end through the VRRP address: a backend, pgBouncer, the primary, Redis found through Sentinel; the row on both standbys; every database connection from the network on TLS 1.3", async () => {
       const { net, acmeRoot } = booted();
       const probe = await probeEntry(net, VIP, acmeRoot);
       expect(probe).toMatchObject({
@@ -104,6 +104,21 @@ describeBootedPhase(
       expect(await probeRowOn(net, sync, probe.row, probe.host, 1)).toBe(probe.host);
       for (const standby of ["prod-database-standby-1", "prod-database-standby-2"]) {
         expect(await probeRowOn(net, standby, probe.row, probe.host)).toBe(probe.host);
+      }
+      // Every connection the leader has from the network is TLS 1.3: pgBouncer's (the application's, pooled) and
+      // both standbys' replication; each standby verified the leader against the stack's CA.
+      const sessions = await net.exec(
+        "prod-database-1",
+        `sudo -u postgres psql -Atc "select a.usename, a.client_addr, s.ssl, s.version from pg_stat_activity a join pg_stat_ssl s using (pid) where a.client_addr is not null and a.client_addr <> '127.0.0.1' order by 1, 2"`,
+      );
+      const legs = sessions.stdout.trim().split("\n");
+      expect(legs).toEqual(
+        expect.arrayContaining(["app|10.1.0.35|t|TLSv1.3", "replicator|10.1.0.31|t|TLSv1.3", "replicator|10.1.0.32|t|TLSv1.3"]),
+      );
+      expect(legs.filter((l) => !l.endsWith("|t|TLSv1.3"))).toEqual([]);
+      for (const standby of ["prod-database-standby-1", "prod-database-standby-2"]) {
+        const conninfo = await net.exec(standby, `sudo -u postgres psql -Atc "select conninfo from pg_stat_wal_receiver"`);
+        expect(conninfo.stdout).toMatch(/sslmode=verify-ca .*sslrootcert=\/etc\/probatio\/postgres-ca\.crt/);
       }
     }, 180_000);
 

@@ -99,7 +99,8 @@ test("the application is told where its database and cache are: pgBouncer and Re
     JSON.parse(
       (await phase("probatio", n)).machines.find((m) => m.machine === "prod-backend-1")!.files["/etc/probatio/pm2/backend.config.json"],
     ).apps[0].env;
-  // Classic VPS: by their public IPv4 (OVH's API lists it); over the public network only with TLS, the server verified.
+  // Classic VPS: by their public IPv4 (OVH's API lists it); Public Cloud: pgBouncer's fixed private address. Always with
+  // TLS, the server verified.
   const verified = "sslmode=verify-full&sslrootcert=/etc/probatio/postgres-ca.crt";
   expect(await env(0)).toMatchObject({
     DATABASE_URL: expect.stringMatching(new RegExp(`^postgres://app:.+@192\\.0\\.2\\.\\d+:5432/app\\?${verified}$`)),
@@ -110,7 +111,7 @@ test("the application is told where its database and cache are: pgBouncer and Re
     REDIS_URL: expect.stringMatching(/^redis:\/\/192\.0\.2\.\d+:6379$/),
   });
   expect(await env(2)).toMatchObject({
-    DATABASE_URL: expect.stringMatching(/@10\.1\.0\.\d+:6432\/app$/),
+    DATABASE_URL: expect.stringMatching(new RegExp(`@10\\.1\\.0\\.35:6432/app\\?${verified}$`)),
     REDIS_URL: expect.stringMatching(/^redis:\/\/10\.1\.0\.\d+:6379$/),
   });
   const three = await env(3);

@@ -1,7 +1,8 @@
 /**
- * PostgreSQL's TLS where the application reaches it across the public network (the classic VPS phases): the server
- * presents a certificate of the stack's database CA naming its address, the application verifies it (verify-full),
- * and everything is rendered the same on every run. Checked with the real openssl.
+ * PostgreSQL's TLS wherever probatio holds both ends: across the public network (the classic VPS phases) and on the
+ * private network of phases 2-3 (application to pgBouncer, pgBouncer to the leader, standbys to the leader). Each
+ * server presents a certificate of the stack's database CA naming its address, the clients verify it, and
+ * everything is rendered the same on every run. Checked with the real openssl.
  */
 import { execFileSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
@@ -94,10 +95,72 @@ test("phase 1: pgBouncer beside the primary takes TLS only, with the same kind o
   expect(`${url.hostname}:${url.port}${url.search}`).toBe(`${db.address}:6432?sslmode=verify-full&sslrootcert=${DATABASE_CA_FILE}`);
 });
 
-test.each([
-  ["probatio", 2, "prod"],
-  ["probatio", 0, "dev"],
-] as const)("%s phase %i (%s): the connection stays on a private network or loopback, no CA rendered", async (roadmap, phase, stack) => {
-  const r = await renderPhase({ roadmap, phase, stack, environment: stack === "dev" ? "dev" : undefined });
+describe("ProbatioVault phase 3: TLS on the private network, from the application to pgBouncer to the leader, and between the nodes", () => {
+  let r: Rendered;
+  const nodes = ["prod-database-1", "prod-database-standby-1", "prod-database-standby-2"];
+  beforeAll(async () => {
+    r = await renderPhase({ roadmap: "probatio", phase: 3, stack: "prod" });
+  });
+
+  test("every backend verifies pgBouncer's machine (verify-full on its fixed address, 6432), whose certificate names that address", () => {
+    const bouncer = machine(r, "prod-pgbouncer-1");
+    const ca = bouncer.files[DATABASE_CA_FILE];
+    for (const app of ["prod-backend-1", "prod-backend-2", "prod-backend-3"]) {
+      const url = databaseUrl(machine(r, app));
+      expect(`${url.hostname}:${url.port}${url.search}`).toBe(
+        `${bouncer.address}:6432?sslmode=verify-full&sslrootcert=${DATABASE_CA_FILE}`,
+      );
+      expect(machine(r, app).files[DATABASE_CA_FILE]).toBe(ca);
+    }
+    const files = { "ca.pem": ca, "server.pem": bouncer.files["/etc/pgbouncer/probatio-server.crt"] };
+    expect(openssl(files, (d) => ["verify", "-CAfile", `${d}/ca.pem`, "-verify_ip", bouncer.address!, `${d}/server.pem`])).toMatch(/OK$/);
+    expect(bouncer.files["/etc/pgbouncer/pgbouncer.ini"]).toContain(
+      [
+        "client_tls_sslmode = require",
+        "client_tls_cert_file = /etc/pgbouncer/probatio-server.crt",
+        "client_tls_key_file = /etc/pgbouncer/probatio-server.key",
+        "client_tls_protocols = tlsv1.3",
+        "server_tls_sslmode = verify-ca",
+        `server_tls_ca_file = ${DATABASE_CA_FILE}`,
+        "server_tls_protocols = tlsv1.3",
+      ].join("\n"),
+    );
+    expect(fileEntry(bouncer, "/etc/pgbouncer/probatio-server.key")).toMatchObject({ permissions: "0600", owner: "postgres:postgres" });
+  });
+
+  test("each database node: its own certificate for its address, PostgreSQL on TLS 1.3, hostssl only from the network, replication and pg_rewind verifying the leader", () => {
+    const ca = machine(r, "prod-pgbouncer-1").files[DATABASE_CA_FILE];
+    const certs = new Set<string>();
+    for (const name of nodes) {
+      const node = machine(r, name);
+      expect(node.files[DATABASE_CA_FILE]).toBe(ca);
+      const cert = node.files["/etc/patroni/probatio-server.crt"];
+      certs.add(cert);
+      const files = { "ca.pem": ca, "server.pem": cert, "server.key": node.files["/etc/patroni/probatio-server.key"] };
+      expect(openssl(files, (d) => ["verify", "-CAfile", `${d}/ca.pem`, "-verify_ip", node.address!, `${d}/server.pem`])).toMatch(/OK$/);
+      expect(openssl(files, (d) => ["pkey", "-in", `${d}/server.key`, "-pubout"])).toBe(
+        openssl(files, (d) => ["x509", "-in", `${d}/server.pem`, "-pubkey", "-noout"]),
+      );
+      expect(fileEntry(node, "/etc/patroni/probatio-server.key")).toMatchObject({ permissions: "0600", owner: "postgres:postgres" });
+      const patroni = parse(node.files["/etc/patroni/config.yml"]);
+      expect(patroni.postgresql.parameters).toMatchObject({
+        ssl: "on",
+        ssl_cert_file: "/etc/patroni/probatio-server.crt",
+        ssl_key_file: "/etc/patroni/probatio-server.key",
+        ssl_min_protocol_version: "TLSv1.3",
+      });
+      for (const user of ["replication", "rewind"])
+        expect(patroni.postgresql.authentication[user]).toMatchObject({ sslmode: "verify-ca", sslrootcert: DATABASE_CA_FILE });
+      // Only loopback may connect without TLS.
+      const network = (patroni.postgresql.pg_hba as string[]).filter((l) => /^host/.test(l) && !/ 127\.0\.0\.1\/32 /.test(l));
+      expect(network.filter((l) => !/ (reject|::\/0|0\.0\.0\.0\/0)/.test(l) && !l.startsWith("hostssl"))).toEqual([]);
+      expect(network.some((l) => l.startsWith("hostssl replication"))).toBe(true);
+    }
+    expect(certs.size).toBe(3);
+  });
+});
+
+test("ProbatioVault phase 0 (dev): PostgreSQL on the application's own machine, over loopback: no CA rendered", async () => {
+  const r = await renderPhase({ roadmap: "probatio", phase: 0, stack: "dev", environment: "dev" });
   expect(r.machines.filter((m) => m.files[DATABASE_CA_FILE] || m.files[SERVER_CERT]).map((m) => m.machine)).toEqual([]);
 });
