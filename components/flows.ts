@@ -69,6 +69,38 @@ export interface HostRule {
   readonly why: string;
 }
 
+/** One accept rule of a host firewall's output chain: a destination port opened towards some addresses. */
+export interface HostEgressRule {
+  readonly protocol: FlowProtocol;
+  /** The destination port (none for VRRP). */
+  readonly port?: number;
+  /** Destination addresses; undefined: anywhere (the internet's services: DNS, NTP, mirrors, Object Storage). */
+  readonly destinations?: readonly string[];
+  readonly why: string;
+}
+
+/**
+ * The output rules of `role`'s host firewall: one rule per flow out of `role`, the destination roles named by their
+ * machines' addresses (a role with no address yet: nothing). What a security group's egress rules are elsewhere.
+ */
+export function hostEgressRules(
+  flows: readonly Flow[],
+  role: string,
+  addresses: Readonly<Record<string, readonly string[]>>,
+): HostEgressRule[] {
+  const rules = new Map<string, { protocol: FlowProtocol; port?: number; destinations?: Set<string>; why: string }>();
+  for (const f of flows.filter((x) => x.from === role)) {
+    const destinations = f.to === WORLD ? undefined : (addresses[f.to] ?? []);
+    if (destinations && destinations.length === 0) continue;
+    const key = `${f.protocol}|${f.port ?? ""}|${f.why}`;
+    const rule = rules.get(key) ?? { protocol: f.protocol, port: f.port, destinations: new Set<string>(), why: f.why };
+    if (!destinations) rule.destinations = undefined;
+    else for (const d of destinations) rule.destinations?.add(d);
+    rules.set(key, rule);
+  }
+  return [...rules.values()].map((r) => ({ ...r, destinations: r.destinations && [...r.destinations].sort() }));
+}
+
 /**
  * The input rules of `role`'s host firewall (classic VPS: no security groups, peers named by address): one rule per
  * flow into `role`. A source role with no address yet lets nothing in. An empty allow-list leaves SSH open to any

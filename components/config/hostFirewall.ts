@@ -1,11 +1,12 @@
 /**
  * The host firewall of a classic VPS (phases with no security groups): nftables, an input chain that drops what the
- * phase's flows do not list. Its own table only, replaced atomically by each delivery: the tables of others (Docker's,
+ * phase's flows do not list, and for a data tier (a database or cache VPS) an output chain that does the same for
+ * what it opens itself. Its own table only, replaced atomically by each delivery: the tables of others (Docker's,
  * on KoproGo's Compose machines) are left alone, and an SSH session already open survives a change (established
  * connections pass).
  */
 import { parse, stringify } from "yaml";
-import { HostRule } from "../flows";
+import { HostEgressRule, HostRule } from "../flows";
 import { isIpv4Address } from "../cidr";
 import { SERVICES_FILE } from "./bundle";
 
@@ -44,8 +45,37 @@ function ruleLines(rule: HostRule): string[] {
   ];
 }
 
-/** The ruleset of the `role` machines. Pure: same rules, same text. */
-export function renderHostFirewall(role: string, rules: readonly HostRule[]): string {
+/** One egress rule as nft lines: one per address family its destinations hold (none: every destination). */
+function egressLines(rule: HostEgressRule): string[] {
+  const accept = `${match(rule)} accept ${comment(rule.why)}`;
+  if (!rule.destinations) return [accept];
+  const v4 = rule.destinations.filter(isV4);
+  const v6 = rule.destinations.filter((d) => !isV4(d));
+  return [
+    ...(v4.length ? [`ip daddr { ${v4.join(", ")} } ${accept}`] : []),
+    ...(v6.length ? [`ip6 daddr { ${v6.join(", ")} } ${accept}`] : []),
+  ];
+}
+
+/**
+ * The ruleset of the `role` machines. `egress`: the rules of an output chain that drops every other connection the
+ * machine opens (a data tier: sealed); undefined: no output chain. Pure: same rules, same text.
+ */
+export function renderHostFirewall(role: string, rules: readonly HostRule[], egress?: readonly HostEgressRule[]): string {
+  const output = egress
+    ? [
+        "\tchain output {",
+        "\t\ttype filter hook output priority filter; policy drop;",
+        "\t\tct state established,related accept",
+        "\t\tct state invalid drop",
+        '\t\toif "lo" accept',
+        `\t\tmeta l4proto { icmp, ipv6-icmp } accept ${comment("ICMP: path MTU, IPv6 neighbour discovery, ping")}`,
+        `\t\tudp sport 68 udp dport 67 accept ${comment("DHCP requests (the VPS's address)")}`,
+        `\t\tudp sport 546 udp dport 547 accept ${comment("DHCPv6 requests")}`,
+        ...egress.flatMap(egressLines).map((l) => `\t\t${l}`),
+        "\t}",
+      ]
+    : [];
   const lines = [
     "#!/usr/sbin/nft -f",
     `# probatio: the host firewall of the ${role} machines, generated from the phase's flows. A delivery rewrites it.`,
@@ -63,6 +93,7 @@ export function renderHostFirewall(role: string, rules: readonly HostRule[]): st
     `\t\tudp sport 547 udp dport 546 accept ${comment("DHCPv6 answers")}`,
     ...rules.flatMap(ruleLines).map((l) => `\t\t${l}`),
     "\t}",
+    ...output,
     "}",
   ];
   return lines.join("\n") + "\n";

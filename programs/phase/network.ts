@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MachineOptions } from "../../components/machines";
 import { PrivateNetwork } from "../../components/privateNetwork";
-import { Flow, flowRules, hostRules } from "../../components/flows";
+import { Flow, flowRules, hostEgressRules, hostRules } from "../../components/flows";
 import { isIpv4Address } from "../../components/cidr";
 import { renderHostFirewall } from "../../components/config/hostFirewall";
 import { ports } from "../../lib/defaults";
@@ -134,10 +134,15 @@ export function machineOptions(ctx: PhaseContext, net: NetworkParts, fleet: Flee
   };
 }
 
+/** The services of a data tier: a VPS that runs only these is sealed both ways (its egress filtered too). */
+const DATA_TIER_SERVICES = ["postgresql", "redis"];
+
 /**
  * The host firewall of a classic VPS fleet (no security groups there): the phase's flows into its role, the peers
  * named by their machines' addresses; while a migration replicates this phase's database into the next, the next
- * phase's database addresses on PostgreSQL's port.
+ * phase's database addresses on PostgreSQL's port. A data tier's machines also open only the flows out of their role
+ * (DNS, NTP, the mirrors and Object Storage on 80/443), as a security group's egress rules do; the application's
+ * and CI's machines keep an open egress (the releases, registries and Docker's traffic they fetch).
  */
 function hostFirewallOf(ctx: PhaseContext, fleet: FleetSpec): pulumi.Output<string> | undefined {
   if (fleet.variant !== "ovh-vps" || !ctx.peerAddresses) return undefined;
@@ -153,7 +158,12 @@ function hostFirewallOf(ctx: PhaseContext, fleet: FleetSpec): pulumi.Output<stri
           why: "the next phase's database replicates from this one (migration)",
         }))
       : [];
-    return renderHostFirewall(fleet.role, hostRules([...flows, ...migration], fleet.role, addresses, ctx.settings.sshAllowList));
+    const sealed = fleet.services.every((x) => DATA_TIER_SERVICES.includes(x));
+    return renderHostFirewall(
+      fleet.role,
+      hostRules([...flows, ...migration], fleet.role, addresses, ctx.settings.sshAllowList),
+      sealed ? hostEgressRules(flows, fleet.role, addresses) : undefined,
+    );
   });
 }
 

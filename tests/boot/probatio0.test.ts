@@ -6,6 +6,7 @@
  */
 import { BootedPhase, describeBootedPhase, hostKeys, probeRowOn } from "./bootedPhase";
 import { probeHostFirewalls } from "./fences";
+import { STANDIN_PORT } from "./harness";
 import { stateResources } from "../engine/harness";
 import { MACHINE_CONFIG_TYPE } from "../../components/delivery/configuration";
 
@@ -149,7 +150,7 @@ describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) =>
     expect(status.releases.backend).toEqual({ url: url(v1), sha256: v1.sha256 });
   }, 900_000);
 
-  test("the host firewalls, probed cell by cell from every machine, the operator and the internet: exactly the phase's flows get through, and the phase still answers", async () => {
+  test("the host firewalls, probed cell by cell from every machine, the operator and the internet: exactly the phase's flows get through, the database opens only its own flows, and the phase still answers", async () => {
     const b = booted();
     const key = { PROBATIO_SSH_KEY: `${b.operator!.keyDir}/rotated` };
     const { table, probe: entry } = await probeHostFirewalls(b, "probatio", 0, key);
@@ -160,6 +161,14 @@ describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) =>
     expect(table.reachedFrom.operator.filter((c) => !c.endsWith(":22")).sort()).toEqual(["prod-backend-1:443", "prod-backend-1:80"]);
     const postgres = Object.entries(table.reachedFrom).filter(([, cells]) => cells.includes("prod-database-1:5432"));
     expect(postgres.map(([source]) => source).sort()).toEqual(["prod-api-1", "prod-backend-1"]);
+
+    // The database VPS is a data tier, sealed both ways: it may open 443 (Object Storage: here the S3 stand-in on the
+    // gateway), not another port of the same address (the stand-in server's); the backend's egress stays open.
+    const out = (from: string, port: number) =>
+      b.net.exec(from, `curl -s -o /dev/null --connect-timeout 3 -m 5 -w '%{time_connect}' http://${b.plan.gateway}:${port}/ || true`);
+    expect(Number((await out("prod-database-1", 443)).stdout)).toBeGreaterThan(0);
+    expect(Number((await out("prod-database-1", STANDIN_PORT)).stdout)).toBe(0);
+    expect(Number((await out("prod-backend-1", STANDIN_PORT)).stdout)).toBeGreaterThan(0);
 
     // The phase still answers end to end from the internet: HTTPS at its entry, the backend, PostgreSQL.
     expect({ code: entry.code, stderr: entry.stderr }).toEqual({ code: 0, stderr: "" });

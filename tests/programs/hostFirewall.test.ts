@@ -18,13 +18,17 @@ import { renderPhase, Rendered } from "../../offline/render";
 // Each render runs the whole phase program under Pulumi's mocks (a second or two, more on a loaded machine).
 jest.setTimeout(180_000);
 
-/** The accept rules of a ruleset, without the base rules every machine has (loopback, ICMP, DHCP, replies). */
-const accepts = (ruleset: string) =>
-  ruleset
+/** The accept rules of a chain, without the base rules every machine has (loopback, ICMP, DHCP, replies). */
+const rulesOf = (chain: string) =>
+  chain
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => / dport \d+ accept| l4proto 112 accept/.test(l) && !/DHCP/.test(l))
     .map((l) => l.replace(/ comment ".*"$/, ""));
+/** The input chain's accept rules (what the machine lets in). */
+const accepts = (ruleset: string) => rulesOf(ruleset.split("chain output")[0]);
+/** The output chain's accept rules (what the machine may open), or undefined: no output chain, egress open. */
+const egress = (ruleset: string) => (ruleset.includes("chain output") ? rulesOf(ruleset.split("chain output")[1]) : undefined);
 
 const firewallOf = (r: Rendered, machine: string) =>
   r.machines.find((m) => m.machine === machine && !m.migrationTarget)!.files[NFTABLES_CONFIG];
@@ -83,6 +87,17 @@ describe("ProbatioVault phase 1's host firewalls", () => {
     expect(accepts(firewallOf(r, "prod-ci-runner-1"))).toEqual([...ssh, exporter]);
     // Prometheus (9090) and Grafana (3000) answer on the machine itself: the operator reaches them through SSH.
     expect(accepts(firewallOf(r, "prod-monitoring-1"))).toEqual(ssh);
+  });
+
+  test("the data tiers (database, cache) are sealed both ways: they open only DNS, NTP and 80/443 (mirrors, Object Storage); the other machines' egress stays open", () => {
+    const internet = ["udp dport 53 accept", "tcp dport 53 accept", "udp dport 123 accept", "tcp dport 80 accept", "tcp dport 443 accept"];
+    for (const machine of ["prod-database-1", "prod-cache-1"]) {
+      const ruleset = firewallOf(r, machine);
+      expect(ruleset).toContain("type filter hook output priority filter; policy drop;");
+      expect(egress(ruleset)).toEqual(internet);
+    }
+    for (const machine of ["prod-backend-1", "prod-api-1", "prod-ci-runner-1", "prod-monitoring-1"])
+      expect(egress(firewallOf(r, machine))).toBeUndefined();
   });
 
   test("every ruleset drops the rest, is accepted by the real nft, and is loaded last by the machine's configuration", () => {
