@@ -34,6 +34,7 @@ export async function runMigration(ctx: RunContext, resume?: MigrationState): Pr
       continue;
     }
     ctx.log(`${chalk.bold("▶")} ${step.name}: ${step.description}`);
+    await holdForTest(step.name);
     const t0 = Date.now();
     const { state: next, detail } = await stepRunners[step.kind].run(ctx, step, state);
     state = next;
@@ -46,6 +47,17 @@ export async function runMigration(ctx: RunContext, resume?: MigrationState): Pr
     await engineUp(ctx, "finish");
   }
   return results;
+}
+
+/**
+ * Fault injection for the recovery tests: with PROBATIO_TEST_HOLD_AT_STEP naming a step, the run stops at that step's
+ * start (announced, nothing of it done) until it is killed, so that a kill "at the start" lands there and not, by a
+ * race with a quick step, after it.
+ */
+async function holdForTest(step: string): Promise<void> {
+  if (process.env.PROBATIO_TEST_HOLD_AT_STEP !== step) return;
+  process.stderr.write(`(test) held at the start of ${step}\n`);
+  await new Promise(() => undefined);
 }
 
 /** Undoes the completed steps in reverse (and an unfinished one whose undo is safe), up to the cutover. */
