@@ -7,6 +7,7 @@ const FULL_ONLY = [
   "boot/probatio1", // phase 1 booted (phase 0 boots classic VPS delivered by `up` and probes their firewalls in CI)
   "boot/probatio2", // phase 2 booted (phase 3 boots the same Patroni, pgBouncer, HAProxy and VRRP in CI)
   "boot/allinones", // ProbatioVault 0's dev and test all-in-ones booted
+  "boot/koprogo", // KoproGo 1-2's Compose VPS booted as far as Docker goes (its user data: the unit tests)
   "boot/migration1to2", // the 1-to-2 data step between booted machines (the data step itself: tests/migration)
   "engine/edge", // Cloudflare's proxy on the engine (its resources: the unit tests)
   "engine/autoscale", // the autoscaler's rule through the engine from a real Prometheus (its decision: unit tests)
