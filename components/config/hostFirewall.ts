@@ -69,6 +69,9 @@ export function renderHostFirewall(role: string, rules: readonly HostRule[], egr
         "\t\tct state established,related accept",
         "\t\tct state invalid drop",
         '\t\toif "lo" accept',
+        // The first load meets the SSH session that delivers it: conntrack never saw it open, and its next packet out
+        // would count as new. sshd's own port is privileged: only sshd answers from it.
+        `\t\ttcp sport 22 accept ${comment("SSH's answers (the session that loads the ruleset first)")}`,
         `\t\tmeta l4proto { icmp, ipv6-icmp } accept ${comment("ICMP: path MTU, IPv6 neighbour discovery, ping")}`,
         `\t\tudp sport 68 udp dport 67 accept ${comment("DHCP requests (the VPS's address)")}`,
         `\t\tudp sport 546 udp dport 547 accept ${comment("DHCPv6 requests")}`,

@@ -95,6 +95,8 @@ describe("ProbatioVault phase 1's host firewalls", () => {
       const ruleset = firewallOf(r, machine);
       expect(ruleset).toContain("type filter hook output priority filter; policy drop;");
       expect(egress(ruleset)).toEqual(internet);
+      // The SSH session that delivers the first ruleset keeps answering (conntrack never saw it open).
+      expect(ruleset.split("chain output")[1]).toContain("tcp sport 22 accept");
     }
     for (const machine of ["prod-backend-1", "prod-api-1", "prod-ci-runner-1", "prod-monitoring-1"])
       expect(egress(firewallOf(r, machine))).toBeUndefined();
