@@ -33,27 +33,18 @@ function match(rule: HostRule): string {
   }
 }
 
-/** One rule as nft lines: one per address family its sources hold (none: every source). */
-function ruleLines(rule: HostRule): string[] {
+/**
+ * One accept rule as nft lines: one per address family of `addresses`, matched as the packet's source (`saddr`) or
+ * destination (`daddr`); undefined addresses: any.
+ */
+function acceptLines(rule: HostRule | HostEgressRule, addresses: readonly string[] | undefined, field: "saddr" | "daddr"): string[] {
   const accept = `${match(rule)} accept ${comment(rule.why)}`;
-  if (!rule.sources) return [accept];
-  const v4 = rule.sources.filter(isV4);
-  const v6 = rule.sources.filter((s) => !isV4(s));
+  if (!addresses) return [accept];
+  const v4 = addresses.filter(isV4);
+  const v6 = addresses.filter((a) => !isV4(a));
   return [
-    ...(v4.length ? [`ip saddr { ${v4.join(", ")} } ${accept}`] : []),
-    ...(v6.length ? [`ip6 saddr { ${v6.join(", ")} } ${accept}`] : []),
-  ];
-}
-
-/** One egress rule as nft lines: one per address family its destinations hold (none: every destination). */
-function egressLines(rule: HostEgressRule): string[] {
-  const accept = `${match(rule)} accept ${comment(rule.why)}`;
-  if (!rule.destinations) return [accept];
-  const v4 = rule.destinations.filter(isV4);
-  const v6 = rule.destinations.filter((d) => !isV4(d));
-  return [
-    ...(v4.length ? [`ip daddr { ${v4.join(", ")} } ${accept}`] : []),
-    ...(v6.length ? [`ip6 daddr { ${v6.join(", ")} } ${accept}`] : []),
+    ...(v4.length ? [`ip ${field} { ${v4.join(", ")} } ${accept}`] : []),
+    ...(v6.length ? [`ip6 ${field} { ${v6.join(", ")} } ${accept}`] : []),
   ];
 }
 
@@ -75,7 +66,7 @@ export function renderHostFirewall(role: string, rules: readonly HostRule[], egr
         `\t\tmeta l4proto { icmp, ipv6-icmp } accept ${comment("ICMP: path MTU, IPv6 neighbour discovery, ping")}`,
         `\t\tudp sport 68 udp dport 67 accept ${comment("DHCP requests (the VPS's address)")}`,
         `\t\tudp sport 546 udp dport 547 accept ${comment("DHCPv6 requests")}`,
-        ...egress.flatMap(egressLines).map((l) => `\t\t${l}`),
+        ...egress.flatMap((r) => acceptLines(r, r.destinations, "daddr")).map((l) => `\t\t${l}`),
         "\t}",
       ]
     : [];
@@ -94,7 +85,7 @@ export function renderHostFirewall(role: string, rules: readonly HostRule[], egr
     `\t\tmeta l4proto { icmp, ipv6-icmp } accept ${comment("ICMP: path MTU, IPv6 neighbour discovery, ping")}`,
     `\t\tudp sport 67 udp dport 68 accept ${comment("DHCP answers (the VPS's address)")}`,
     `\t\tudp sport 547 udp dport 546 accept ${comment("DHCPv6 answers")}`,
-    ...rules.flatMap(ruleLines).map((l) => `\t\t${l}`),
+    ...rules.flatMap((r) => acceptLines(r, r.sources, "saddr")).map((l) => `\t\t${l}`),
     "\t}",
     ...output,
     "}",
