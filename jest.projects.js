@@ -9,6 +9,7 @@ const FULL_ONLY = [
   "boot/allinones", // ProbatioVault 0's dev and test all-in-ones booted
   "boot/koprogo", // KoproGo 1-2's Compose VPS booted as far as Docker goes (its user data: the unit tests)
   "boot/migration1to2", // the 1-to-2 data step between booted machines (the data step itself: tests/migration)
+  "engine/standinDelivery", // phase 2's in-place delivery and deploy on STAND-IN machines (booted: phases 3 and 0)
   "engine/edge", // Cloudflare's proxy on the engine (its resources: the unit tests)
   "engine/autoscale", // the autoscaler's rule through the engine from a real Prometheus (its decision: unit tests)
   "engine/migrateTraffic", // 3-to-4's staged read shift through a real HAProxy
