@@ -4,7 +4,7 @@ import { bundleToCloudInit, ServiceBundle } from "./config/bundle";
 import { withNodeExporter } from "./config/nodeExporter";
 import { patroniNodeBundle } from "./config/patroniNode";
 import { EtcdMember } from "./config/patroni";
-import { databaseCaCert, databaseServerCert } from "./config/databaseTls";
+import { databaseServerCert, databaseServerTls } from "./config/databaseTls";
 import { postgresNodeBundle, PostgresNodeSettings } from "./config/postgresNode";
 import { machineName } from "./labels";
 import {
@@ -242,10 +242,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     // Each node's certificate names its own address (the standbys and pgBouncer reach it there).
     const tlsOf = (node: EtcdMember): pulumi.Output<{ cert: string; key: string; ca: string } | undefined> =>
       args.tlsSecret
-        ? pulumi.output(args.tlsSecret).apply(async (secret) => ({
-            ...(await databaseServerCert(secret, args.stack, node.name, [node.address])),
-            ca: await databaseCaCert(secret, args.stack),
-          }))
+        ? pulumi.output(args.tlsSecret).apply((secret) => databaseServerTls(secret, args.stack, node.name, [node.address]))
         : pulumi.output(undefined);
     const userData = (node: EtcdMember) =>
       tlsOf(node).apply((tls) =>

@@ -84,7 +84,17 @@ const seedOf = (secret: string, purpose: string) => createHash("sha256").update(
 /** A positive serial number, from what the certificate is for (stable across runs). */
 const serialOf = (purpose: string) => "01" + createHash("sha256").update(purpose).digest("hex").slice(0, 30);
 
-async function ca(secret: string, stack: string) {
+/** The CA of each (secret, stack) this process signed with: made once, not again for every certificate it signs. */
+const authorities = new Map<string, ReturnType<typeof makeCa>>();
+
+function ca(secret: string, stack: string): ReturnType<typeof makeCa> {
+  const key = `${stack}\0${secret}`;
+  let made = authorities.get(key);
+  if (!made) authorities.set(key, (made = makeCa(secret, stack)));
+  return made;
+}
+
+async function makeCa(secret: string, stack: string) {
   const keys = await keyPair(seedOf(secret, "ca"));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialOf(`ca|${stack}`),
@@ -136,4 +146,14 @@ export async function databaseServerCert(
     ],
   });
   return { cert: cert.toString("pem") + "\n", key: keys.privatePem };
+}
+
+/** A server's certificate and key with the stack's CA certificate (what a machine that serves and verifies holds). */
+export async function databaseServerTls(
+  secret: string,
+  stack: string,
+  name: string,
+  addresses: readonly string[],
+): Promise<{ readonly cert: string; readonly key: string; readonly ca: string }> {
+  return { ...(await databaseServerCert(secret, stack, name, addresses)), ca: await databaseCaCert(secret, stack) };
 }

@@ -10,7 +10,7 @@ import { DEFAULT_DATABASE, DEFAULT_PGBOUNCER, ports } from "../../lib/defaults";
 import { FleetSpec, PostgresSpec } from "../roadmaps";
 import { deriveSecret } from "../settings";
 import { DATABASE_TLS_PURPOSE, SUPERUSER_PURPOSE } from "../../lib/secrets";
-import { DATABASE_CA_FILE, databaseCaCert, databaseServerCert } from "../../components/config/databaseTls";
+import { DATABASE_CA_FILE, databaseCaCert, databaseServerTls } from "../../components/config/databaseTls";
 import { Declared, nothingDeclared, PhaseContext } from "./context";
 import { declareFleet } from "./fleets";
 import { machineOptions, NetworkParts } from "./network";
@@ -229,10 +229,10 @@ export function declarePgBouncer(ctx: PhaseContext, net: NetworkParts, placement
   // TLS both ways: the application verifies pgBouncer's certificate (its fixed address), pgBouncer the leader's.
   const tls = (self: { name: string; address: string }) =>
     tlsSecret
-      ? tlsSecret.apply(async (secret) => ({
-          tls: await databaseServerCert(secret, ctx.settings.stack, self.name, [self.address]),
-          serverCa: await databaseCaCert(secret, ctx.settings.stack),
-        }))
+      ? tlsSecret.apply(async (secret) => {
+          const { ca, ...tls } = await databaseServerTls(secret, ctx.settings.stack, self.name, [self.address]);
+          return { tls, serverCa: ca };
+        })
       : pulumi.output({});
   const bundle = failover
     ? pulumi.all([ctx.settings.dbPassword, tls(failoverWitness(ctx))]).apply(([password, serverTls]) =>
