@@ -10,6 +10,8 @@ import { ExitCode, ProbatioError } from "../../lib/errors";
 import { environmentFor, Phase } from "../../programs/roadmaps";
 import { configKeys, MigrationState } from "../../programs/stackConfig";
 import { refuseUnsafeChanges } from "./guard";
+import { runEngine } from "./operation";
+import { POLICY_PACKS } from "./workspace";
 
 /** What the stack's last successful update recorded: its roadmap and phase (from the outputs). */
 export async function recordedPhase(stack: Stack): Promise<{ roadmap: string; phase: number } | undefined> {
@@ -110,7 +112,7 @@ export async function setPhaseConfig(stack: Stack, phase: Phase, environment?: s
  * Runs the engine's preview of the update and refuses (exit 6, nothing changed) when it would delete or replace
  * anything: a new rendered configuration rebuilds machines (an instance's boot data cannot change in place), and
  * that must be a decision, not a surprise (`allowDeletions`). Protected data stores and machines holding data are
- * refused either way (guard.ts). A stack with nothing deployed yet skips the preview.
+ * refused either way (guard.ts). Every preview runs the policy pack: a mandatory violation refuses the update there.
  */
 export async function refuseDeletions(
   stack: Stack,
@@ -120,7 +122,12 @@ export async function refuseDeletions(
   exported?: Deployment,
 ): Promise<void> {
   const state = exported ?? (await stack.exportStack());
-  if ((state.deployment?.resources ?? []).length <= 1) return;
+  if ((state.deployment?.resources ?? []).length <= 1) {
+    // Nothing deployed: nothing to delete, but the engine's update stops at the first resource the policy pack refuses,
+    // after creating whatever it reached before (machines ordered, protected buckets). Its preview refuses first.
+    await runEngine(stack.name, (signal) => stack.preview({ color: "never", signal, policyPacks: POLICY_PACKS }));
+    return;
+  }
   await refuseUnsafeChanges(stack, `up of stack '${stack.name}'`, {
     allowed: (c) => allowDeletions || (c.op === "delete" && !!expected?.(c.name, c.type)),
     hint: "if that is what you want (e.g. machines rebuilt with a new rendered configuration), run again with --allow-deletions; protected data stores and machines holding data are never deleted or rebuilt either way",

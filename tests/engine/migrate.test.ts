@@ -48,7 +48,7 @@ describe("probatio migrate: plans and refusals", () => {
     }
   });
 
-  test("illegal requests are refused with a clear message: backwards, skipping phases, a phase the stack is not in", async () => {
+  test("illegal requests are refused with a clear message: backwards, skipping phases", async () => {
     const sb = makeSandbox();
     await configure(sb, "prod");
     const back = await runCli(sb, ["migrate", "3-to-1", "--stack", "prod", "--yes"]);
@@ -57,22 +57,21 @@ describe("probatio migrate: plans and refusals", () => {
     const skip = await runCli(sb, ["migrate", "0-to-4", "--stack", "prod", "--yes"]);
     expect(skip.code).toBe(6);
     expect(skip.stderr).toContain("0-to-4 skips phases: migrations move one phase at a time");
+  });
+});
+
+describe("probatio migrate against the real engine (STUB cloud providers)", () => {
+  test("on a phase 0 stack, a pair it is not in and a run without --yes or a terminal are refused; then 0-to-1 (in place): every step checkpointed, only additions, the stack ends in phase 1", async () => {
+    const sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
+    await configure(sb, "prod");
     expect((await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"])).code).toBe(0);
+    const before = new Map(ovhAndOpenstack(sb).map((r) => [r.urn, (r as { id?: string }).id]));
     const wrong = await runCli(sb, ["migrate", "1-to-2", "--stack", "prod", "--yes"]);
     expect(wrong.code).toBe(6);
     expect(wrong.stderr).toContain("stack 'prod' is in phase 0, not 1");
     const noTty = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod"]);
     expect(noTty.code).toBe(6);
     expect(noTty.stderr).toContain("pass --yes");
-  });
-});
-
-describe("probatio migrate against the real engine (STUB cloud providers)", () => {
-  test("0-to-1 (in place): every step checkpointed, only additions, the stack ends in phase 1", async () => {
-    const sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
-    await configure(sb, "prod");
-    expect((await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"])).code).toBe(0);
-    const before = new Map(ovhAndOpenstack(sb).map((r) => [r.urn, (r as { id?: string }).id]));
     const r = await runCli(sb, ["migrate", "0-to-1", "--stack", "prod", "--yes", "--json"], { PROBATIO_BACKUP_DIR: `${sb.root}/backups` });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);

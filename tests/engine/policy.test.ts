@@ -3,16 +3,17 @@
  * deliberately broken configuration: a managed database open to the world, a WORM bucket locked for one year, a
  * plaintext password. `preview` and `up` are refused with each rule's message; the broken resources are never created.
  * (That `probatio up` hands the engine the pack on every phase is shown by every other engine test: a mandatory
- * violation would fail them; the edge test reads the pack's Cloudflare advisory in `up`'s output.)
+ * violation would fail them; the edge test reads the pack's Cloudflare advisory in `up`'s output.) Then probatio's
+ * own first `up` of a stack set outside the EU: refused by the pack in the engine's preview, before anything exists.
  */
-import { mkdirSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { findPulumiRoot } from "../../cli/engineBinary";
 import { POLICY_PACKS } from "../../cli/automation/workspace";
 import { translateEngineError } from "../../cli/automation/operation";
 import { ProbatioError } from "../../lib/errors";
-import { makeSandbox, removeSandboxes } from "./harness";
+import { cloudObjects, configure, makeSandbox, removeSandboxes, runCli, stateResources } from "./harness";
 
 afterAll(() => removeSandboxes());
 jest.setTimeout(300_000);
@@ -133,5 +134,23 @@ describe("the policy pack, run by the real engine, refuses a broken configuratio
     expect(error?.exitCode).toBe(6);
     const names = (await created()).map((urn) => urn.split("::").pop());
     for (const broken of ["open-db", "one-year-worm", "plaintext"]) expect(names).not.toContain(broken);
+  });
+});
+
+describe("probatio up on a new stack breaking a mandatory policy", () => {
+  test("refused (exit 6) by the pack in the engine's preview: nothing created, nothing in the state, the stack's settings as they were", async () => {
+    const sb = makeSandbox();
+    await configure(sb, "prod");
+    expect((await runCli(sb, ["config", "set", "--stack", "prod", "region", "BHS5"])).code).toBe(0);
+    const settings = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
+    const r = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/refused by probatio's policy pack \(\d+ mandatory violations?\):/);
+    expect(r.stderr).toContain("region-sovereignty");
+    expect(r.stderr).toContain("is in BHS5, outside the EU: choose a region in France (GRA, SBG, RBX, PAR)");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(cloudObjects(sb)).toEqual([]);
+    expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    expect(readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8")).toBe(settings);
   });
 });
