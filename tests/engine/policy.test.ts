@@ -146,8 +146,9 @@ describe("probatio up on a new stack breaking a mandatory policy", () => {
     const r = await runCli(sb, ["up", "--phase", "0", "--stack", "prod", "--yes"]);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/refused by probatio's policy pack \(\d+ mandatory violations?\):/);
-    expect(r.stderr).toContain("region-sovereignty");
-    expect(r.stderr).toContain("is in BHS5, outside the EU: choose a region in France (GRA, SBG, RBX, PAR)");
+    expect(r.stderr).toContain(
+      "region-sovereignty: ovh:CloudProject/storage:Storage postgres-backups is in BHS, outside the EU: choose a region in France (GRA, SBG, RBX, PAR)",
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(cloudObjects(sb)).toEqual([]);
     expect(stateResources(sb, "prod").filter((x) => x.type !== "pulumi:pulumi:Stack")).toEqual([]);
