@@ -108,7 +108,8 @@ export function renderPgHba(s: HbaSettings): string {
       lines.push(`${type} postgres        ${s.rewindUser.padEnd(15)} ${cidr.padEnd(23)} scram-sha-256`);
   }
   for (const cidr of s.adminCidrs ?? []) lines.push(`host    all             postgres        ${cidr.padEnd(23)} scram-sha-256`);
-  for (const peer of s.migrationPeers ?? []) lines.push(migrationHbaLine(s.database, peer));
+  // A migration's peer too: TLS from a private address where the server has the stack's certificate.
+  for (const peer of s.migrationPeers ?? []) lines.push(migrationHbaLine(s.database, peer, !!s.tlsOnly && !peer.startsWith("127.")));
   lines.push("host    all             all             0.0.0.0/0               reject");
   lines.push("host    all             all             ::/0                    reject");
   return lines.join("\n") + "\n";

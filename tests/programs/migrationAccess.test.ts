@@ -44,6 +44,21 @@ test("a public peer gets a TLS-only line with its /32; a private one a plain lin
   expect(hba.indexOf("probatio_migration")).toBeLessThan(hba.indexOf("0.0.0.0/0"));
 });
 
+test("on a server with the stack's certificate (phases 2-3), a private peer gets a TLS-only line too; loopback (an SSH tunnel) stays plain", () => {
+  const hba = renderPgHba({
+    allowedCidrs: ["10.1.0.0/24"],
+    replicationUser: "replicator",
+    appUser: "app",
+    database: "app",
+    migrationPeers: ["10.2.0.0/24", "127.0.0.1"],
+    tlsOnly: true,
+  });
+  expect(migrationLines(hba).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
+    ["hostssl", "app", "probatio_migration", "10.2.0.0/24"],
+    ["host", "app", "probatio_migration", "127.0.0.1/32"],
+  ]);
+});
+
 test("phase 1 to 2: the source primary lets the migration's role in from the NAT gateway's address only; the target primary lets nobody new in", async () => {
   const r = await renderPhase({ roadmap: "probatio", phase: 1, stack: "prod", overrides: { migration: transitional(1, 2) } });
   const source = r.machines.find((m) => m.machine === "prod-database-1" && !m.migrationTarget)!;
