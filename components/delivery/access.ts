@@ -69,6 +69,10 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
     client
       .on("ready", () => resolve(client))
       .on("error", (err) => reject(mismatch ?? err))
+      // A connection that ends during the handshake without an error (a forwarded channel the jump host ends after the
+      // target's version line) settled nothing, and a delivery process exited with no result: it is retried.
+      .on("end", () => reject(mismatch ?? new Error("Connection lost before the SSH handshake")))
+      .on("close", () => reject(mismatch ?? new Error("Connection lost before the SSH handshake")))
       .connect({
         host: endpoint.host,
         port: endpoint.port ?? 22,
@@ -148,9 +152,15 @@ export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = 
           if (err) return reject(err);
           let stdout = "";
           let stderr = "";
+          // The connection lost under the script: an error, not a result (the channel's own close then settles nothing).
+          const lost = () => reject(new Error(`the SSH connection to ${target.host} was lost while the script ran`));
+          client.once("close", lost);
           stream.on("data", (d: Buffer) => (stdout += d.toString()));
           stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-          stream.on("close", (code: number | null) => resolve({ code: code ?? 255, stdout, stderr }));
+          stream.on("close", (code: number | null) => {
+            client.off("close", lost);
+            resolve({ code: code ?? 255, stdout, stderr });
+          });
           stream.end(script);
         }),
       ),

@@ -117,8 +117,12 @@ export function deliverFromNetwork(netns: string, keyPath: string, request: Deli
       "/usr/sbin/ip",
       ["netns", "exec", netns, process.execPath, "-e", script, JSON.stringify(request)],
       { env: { ...process.env, PROBATIO_SSH_KEY: keyPath, PROBATIO_DELIVERY_STANDIN: "", SSH_AUTH_SOCK: "" }, timeout: 300_000 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout)),
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`));
+        // A delivery whose promise never settled exits 0 with nothing printed: a failure, named, not a parse error.
+        if (!stdout) return reject(new Error(`delivery to ${request.machine} ended without a result${stderr ? `: ${stderr}` : ""}`));
+        resolve(JSON.parse(stdout));
+      },
     );
   });
 }
