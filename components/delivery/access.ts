@@ -154,11 +154,11 @@ export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = 
           let stderr = "";
           // The connection lost under the script: an error, not a result (the channel's own close then settles nothing).
           const lost = () => reject(new Error(`the SSH connection to ${target.host} was lost while the script ran`));
-          client.once("close", lost);
+          client.once("end", lost).once("close", lost);
           stream.on("data", (d: Buffer) => (stdout += d.toString()));
           stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
           stream.on("close", (code: number | null) => {
-            client.off("close", lost);
+            client.off("end", lost).off("close", lost);
             resolve({ code: code ?? 255, stdout, stderr });
           });
           stream.end(script);
