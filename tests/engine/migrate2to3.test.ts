@@ -1,6 +1,16 @@
 import { readFileSync } from "fs";
 import { join } from "path";
-import { cloudObjects, configure, makeSandbox, runCli, Sandbox, stateFile, stateResources, removeSandboxes } from "./harness";
+import {
+  cloudObjects,
+  configure,
+  makeSandbox,
+  runCli,
+  Sandbox,
+  snapshotSandbox,
+  stateFile,
+  stateResources,
+  removeSandboxes,
+} from "./harness";
 
 afterAll(() => removeSandboxes());
 jest.setTimeout(600_000);
@@ -14,7 +24,17 @@ const cloudResources = (sb: Sandbox) =>
       .map((r) => [r.urn, (r as { id?: string }).id]),
   );
 
-async function phase2(sb: Sandbox): Promise<void> {
+/** Phase 2 deployed once; each test starts from it (state, stub cloud, settings put back). */
+let sb: Sandbox;
+let phase2: () => void;
+
+beforeAll(async () => {
+  sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
+  await deployPhase2(sb);
+  phase2 = snapshotSandbox(sb);
+});
+
+async function deployPhase2(sb: Sandbox): Promise<void> {
   await configure(sb, "prod");
   for (const [k, v] of [
     ["alertEmail", "oncall@example.com"],
@@ -28,8 +48,7 @@ async function phase2(sb: Sandbox): Promise<void> {
 
 describe("ProbatioVault 2-to-3 (in place) on the real engine", () => {
   test("nothing rebuilt, the entry address kept, the stack in phase 3, a following up changing nothing", async () => {
-    const sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
-    await phase2(sb);
+    phase2();
     const before = cloudResources(sb);
     const entry = JSON.parse((await runCli(sb, ["status", "--stack", "prod", "--json"])).stdout).outputs.loadBalancer;
     expect(entry).toMatch(/^198\.51\.100\.\d+$/);
@@ -82,8 +101,7 @@ describe("ProbatioVault 2-to-3 (in place) on the real engine", () => {
   });
 
   test("a provisioning whose preview rebuilds a machine holding data is refused before anything changes (exit 6); --rollback returns to phase 2 untouched", async () => {
-    const sb = makeSandbox({ PROBATIO_BACKUP_DIR: "" });
-    await phase2(sb);
+    phase2();
     const before = cloudResources(sb);
     const objects = cloudObjects(sb);
     const stackFile = readFileSync(join(sb.project, "Pulumi.prod.yaml"), "utf8");
@@ -115,8 +133,7 @@ describe("ProbatioVault 2-to-3 (in place) on the real engine", () => {
   });
 
   test("up refuses, even with --allow-deletions, an update that would rebuild the protected primary (a region change), changing nothing", async () => {
-    const sb = makeSandbox();
-    await phase2(sb);
+    phase2();
     const before = cloudResources(sb);
     const state = readFileSync(stateFile(sb, "prod"), "utf8");
     expect((await runCli(sb, ["config", "set", "--stack", "prod", "region", "SBG5"])).code).toBe(0);
