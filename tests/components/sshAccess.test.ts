@@ -15,6 +15,7 @@ let server: Server;
 let port: number;
 let dir: string;
 let connections = 0;
+const operatorKeyBefore = process.env.PROBATIO_SSH_KEY;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "probatio-ssh-"));
@@ -33,7 +34,8 @@ beforeAll(async () => {
 
 afterAll(() => {
   server.close();
-  delete process.env.PROBATIO_SSH_KEY;
+  if (operatorKeyBefore === undefined) delete process.env.PROBATIO_SSH_KEY;
+  else process.env.PROBATIO_SSH_KEY = operatorKeyBefore;
   rmSync(dir, { recursive: true, force: true });
 });
 
