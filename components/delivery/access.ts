@@ -66,13 +66,14 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
   return new Promise((resolve, reject) => {
     const client = new Client();
     let mismatch: HostKeyMismatchError | undefined;
+    const lostBeforeHandshake = () => reject(mismatch ?? new Error("Connection lost before the SSH handshake"));
     client
       .on("ready", () => resolve(client))
       .on("error", (err) => reject(mismatch ?? err))
       // A connection that ends during the handshake without an error (a forwarded channel the jump host ends after the
       // target's version line) settled nothing, and a delivery process exited with no result: it is retried.
-      .on("end", () => reject(mismatch ?? new Error("Connection lost before the SSH handshake")))
-      .on("close", () => reject(mismatch ?? new Error("Connection lost before the SSH handshake")))
+      .on("end", lostBeforeHandshake)
+      .on("close", lostBeforeHandshake)
       .connect({
         host: endpoint.host,
         port: endpoint.port ?? 22,

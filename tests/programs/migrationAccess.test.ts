@@ -28,14 +28,12 @@ const transitional = (from: number, to: number): MigrationState => ({
   startedAt: "2026-11-25T00:00:00Z",
 });
 
+/** A primary's pg_hba.conf on the private network 10.1.0.0/24, letting the migration's role in from `migrationPeers`. */
+const primaryHba = (migrationPeers: string[], tlsOnly?: boolean) =>
+  renderPgHba({ allowedCidrs: ["10.1.0.0/24"], replicationUser: "replicator", appUser: "app", database: "app", migrationPeers, tlsOnly });
+
 test("a public peer gets a TLS-only line with its /32; a private one a plain line; both only for the migration's role and database", () => {
-  const hba = renderPgHba({
-    allowedCidrs: ["10.1.0.0/24"],
-    replicationUser: "replicator",
-    appUser: "app",
-    database: "app",
-    migrationPeers: ["203.0.113.10", "10.2.0.0/24"],
-  });
+  const hba = primaryHba(["203.0.113.10", "10.2.0.0/24"]);
   expect(migrationLines(hba).map((l) => l.split(/\s+/))).toEqual([
     ["hostssl", "app", "probatio_migration", "203.0.113.10/32", "scram-sha-256"],
     ["host", "app", "probatio_migration", "10.2.0.0/24", "scram-sha-256"],
@@ -45,14 +43,7 @@ test("a public peer gets a TLS-only line with its /32; a private one a plain lin
 });
 
 test("on a server with the stack's certificate (phases 2-3), a private peer gets a TLS-only line too; loopback (an SSH tunnel) stays plain", () => {
-  const hba = renderPgHba({
-    allowedCidrs: ["10.1.0.0/24"],
-    replicationUser: "replicator",
-    appUser: "app",
-    database: "app",
-    migrationPeers: ["10.2.0.0/24", "127.0.0.1"],
-    tlsOnly: true,
-  });
+  const hba = primaryHba(["10.2.0.0/24", "127.0.0.1"], true);
   expect(migrationLines(hba).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([
     ["hostssl", "app", "probatio_migration", "10.2.0.0/24"],
     ["host", "app", "probatio_migration", "127.0.0.1/32"],
