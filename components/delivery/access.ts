@@ -66,7 +66,10 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
   return new Promise((resolve, reject) => {
     const client = new Client();
     let mismatch: HostKeyMismatchError | undefined;
-    const lostBeforeHandshake = () => reject(mismatch ?? new Error("Connection lost before the SSH handshake"));
+    // The protocol's last steps, named in a lost connection's message: where the handshake stopped says why.
+    const trail: string[] = [];
+    const lostBeforeHandshake = () =>
+      reject(mismatch ?? new Error(`Connection lost before the SSH handshake completed (last steps: ${trail.slice(-4).join(" / ")})`));
     client
       .on("ready", () => resolve(client))
       .on("error", (err) => reject(mismatch ?? err))
@@ -80,6 +83,7 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
         username: endpoint.user ?? "debian",
         sock,
         readyTimeout: 20_000,
+        debug: (line: string) => void (trail.push(line.slice(0, 160)) > 20 && trail.shift()),
         ...credentials(),
         hostVerifier: (key: Buffer) => {
           const fp = fingerprint(key);

@@ -6,7 +6,7 @@ import { BootNetwork } from "./harness";
 import { bootPlan, BootPlan, phaseGateway } from "./phases";
 import { ACME_CA, buildStandins, Standins } from "./standins";
 import { environmentFor, getPhase, RoadmapId } from "../../programs/roadmaps";
-import { barePlan, makeOperator, Operator, operatorKey, stubCloudFacts } from "./delivered";
+import { barePlan, makeOperator, Operator, operatorKey, sshJournal, stubCloudFacts } from "./delivered";
 import { rmSync } from "fs";
 import { RunResult } from "../engine/harness";
 import { PhaseSettings } from "../../programs/settings";
@@ -125,7 +125,13 @@ export function describeBootedPhase(
       log(`${plan.machines.length} bare VPS up in ${((Date.now() - t0) / 1000).toFixed(0)} s; probatio up delivers their configuration`);
       up = await operator.run(["up", "--phase", String(phase), "--stack", "prod", "--yes", "--json"]);
       log(`probatio up exited ${up.code} ${((Date.now() - t0) / 1000).toFixed(0)} s after the start`);
-      if (up.code !== 0) throw new Error(`probatio up failed:\n${up.stderr.slice(-4000)}`);
+      if (up.code !== 0) {
+        const journals = await sshJournal(
+          net,
+          plan.machines.map((m) => m.name),
+        );
+        throw new Error(`probatio up failed:\n${up.stderr.slice(-4000)}\n${journals}`);
+      }
     }, 20 * 60_000);
 
     afterAll(async () => {

@@ -9,6 +9,7 @@ import { execFile, execFileSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { join } from "path";
 import { BootPlan, standinVendors } from "./phases";
+import type { BootNetwork } from "./harness";
 import { configure, makeSandbox, repoRoot, runCli, RunResult, Sandbox } from "../engine/harness";
 import { RoadmapId } from "../../programs/roadmaps";
 import type { DeliveryRequest, DeliveryResult } from "../../components/delivery/deliver";
@@ -109,20 +110,45 @@ function keyPair(dir: string, name: string): { path: string; publicKey: string }
  * One delivery as MachineConfig makes it (the same `deliver` of components/delivery), run from the test network's
  * namespace where the operator stands, with the operator's key (PROBATIO_SSH_KEY).
  */
-export function deliverFromNetwork(netns: string, keyPath: string, request: DeliveryRequest): Promise<DeliveryResult> {
+export async function deliverFromNetwork(net: BootNetwork, keyPath: string, request: DeliveryRequest): Promise<DeliveryResult> {
   const module = join(repoRoot, "dist", "components", "delivery", "deliver.js");
   const script = `require(${JSON.stringify(module)}).deliver(JSON.parse(process.argv[1])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
-  return new Promise((resolve, reject) => {
+  const failed = await new Promise<DeliveryResult | Error>((resolve) => {
     execFile(
       "/usr/sbin/ip",
-      ["netns", "exec", netns, process.execPath, "-e", script, JSON.stringify(request)],
-      { env: { ...process.env, PROBATIO_SSH_KEY: keyPath, PROBATIO_DELIVERY_STANDIN: "", SSH_AUTH_SOCK: "" }, timeout: 300_000 },
+      ["netns", "exec", net.netns, process.execPath, "-e", script, JSON.stringify(request)],
+      {
+        // Two minutes of SSH retries: a machine that does not answer fails the test with its reason, inside its timeout.
+        env: {
+          ...process.env,
+          PROBATIO_SSH_KEY: keyPath,
+          PROBATIO_DELIVERY_STANDIN: "",
+          SSH_AUTH_SOCK: "",
+          PROBATIO_SSH_WAIT_SECONDS: "120",
+        },
+        timeout: 240_000,
+      },
       (err, stdout, stderr) => {
-        if (err) return reject(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`));
+        if (err) return resolve(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`));
         // A delivery whose promise never settled exits 0 with nothing printed: a failure, named, not a parse error.
-        if (!stdout) return reject(new Error(`delivery to ${request.machine} ended without a result${stderr ? `: ${stderr}` : ""}`));
-        resolve(JSON.parse(stdout));
+        if (!stdout) return resolve(new Error(`delivery to ${request.machine} ended without a result${stderr ? `: ${stderr}` : ""}`));
+        resolve(JSON.parse(stdout) as DeliveryResult);
       },
     );
   });
+  if (!(failed instanceof Error)) return failed;
+  // What the machine's SSH server said of it: a failed delivery names the server's side too.
+  throw new Error(`${failed.message}\n${await sshJournal(net, [request.machine])}`);
+}
+
+/** The last lines of the SSH server's journal on each machine (what a failed SSH delivery is read with). */
+export async function sshJournal(net: BootNetwork, machines: readonly string[]): Promise<string> {
+  const parts = [];
+  for (const m of machines) {
+    const r = await net
+      .exec(m, "journalctl -u ssh.service -n 25 --no-pager -o short-monotonic 2>&1; ss -tnp state all '( sport = :22 )' 2>&1 | tail -n 12")
+      .catch((e: Error) => ({ stdout: e.message }));
+    parts.push(`--- ${m}: sshd's journal and port 22\n${r.stdout}`);
+  }
+  return parts.join("\n");
 }

@@ -152,7 +152,7 @@ describeBootedPhase(
       const jump = { host: "10.1.0.100", user: "debian" };
       const lb = plan.machines.find((m) => m.name === "prod-lb-1")!;
       const target = { host: lb.address, user: "debian", jump };
-      const first = await deliverFromNetwork(net.netns, operatorKey!.path, { machine: lb.name, target, userData: lb.userData, pins: {} });
+      const first = await deliverFromNetwork(net, operatorKey!.path, { machine: lb.name, target, userData: lb.userData, pins: {} });
       expect({ plan: first.plan, summary: first.summary }).toEqual({
         plan: "record",
         summary: "recorded (cloud-init applied it at creation)",
@@ -165,7 +165,7 @@ describeBootedPhase(
       const changed = (await bootPlan("probatio", 3, "prod", { ...settings, lbMaxConnections: 8000 })).machines.find(
         (m) => m.name === lb.name,
       )!;
-      const second = await deliverFromNetwork(net.netns, operatorKey!.path, {
+      const second = await deliverFromNetwork(net, operatorKey!.path, {
         machine: lb.name,
         target,
         userData: changed.userData,
@@ -181,7 +181,7 @@ describeBootedPhase(
       const entry = entryUrl(VIP, booted().acmeRoot);
       expect((await net.probe(`curl -fsS -m 10 ${entry.args} ${entry.base}/health`)).stdout).toBe("ok 1\n");
       // A machine that answers with another host key (a rebuilt machine, or someone else) gets nothing.
-      const wrongPin = deliverFromNetwork(net.netns, operatorKey!.path, {
+      const wrongPin = deliverFromNetwork(net, operatorKey!.path, {
         machine: lb.name,
         target,
         userData: lb.userData,
@@ -190,7 +190,7 @@ describeBootedPhase(
       await expect(wrongPin).rejects.toThrow(/host key/i);
       expect((await net.exec(lb.name, "grep -cE '^\\s*maxconn 8000' /etc/haproxy/haproxy.cfg")).stdout.trim()).toBe("1");
       // Back to the booted configuration, in place again.
-      const back = await deliverFromNetwork(net.netns, operatorKey!.path, {
+      const back = await deliverFromNetwork(net, operatorKey!.path, {
         machine: lb.name,
         target,
         userData: lb.userData,
