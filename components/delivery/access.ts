@@ -65,14 +65,22 @@ function connectOnce(endpoint: SshEndpoint, pin: string | undefined, seen: (fp: 
   const { Client } = require("ssh2") as typeof import("ssh2");
   return new Promise((resolve, reject) => {
     const client = new Client();
+    client.once("close", () => closed.add(client));
     let mismatch: HostKeyMismatchError | undefined;
     // The protocol's last steps, named in a lost connection's message: where the handshake stopped says why.
     const trail: string[] = [];
+    // A failed attempt's connection is closed, not left counting against the server's unauthenticated connections.
+    let failed = false;
+    const fail = (err: Error) => {
+      reject(mismatch ?? err);
+      if (!failed) client.end();
+      failed = true;
+    };
     const lostBeforeHandshake = () =>
-      reject(mismatch ?? new Error(`Connection lost before the SSH handshake completed (last steps: ${trail.slice(-4).join(" / ")})`));
+      fail(new Error(`Connection lost before the SSH handshake completed (last steps: ${trail.slice(-4).join(" / ")})`));
     client
       .on("ready", () => resolve(client))
-      .on("error", (err) => reject(mismatch ?? err))
+      .on("error", fail)
       // A connection that ends during the handshake without an error (a forwarded channel the jump host ends after the
       // target's version line) settled nothing, and a delivery process exited with no result: it is retried.
       .on("end", lostBeforeHandshake)
@@ -116,7 +124,7 @@ async function connect(
       const sock = via ? await forward(via, endpoint) : undefined;
       return await connectOnce(endpoint, pin, seen, sock);
     } catch (err) {
-      if (err instanceof HostKeyMismatchError || err instanceof CredentialsError) throw err;
+      if (err instanceof HostKeyMismatchError || err instanceof CredentialsError || err instanceof JumpLostError) throw err;
       // A machine still booting refuses or drops connections; anything else (authentication) will not get better.
       const booting = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|handshake|Connection lost/i.test(
         `${(err as { code?: string }).code ?? ""} ${(err as Error).message}`,
@@ -131,22 +139,46 @@ async function connect(
   }
 }
 
+/** A jump host's connection that closed under a delivery: the jump is connected afresh, not waited on. */
+class JumpLostError extends Error {}
+
+/** A channel through the jump host to the target's SSH port (SSH's ProxyJump). */
 function forward(via: Client, to: SshEndpoint): Promise<ClientChannel> {
-  return new Promise((resolve, reject) =>
-    via.forwardOut("127.0.0.1", 0, to.host, to.port ?? 22, (err, stream) => (err ? reject(err) : resolve(stream))),
-  );
+  return new Promise((resolve, reject) => {
+    // A jump that closed (between two attempts, or under this one) fails the attempt as a lost jump, which openSsh
+    // connects afresh; ssh2's own answer ("Not connected") ended the whole delivery.
+    const lost = () => reject(new JumpLostError(`the jump host's connection closed before it reached ${to.host}`));
+    if (closed.has(via)) return lost();
+    via.once("close", lost);
+    via.forwardOut("127.0.0.1", 0, to.host, to.port ?? 22, (err, stream) => {
+      via.off("close", lost);
+      if (err) reject(err);
+      else resolve(stream);
+    });
+  });
 }
+
+/** Connections that have closed (ssh2 exposes no such state). */
+const closed = new WeakSet<Client>();
 
 /** Opens a session on the target (through its jump host), checking the pinned host keys. */
 export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = connectTimeoutMs()): Promise<MachineSession> {
   const keys = { target: "", jump: "" };
-  const jump = target.jump ? await connect(target.jump, pins.jump, (fp) => (keys.jump = fp), timeoutMs) : undefined;
+  const deadline = Date.now() + timeoutMs;
+  let jump: Client | undefined;
   let client: Client;
-  try {
-    client = await connect(target, pins.target, (fp) => (keys.target = fp), timeoutMs, jump);
-  } catch (err) {
-    jump?.end();
-    throw err;
+  for (;;) {
+    const left = Math.max(0, deadline - Date.now());
+    jump = target.jump ? await connect(target.jump, pins.jump, (fp) => (keys.jump = fp), left) : undefined;
+    try {
+      client = await connect(target, pins.target, (fp) => (keys.target = fp), left, jump);
+      break;
+    } catch (err) {
+      jump?.end();
+      // The jump host's connection closed (the jump rebooted, or dropped it): connect to it again while time is left.
+      if (!(err instanceof JumpLostError) || Date.now() > deadline) throw err;
+      await sleep(3000);
+    }
   }
   const asRoot = (target.user ?? "debian") === "root" ? "bash -s" : "sudo -n bash -s";
   return {
