@@ -24,6 +24,30 @@ export const S3_STANDIN_CREDENTIALS = { key: "plan-access-key", secret: "plan-se
 
 /** Where the machines' copies and the daemons' files live while a test runs (removed after). */
 export const BOOT_WORK_PREFIX = "/var/tmp/probatio-boot-";
+
+/**
+ * Each machine's control group, one per hierarchy systemd uses (cgroup v1's name=systemd and the hybrid's unified
+ * one, or v2's only one). systemd-nspawn puts a machine under the group it is started in: started in this process's
+ * (the root here, no systemd on the host), every machine's systemd shared one tree, `payload/system.slice/ssh.service`
+ * the same directory for all of them, each seeing the others' processes in its units. On a cloud each machine is alone.
+ */
+export function machineCgroups(machineNetns: string): string[] {
+  const v1 = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((h) => existsSync(join(h, "cgroup.procs")));
+  const hierarchies = v1.length > 0 ? v1 : existsSync("/sys/fs/cgroup/cgroup.procs") ? ["/sys/fs/cgroup"] : [];
+  return hierarchies.map((h) => join(h, "probatio-boot", machineNetns));
+}
+
+/** Removes a stopped machine's control groups, innermost first (a group with a process left stays: harmless). */
+function removeCgroups(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    try {
+      execFileSync("find", [dir, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"], { stdio: "ignore" });
+    } catch {
+      // A directory still holding a process (a machine not yet gone): cleanup() and the leftovers script retry.
+    }
+  }
+}
 const cache = process.env.PROBATIO_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "probatio");
 
 export interface BootMachineSpec {
@@ -404,6 +428,11 @@ export class BootNetwork {
         await sh("ip", ["netns", "del", n]);
       }
     }
+    for (const root of machineCgroups("")) {
+      for (const group of existsSync(root) ? readdirSync(root) : []) {
+        if (group === netns || group.startsWith(`${netns}-`)) removeCgroups([join(root, group)]);
+      }
+    }
     rmSync(workDir, { recursive: true, force: true });
     rmSync(`/etc/netns/${netns}`, { recursive: true, force: true });
   }
@@ -493,9 +522,19 @@ export class BootNetwork {
   private start(m: Running): void {
     // Its NIC is back when the machine is (a crash took it down); the machine configures its addresses as it boots.
     execFileSync("ip", ["-n", m.netns, "link", "set", "ens3", "up"]);
+    const cgroups = machineCgroups(m.netns);
+    removeCgroups(cgroups);
+    // The shell joins the machine's own control groups, then becomes systemd-nspawn (the same process: signals reach it).
+    const joinCgroups =
+      'for d in "${@:2:$1}"; do mkdir -p "$d" && echo $$ > "$d/cgroup.procs" || exit 97; done; shift $(($1 + 1)); exec systemd-nspawn "$@"';
     const p = spawn(
-      "systemd-nspawn",
+      "bash",
       [
+        "-c",
+        joinCgroups,
+        "nspawn",
+        String(cgroups.length),
+        ...cgroups,
         "-D",
         join(m.dir, "root"),
         "--boot",
@@ -589,6 +628,7 @@ export class BootNetwork {
     // The machine's network namespace outlives its container: addresses its keepalived had added stay on the
     // interface; a rebooted machine must not find them there.
     if (hard) await sh("ip", ["-n", m.netns, "addr", "flush", "dev", "ens3"]);
+    removeCgroups(machineCgroups(m.netns));
   }
 
   /** Boots a stopped machine again (the same disk: cloud-init's instance is unchanged), and waits until it is up. */
@@ -612,6 +652,14 @@ export class BootNetwork {
       await sleep(1000);
     }
     return state;
+  }
+
+  /** The control group of the machine's SSH server, as this host sees it (v2 path, or v1's name=systemd one). */
+  async sshCgroup(name: string): Promise<string> {
+    const init = await this.initPid(this.machine(name));
+    const sshd = (await sh("pgrep", ["-x", "-P", String(init), "sshd"])).stdout.trim().split("\n")[0];
+    const lines = readFileSync(`/proc/${sshd}/cgroup`, "utf8").split("\n");
+    return (lines.find((l) => l.includes(":name=systemd:")) ?? lines.find((l) => l.startsWith("0::")) ?? "").replace(/^[^:]*:[^:]*:/, "");
   }
 
   console(name: string): string {

@@ -24,6 +24,14 @@ async function mainPids(b: BootedPhase, machine: string): Promise<Record<string,
 }
 
 describeBootedPhase("probatio", 0, { buckets: ["prod-pg-backups"] }, (booted) => {
+  test("each machine's units are its own: its SSH server in a control group no other machine shares", async () => {
+    const b = booted();
+    const groups = await Promise.all(b.plan.machines.map((m) => b.net.sshCgroup(m.name)));
+    // All four machines' systemd once shared `/payload/system.slice/ssh.service`: each saw the others' processes.
+    expect(new Set(groups).size).toBe(b.plan.machines.length);
+    for (const group of groups) expect(group).toMatch(/\/probatio-boot\/pbt-probatio0-\d+\/payload\/system\.slice\/ssh\.service$/);
+  });
+
   test("up delivered each VPS's configuration over SSH: the machine's own host key pinned, the host keys kept", async () => {
     const b = booted();
     const up = JSON.parse(b.up!.stdout);
