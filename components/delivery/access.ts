@@ -150,11 +150,16 @@ function forward(via: Client, to: SshEndpoint): Promise<ClientChannel> {
     const lost = () => reject(new JumpLostError(`the jump host's connection closed before it reached ${to.host}`));
     if (closed.has(via)) return lost();
     via.once("close", lost);
-    via.forwardOut("127.0.0.1", 0, to.host, to.port ?? 22, (err, stream) => {
-      via.off("close", lost);
-      if (err) reject(err);
-      else resolve(stream);
-    });
+    try {
+      via.forwardOut("127.0.0.1", 0, to.host, to.port ?? 22, (err, stream) => {
+        via.off("close", lost);
+        if (err) reject(err);
+        else resolve(stream);
+      });
+    } catch {
+      // Thrown by ssh2 on a connection that ended but has not said so yet ("Not connected").
+      lost();
+    }
   });
 }
 
@@ -176,7 +181,10 @@ export async function openSsh(target: SshTarget, pins: HostKeyPins, timeoutMs = 
     } catch (err) {
       jump?.end();
       // The jump host's connection closed (the jump rebooted, or dropped it): connect to it again while time is left.
-      if (!(err instanceof JumpLostError) || Date.now() > deadline) throw err;
+      if (!(err instanceof JumpLostError)) throw err;
+      if (Date.now() > deadline) {
+        throw new Error(`cannot open an SSH session on ${target.user ?? "debian"}@${target.host}:${target.port ?? 22}: ${err.message}`);
+      }
       await sleep(3000);
     }
   }
