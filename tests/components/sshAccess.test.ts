@@ -66,7 +66,7 @@ function sshServer(
   );
 }
 
-test("a jump host whose connection closed under a retry is connected again: the delivery goes through (it failed with "Not connected")", async () => {
+test("a jump host whose connection closed under a retry is connected again: the delivery goes through (it failed with 'Not connected')", async () => {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host")]);
   // The target: runs any command by answering "ran".
   const target = await sshServer((client) =>
