@@ -113,32 +113,34 @@ function keyPair(dir: string, name: string): { path: string; publicKey: string }
 export async function deliverFromNetwork(net: BootNetwork, keyPath: string, request: DeliveryRequest): Promise<DeliveryResult> {
   const module = join(repoRoot, "dist", "components", "delivery", "deliver.js");
   const script = `require(${JSON.stringify(module)}).deliver(JSON.parse(process.argv[1])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); })`;
-  const failed = await new Promise<DeliveryResult | Error>((resolve) => {
-    execFile(
-      "/usr/sbin/ip",
-      ["netns", "exec", net.netns, process.execPath, "-e", script, JSON.stringify(request)],
-      {
-        // Two minutes of SSH retries: a machine that does not answer fails the test with its reason, inside its timeout.
-        env: {
-          ...process.env,
-          PROBATIO_SSH_KEY: keyPath,
-          PROBATIO_DELIVERY_STANDIN: "",
-          SSH_AUTH_SOCK: "",
-          PROBATIO_SSH_WAIT_SECONDS: "120",
+  try {
+    return await new Promise<DeliveryResult>((resolve, reject) => {
+      execFile(
+        "/usr/sbin/ip",
+        ["netns", "exec", net.netns, process.execPath, "-e", script, JSON.stringify(request)],
+        {
+          // Two minutes of SSH retries: a machine that does not answer fails the test with its reason, inside its timeout.
+          env: {
+            ...process.env,
+            PROBATIO_SSH_KEY: keyPath,
+            PROBATIO_DELIVERY_STANDIN: "",
+            SSH_AUTH_SOCK: "",
+            PROBATIO_SSH_WAIT_SECONDS: "120",
+          },
+          timeout: 240_000,
         },
-        timeout: 240_000,
-      },
-      (err, stdout, stderr) => {
-        if (err) return resolve(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`));
-        // A delivery whose promise never settled exits 0 with nothing printed: a failure, named, not a parse error.
-        if (!stdout) return resolve(new Error(`delivery to ${request.machine} ended without a result${stderr ? `: ${stderr}` : ""}`));
-        resolve(JSON.parse(stdout) as DeliveryResult);
-      },
-    );
-  });
-  if (!(failed instanceof Error)) return failed;
-  // What the machine's SSH server said of it: a failed delivery names the server's side too.
-  throw new Error(`${failed.message}\n${await sshJournal(net, [request.machine])}`);
+        (err, stdout, stderr) => {
+          if (err) return reject(new Error(`delivery to ${request.machine} failed: ${stderr || err.message}`));
+          // A delivery whose promise never settled exits 0 with nothing printed: a failure, named, not a parse error.
+          if (!stdout) return reject(new Error(`delivery to ${request.machine} ended without a result${stderr ? `: ${stderr}` : ""}`));
+          resolve(JSON.parse(stdout) as DeliveryResult);
+        },
+      );
+    });
+  } catch (err) {
+    // What the machine's SSH server said of it: a failed delivery names the server's side too.
+    throw new Error(`${(err as Error).message}\n${await sshJournal(net, [request.machine])}`);
+  }
 }
 
 /** The last lines of the SSH server's journal on each machine (what a failed SSH delivery is read with). */

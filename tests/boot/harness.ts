@@ -32,9 +32,14 @@ export const BOOT_WORK_PREFIX = "/var/tmp/probatio-boot-";
  * the same directory for all of them, each seeing the others' processes in its units. On a cloud each machine is alone.
  */
 export function machineCgroups(machineNetns: string): string[] {
+  return cgroupRoots().map((root) => join(root, machineNetns));
+}
+
+/** Where every machine's control groups are made, one directory per hierarchy. */
+function cgroupRoots(): string[] {
   const v1 = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((h) => existsSync(join(h, "cgroup.procs")));
   const hierarchies = v1.length > 0 ? v1 : existsSync("/sys/fs/cgroup/cgroup.procs") ? ["/sys/fs/cgroup"] : [];
-  return hierarchies.map((h) => join(h, "probatio-boot", machineNetns));
+  return hierarchies.map((h) => join(h, "probatio-boot"));
 }
 
 /** Removes a stopped machine's control groups, innermost first (a group with a process left stays: harmless). */
@@ -428,7 +433,7 @@ export class BootNetwork {
         await sh("ip", ["netns", "del", n]);
       }
     }
-    for (const root of machineCgroups("")) {
+    for (const root of cgroupRoots()) {
       for (const group of existsSync(root) ? readdirSync(root) : []) {
         if (group === netns || group.startsWith(`${netns}-`)) removeCgroups([join(root, group)]);
       }
